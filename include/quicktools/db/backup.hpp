@@ -1,0 +1,28 @@
+#pragma once
+// A consistent online copy of the database, safe while the web app keeps writing.
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "quicktools/db/database.hpp"
+
+namespace quicktools::db {
+
+struct BackupResult {
+    std::string path;
+    std::int64_t bytes = 0;
+    int pages = 0;
+};
+
+// Called after each chunk with (pages copied, pages in all).
+using BackupProgress = std::function<void(int, int)>;
+
+// Copies `source` to a new file at `dest` with mode 0600, under one read transaction so the
+// copy is a single point in time. Refuses (exit 4) if `dest` exists; removes a partial copy
+// on failure.
+BackupResult backup_to(Database& source, const std::string& dest, const BackupProgress& progress = {});
+
+// "<db>.backup-YYYYMMDD-HHMMSS" beside the database: the default for commands that back up first.
+std::string default_backup_path(const std::string& db_path);
+
+}  // namespace quicktools::db

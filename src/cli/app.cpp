@@ -1,0 +1,87 @@
+#include "quicktools/cli/app.hpp"
+
+#include <SQLiteCpp/Exception.h>
+#include <fmt/format.h>
+
+#include <iostream>
+
+#include "commands.hpp"
+#include "quicktools/db/database.hpp"
+#include "quicktools/version.hpp"
+
+namespace quicktools::cli {
+namespace {
+
+void add_global_options(CLI::App& app, Context& ctx) {
+    auto& o = ctx.options;
+    app.add_option("--db", o.db_path, "The database file (default ./quicktools.db)")
+        ->envname("QUICKTOOLS_DB")
+        ->type_name("PATH");
+    app.add_flag("--json", o.json, "Print exactly one JSON document on stdout");
+    app.add_flag("-q,--quiet", o.quiet, "Print only results and errors");
+    app.add_flag("-v,--verbose", o.verbose, "Print more detail on stderr (repeat for more)");
+    app.add_option("--busy-timeout", o.busy_timeout_ms,
+                   "How long to wait for the web app's write lock, in milliseconds (default 5000)")
+        ->check(CLI::Range(0, 3'600'000))
+        ->type_name("MS");
+    app.add_flag("--no-color", o.no_color, "No colours (NO_COLOR in the environment does the same)");
+    app.set_version_flag("--version", std::string("quicktools ") + version_string);
+}
+
+void add_db_group(CLI::App& app, Context& ctx) {
+    auto* db = app.add_subcommand("db", "Create, inspect, upgrade, verify and back up the database");
+    db->require_subcommand(1);
+    register_db_init(*db, ctx);
+    register_db_status(*db, ctx);
+    register_db_upgrade(*db, ctx);
+    register_db_verify(*db, ctx);
+    register_db_backup(*db, ctx);
+}
+
+void print_error(const Context& ctx, ExitCode code, const std::string& message) {
+    std::cerr << "quicktools: " << message << '\n';
+    if (ctx.options.json)
+        std::cout << nlohmann::json{{"ok", false}, {"exit_code", static_cast<int>(code)}, {"error", message}}.dump(2)
+                  << '\n';
+}
+
+}  // namespace
+
+void build(CLI::App& app, Context& ctx) {
+    app.require_subcommand(1);
+    app.fallthrough();
+    add_global_options(app, ctx);
+    add_db_group(app, ctx);
+}
+
+int run(int argc, char** argv) {
+    Context ctx;
+    CLI::App app{"quicktools: admin and migration tool for the credit-pack database (quicktools.db)",
+                 "quicktools"};
+    build(app, ctx);
+    try {
+        app.parse(argc, argv);
+        return static_cast<int>(ctx.exit_code);
+    } catch (const CLI::Success& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        if (ctx.options.json) {
+            print_error(ctx, ExitCode::usage, e.what());
+            return static_cast<int>(ExitCode::usage);
+        }
+        app.exit(e);
+        return static_cast<int>(ExitCode::usage);
+    } catch (const Error& e) {
+        print_error(ctx, e.code(), e.what());
+        return static_cast<int>(e.code());
+    } catch (const SQLite::Exception& e) {
+        const Error translated = db::translate(e, ctx.options.db_path, ctx.options.busy_timeout_ms);
+        print_error(ctx, translated.code(), translated.what());
+        return static_cast<int>(translated.code());
+    } catch (const std::exception& e) {
+        print_error(ctx, ExitCode::failed, fmt::format("internal error: {} (please report this)", e.what()));
+        return static_cast<int>(ExitCode::failed);
+    }
+}
+
+}  // namespace quicktools::cli

@@ -1,0 +1,16 @@
+#pragma once
+// One register function per command file in src/cli/. Each adds its subcommand to a parent,
+// binds options to a struct, and in its callback calls the core and renders the result.
+#include <CLI/CLI.hpp>
+
+#include "quicktools/cli/context.hpp"
+
+namespace quicktools::cli {
+
+void register_db_init(CLI::App& db, Context& ctx);
+void register_db_status(CLI::App& db, Context& ctx);
+void register_db_upgrade(CLI::App& db, Context& ctx);
+void register_db_verify(CLI::App& db, Context& ctx);
+void register_db_backup(CLI::App& db, Context& ctx);
+
+}  // namespace quicktools::cli

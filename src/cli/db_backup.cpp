@@ -1,0 +1,32 @@
+// `quicktools db backup DEST`: a consistent online copy, mode 0600.
+#include <fmt/format.h>
+
+#include <iostream>
+
+#include "commands.hpp"
+#include "quicktools/db/backup.hpp"
+
+namespace quicktools::cli {
+
+void register_db_backup(CLI::App& db, Context& ctx) {
+    auto dest = std::make_shared<std::string>();
+    auto* cmd = db.add_subcommand("backup",
+                                  "Copy the database to DEST while the web app keeps running (a consistent "
+                                  "snapshot, file mode 0600; never overwrites)");
+    cmd->add_option("DEST", *dest, "Where to write the copy (must not exist)")->required()->type_name("PATH");
+    cmd->footer("Example:\n  quicktools db backup /var/backups/quicktools-$(date +%F).db");
+    cmd->callback([&ctx, dest] {
+        auto database = ctx.open(db::Access::read_only);
+        db::BackupProgress progress;
+        if (ctx.stderr_is_terminal() && !ctx.options.quiet)
+            progress = [](int done, int total) {
+                std::cerr << fmt::format("\rbackup: {}/{} pages", done, total) << (done == total ? "\n" : "")
+                          << std::flush;
+            };
+        const auto result = db::backup_to(database, *dest, progress);
+        ctx.emit({{"ok", true}, {"path", result.path}, {"bytes", result.bytes}, {"pages", result.pages}},
+                 fmt::format("Backed up {} to {} ({} bytes).", database.path(), result.path, result.bytes), false);
+    });
+}
+
+}  // namespace quicktools::cli

@@ -1,0 +1,79 @@
+#include "quicktools/db/backup.hpp"
+
+#include <SQLiteCpp/Backup.h>
+#include <SQLiteCpp/Exception.h>
+#include <fcntl.h>
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+
+namespace quicktools::db {
+namespace {
+
+// Creates the destination empty and private before SQLite writes to it, so the copy is never
+// readable by others, not even for a moment, and an existing file is never overwritten.
+void create_private_file(const std::string& dest) {
+    const int fd = ::open(dest.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        if (errno == EEXIST) throw refusal(fmt::format("{} already exists; choose another backup path", dest));
+        throw Error(fmt::format("cannot create backup {}: {}", dest, std::strerror(errno)));
+    }
+    ::fchmod(fd, 0600);  // in case the umask took bits away that we want (it cannot add any)
+    ::close(fd);
+}
+
+}  // namespace
+
+std::string default_backup_path(const std::string& db_path) {
+    const std::time_t now = std::time(nullptr);
+    std::tm tm{};
+    ::gmtime_r(&now, &tm);
+    return fmt::format("{}.backup-{:%Y%m%d-%H%M%S}", db_path, tm);
+}
+
+BackupResult backup_to(Database& source, const std::string& dest, const BackupProgress& progress) {
+    create_private_file(dest);
+    const bool caller_transaction = sqlite3_get_autocommit(source.sql().getHandle()) == 0;
+    try {
+        SQLite::Database target(dest, SQLite::OPEN_READWRITE);
+        // Holding a read transaction on the source keeps writers from committing mid-copy, so
+        // the backup never restarts and is one consistent snapshot.
+        // Inside a caller's write transaction (before its changes) the copy is the exact pre-image.
+        const bool own_transaction = !caller_transaction;
+        if (own_transaction) {
+            source.sql().exec("BEGIN");
+            source.sql().exec("SELECT count(*) FROM sqlite_master");
+        }
+        SQLite::Backup backup(target, "main", source.sql(), "main");
+        int rc = SQLITE_OK;
+        do {
+            rc = backup.executeStep(4096);
+            if (progress) progress(backup.getTotalPageCount() - backup.getRemainingPageCount(),
+                                   backup.getTotalPageCount());
+        } while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
+        BackupResult result;
+        result.path = dest;
+        result.pages = backup.getTotalPageCount();
+        if (own_transaction) source.sql().exec("COMMIT");
+        struct stat st {};
+        if (::stat(dest.c_str(), &st) == 0) result.bytes = st.st_size;
+        return result;
+    } catch (const SQLite::Exception& e) {
+        if (sqlite3_get_autocommit(source.sql().getHandle()) == 0 && !caller_transaction) {
+            try {
+                source.sql().exec("ROLLBACK");
+            } catch (...) {
+            }
+        }
+        ::unlink(dest.c_str());
+        throw Error(fmt::format("backup to {} failed: {}", dest, e.what()));
+    }
+}
+
+}  // namespace quicktools::db

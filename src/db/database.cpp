@@ -1,0 +1,133 @@
+#include "quicktools/db/database.hpp"
+
+#include <SQLiteCpp/Exception.h>
+#include <fmt/format.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace quicktools::db {
+namespace {
+
+// Runs a trivial read so that "not a database" and "locked" show up at open time.
+void probe(SQLite::Database& db) { db.exec("SELECT count(*) FROM sqlite_master"); }
+
+}  // namespace
+
+Database::Database(std::unique_ptr<SQLite::Database> db, std::string path, int busy_timeout_ms)
+    : m_db(std::move(db)), m_path(std::move(path)), m_busy_timeout_ms(busy_timeout_ms) {}
+
+Database Database::open_existing(const OpenOptions& options) {
+    const std::string& path = options.path;
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) {
+        if (errno == ENOENT)
+            throw Error(fmt::format("no database at {}: pass --db PATH (or set QUICKTOOLS_DB), "
+                                    "or create one with `quicktools db init`", path));
+        throw Error(fmt::format("cannot open {}: {}", path, std::strerror(errno)));
+    }
+    if (S_ISDIR(st.st_mode)) throw Error(fmt::format("{} is a directory, not a database file", path));
+    if (::access(path.c_str(), R_OK) != 0)
+        throw Error(fmt::format("cannot read {}: permission denied", path));
+
+    const int flags = options.access == Access::read_write ? SQLite::OPEN_READWRITE : SQLite::OPEN_READONLY;
+    try {
+        auto db = std::make_unique<SQLite::Database>(path, flags, options.busy_timeout_ms);
+        probe(*db);
+        if (options.access == Access::read_write && sqlite3_db_readonly(db->getHandle(), "main") == 1)
+            throw Error(fmt::format("{} is read-only: this command writes, so it needs write access to the "
+                                    "file and its folder",
+                                    path));
+        db->exec("PRAGMA foreign_keys = ON");
+        return Database(std::move(db), path, options.busy_timeout_ms);
+    } catch (const SQLite::Exception& e) {
+        throw translate(e, path, options.busy_timeout_ms);
+    }
+}
+
+Database Database::create_new(const std::string& path, int busy_timeout_ms) {
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) == 0)
+        throw refusal(fmt::format("{} already exists; `db init` only creates new databases", path));
+    try {
+        auto db = std::make_unique<SQLite::Database>(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE,
+                                                     busy_timeout_ms);
+        db->exec("PRAGMA foreign_keys = ON");
+        return Database(std::move(db), path, busy_timeout_ms);
+    } catch (const SQLite::Exception& e) {
+        throw translate(e, path, busy_timeout_ms);
+    }
+}
+
+Database Database::in_memory() {
+    auto db = std::make_unique<SQLite::Database>(":memory:", SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    return Database(std::move(db), ":memory:", 0);
+}
+
+bool Database::has_table(const std::string& name) {
+    SQLite::Statement q(*m_db, "SELECT 1 FROM sqlite_master WHERE type IN ('table','view') AND name = ?");
+    q.bind(1, name);
+    return q.executeStep();
+}
+
+WriteTransaction::WriteTransaction(Database& db) : m_db(db) {
+    try {
+        m_db.sql().exec("BEGIN IMMEDIATE");
+    } catch (const SQLite::Exception& e) {
+        throw translate(e, m_db.path(), m_db.busy_timeout_ms());
+    }
+}
+
+WriteTransaction::~WriteTransaction() {
+    if (!m_open) return;
+    try {
+        m_db.sql().exec("ROLLBACK");
+    } catch (...) {
+        // Nothing more can be done: SQLite rolls back an open transaction when the connection closes.
+    }
+}
+
+void WriteTransaction::commit() {
+    try {
+        m_db.sql().exec("COMMIT");
+        m_open = false;
+    } catch (const SQLite::Exception& e) {
+        throw translate(e, m_db.path(), m_db.busy_timeout_ms());
+    }
+}
+
+Error translate(const std::exception& e, const std::string& path, int busy_timeout_ms) {
+    const auto* sqlite_error = dynamic_cast<const SQLite::Exception*>(&e);
+    if (sqlite_error == nullptr) return Error(fmt::format("{}: {}", path, e.what()));
+    switch (sqlite_error->getErrorCode()) {
+        case SQLITE_BUSY:
+        case SQLITE_LOCKED:
+            return Error(fmt::format("{} is locked by another writer and stayed locked for {} ms; nothing was "
+                                     "changed. Try again, or wait longer with --busy-timeout MS",
+                                     path, busy_timeout_ms));
+        case SQLITE_READONLY:
+            return Error(fmt::format("{} is read-only: this command writes, so it needs write access to the file "
+                                     "and its folder",
+                                     path));
+        case SQLITE_NOTADB:
+            return Error(fmt::format("{} is not a SQLite database", path));
+        case SQLITE_CORRUPT:
+            return Error(fmt::format("{} is damaged (SQLite reports corruption); restore it from a backup", path));
+        case SQLITE_CANTOPEN:
+            return Error(fmt::format("cannot open {}: check that the file and its folder exist and are accessible",
+                                     path));
+        case SQLITE_FULL:
+            return Error(fmt::format("the disk holding {} is full; nothing was changed", path));
+        case SQLITE_IOERR:
+            return Error(fmt::format("input/output error on {}: {}", path, sqlite_error->getErrorStr()));
+        case SQLITE_CONSTRAINT:
+            return Error(fmt::format("{} refused the change: {}", path, e.what()));
+        default:
+            return Error(fmt::format("{}: {}", path, e.what()));
+    }
+}
+
+}  // namespace quicktools::db
