@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# quicktools developer entry point: installs what is missing (Debian 12, apt-get), builds, and
+#   demo   runs the main job on a generated sample database
+#   test   runs the whole test suite (unit + end-to-end) through CTest
+#   build  only builds
+#   bench  runs the benchmarks against the peers in ../shared/bench
+# Environment: BUILD_DIR (default build), QUICKTOOLS_SANITIZE=ON for ASan/UBSan, CI=true for -Werror.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+BUILD_DIR=${BUILD_DIR:-build}
+
+PACKAGES=(cmake make g++ pkg-config libcli11-dev libsqlitecpp-dev libsqlite3-dev libfmt-dev nlohmann-json3-dev
+          libcurl4-openssl-dev libssl-dev doctest-dev sqlite3 python3 python3-pytest)
+BENCH_PACKAGES=(python3-sqlalchemy time)
+
+install_missing() {
+    local missing=()
+    for p in "$@"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    echo "dev.sh: installing ${missing[*]}" >&2
+    local sudo=()
+    [ "$(id -u)" -ne 0 ] && sudo=(sudo)
+    "${sudo[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+}
+
+build() {
+    local werror=OFF
+    [ "${CI:-}" = "true" ] && werror=ON
+    cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DQUICKTOOLS_WERROR=$werror \
+          -DQUICKTOOLS_SANITIZE="${QUICKTOOLS_SANITIZE:-OFF}" -DPython3_EXECUTABLE=/usr/bin/python3 >/dev/null
+    cmake --build "$BUILD_DIR" -j"$(nproc)"
+}
+
+demo() {
+    local dir q
+    dir=$(mktemp -d)
+    q="$ROOT/$BUILD_DIR/quicktools"
+    echo "== a legacy (subscription) database with 1000 users: $dir/quicktools.db"
+    /usr/bin/python3 tests/tools/make_legacy_db.py "$dir/quicktools.db" --users 1000
+    export QUICKTOOLS_DB="$dir/quicktools.db"
+    for cmd in "db status" "db upgrade --dry-run" "db upgrade" "db verify"; do
+        echo "== quicktools $cmd"
+        # shellcheck disable=SC2086
+        "$q" $cmd
+    done
+    if "$q" migrate --help >/dev/null 2>&1; then
+        echo "== quicktools migrate packs --no-backup"
+        "$q" migrate packs --no-backup
+    fi
+    if "$q" report --help >/dev/null 2>&1; then
+        echo "== quicktools report"
+        "$q" report
+    fi
+}
+
+case "${1:-}" in
+    build) install_missing "${PACKAGES[@]}"; build ;;
+    demo) install_missing "${PACKAGES[@]}"; build; demo ;;
+    test) install_missing "${PACKAGES[@]}"; build
+          ctest --test-dir "$BUILD_DIR" --output-on-failure ;;
+    bench) install_missing "${PACKAGES[@]}" "${BENCH_PACKAGES[@]}"; build
+           shift; /usr/bin/python3 bench/run.py --quicktools "$ROOT/$BUILD_DIR/quicktools" "$@" ;;
+    *) echo "usage: scripts/dev.sh demo|test|build|bench" >&2; exit 2 ;;
+esac

@@ -1,0 +1,370 @@
+"""db init / status / upgrade / verify / backup, and the global rules, on real files."""
+import os
+import sqlite3
+import stat
+import subprocess
+import threading
+import time
+
+import pytest
+
+from conftest import dump, query
+
+CREDIT = ["credits_balance", "credits_purchased_total", "credits_lifetime_used", "api_access_unlocked",
+          "last_purchase_date", "last_purchase_amount"]
+DEPRECATED = ["subscription_tier", "subscription_status", "stripe_subscription_id", "monthly_credits",
+              "credits_used_this_month", "credits_reset_date"]
+
+
+def columns(path, table="users"):
+    return [r[1] for r in query(path, f"PRAGMA table_info({table})")]
+
+
+# --- global behaviour -------------------------------------------------------------------
+
+def test_version_and_help(qt):
+    r = qt("--version")
+    assert r.rc == 0 and r.out.startswith("quicktools ")
+    r = qt("--help")
+    assert r.rc == 0 and "db" in r.out
+    r = qt("db", "--help")
+    assert r.rc == 0 and "verify" in r.out and "backup" in r.out
+
+
+def test_missing_database_is_an_error_and_is_not_created(qt, tmp_path):
+    path = tmp_path / "nope.db"
+    r = qt("db", "status", db=path)
+    assert r.rc == 1
+    assert "no database at" in r.err and "db init" in r.err
+    assert len(r.err.strip().splitlines()) == 1
+    assert not path.exists()
+
+
+def test_env_names_the_database(qt, make_db):
+    path = make_db()
+    r = qt("db", "status", json=True, env={"QUICKTOOLS_DB": str(path)})
+    assert r.rc == 0 and r.json["state"] == "legacy"
+
+
+def test_json_error_is_one_document(qt, tmp_path):
+    r = qt("db", "status", db=tmp_path / "nope.db", json=True)
+    assert r.rc == 1
+    doc = r.json
+    assert doc["ok"] is False and doc["exit_code"] == 1 and "no database" in doc["error"]
+
+
+def test_bad_usage_exits_2(qt):
+    assert qt("db", "frobnicate").rc == 2
+    assert qt("--busy-timeout", "-5", "db", "status").rc == 2
+    assert qt().rc == 2
+
+
+def test_not_a_database(qt, tmp_path):
+    path = tmp_path / "junk.db"
+    path.write_text("this is not sqlite at all, just text " * 100)
+    before = path.read_bytes()
+    r = qt("db", "upgrade", db=path)
+    assert r.rc == 1 and "not a SQLite database" in r.err
+    assert path.read_bytes() == before
+
+
+def test_directory_is_not_a_database(qt, tmp_path):
+    r = qt("db", "status", db=tmp_path)
+    assert r.rc == 1 and "directory" in r.err
+
+
+# --- db init ------------------------------------------------------------------------------
+
+def test_init_creates_final_schema(qt, tmp_path):
+    path = tmp_path / "new.db"
+    r = qt("db", "init", db=path, json=True)
+    assert r.rc == 0 and r.json["state"] == "final"
+    cols = columns(path)
+    assert all(c in cols for c in CREDIT) and not any(c in cols for c in DEPRECATED)
+    tables = {r[0] for r in query(path, "SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"users", "api_keys", "tasks", "quicktools_ledger", "quicktools_schema_history"} <= tables
+    assert [r[0] for r in query(path, "SELECT version FROM quicktools_schema_history")] == [1, 2, 3, 4]
+    # the web app's default for new users
+    query_con = sqlite3.connect(str(path))
+    query_con.execute("INSERT INTO users (email, hashed_password, is_active, created_at) VALUES ('a@b', 'x', 1, 'now')")
+    query_con.commit()
+    assert query_con.execute("SELECT credits_balance, api_access_unlocked FROM users").fetchone() == (10, 0)
+    query_con.close()
+    assert qt("db", "verify", db=path).rc == 0
+
+
+def test_init_refuses_existing_file(qt, make_db):
+    path = make_db()
+    before = dump(path)
+    r = qt("db", "init", db=path)
+    assert r.rc == 4 and "already exists" in r.err
+    assert dump(path) == before
+
+
+# --- db status ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("state,baseline", [("legacy", [1]), ("credit-packs", [1, 2]), ("final", [1, 2, 4])])
+def test_status_detects_state(qt, make_db, state, baseline):
+    path = make_db(state=state)
+    r = qt("db", "status", db=path, json=True)
+    assert r.rc == 0
+    doc = r.json
+    assert doc["state"] == state and doc["has_history"] is False
+    assert doc["baseline_to_record"] == baseline
+    assert 3 in [p["version"] for p in doc["pending"]]
+
+
+def test_status_unknown_schema(qt, tmp_path):
+    path = tmp_path / "other.db"
+    con = sqlite3.connect(str(path))
+    con.execute("CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT, credits_balance INTEGER)")
+    con.close()
+    r = qt("db", "status", db=path, json=True)
+    assert r.rc == 0 and r.json["state"] == "unknown"
+    assert "1 of the 6 credit-pack columns" in r.json["explanation"]
+
+
+# --- db upgrade ---------------------------------------------------------------------------
+
+def test_upgrade_dry_run_changes_nothing(qt, make_db):
+    path = make_db()
+    before = dump(path)
+    r = qt("db", "upgrade", "--dry-run", db=path, json=True)
+    assert r.rc == 0 and r.json["applied"] == [2, 3] and r.json["baseline"] == [1]
+    assert r.json["state_after"] == "credit-packs" and r.json["changed"] is False
+    assert dump(path) == before
+
+
+def test_upgrade_legacy(qt, make_db):
+    path = make_db(users=20, drift=True)
+    users_before = query(path, "SELECT id, email, subscription_tier, monthly_credits FROM users ORDER BY id")
+    r = qt("db", "upgrade", db=path, json=True)
+    assert r.rc == 0 and r.json["state_after"] == "credit-packs"
+    assert all(c in columns(path) for c in CREDIT)
+    assert query(path, "SELECT id, email, subscription_tier, monthly_credits FROM users ORDER BY id") == users_before
+    # defaults of the SPEC
+    assert query(path, "SELECT DISTINCT credits_balance, credits_purchased_total, api_access_unlocked FROM users") \
+        == [(10, 0, 0)]
+    hist = query(path, "SELECT version, kind, applied_by FROM quicktools_schema_history ORDER BY version")
+    assert [(v, k) for v, k, _ in hist] == [(1, "baseline"), (2, "applied"), (3, "applied")]
+    assert all(by for _, _, by in hist)
+    # drift the tool does not own is kept
+    assert query(path, "SELECT count(*) FROM audit_log")[0][0] == 20
+    assert "marketing_opt_in" in columns(path)
+    # running again changes nothing
+    before = dump(path)
+    r = qt("db", "upgrade", db=path, json=True)
+    assert r.rc == 0 and r.json["changed"] is False
+    assert dump(path) == before
+
+
+@pytest.mark.parametrize("state", ["credit-packs", "final"])
+def test_upgrade_converted_databases_keeps_values(qt, make_db, state):
+    path = make_db(users=30, state=state)
+    balances = query(path, "SELECT id, credits_balance, api_access_unlocked FROM users ORDER BY id")
+    r = qt("db", "upgrade", db=path, json=True)
+    assert r.rc == 0 and r.json["applied"] == [3] and r.json["state_after"] == state
+    assert query(path, "SELECT id, credits_balance, api_access_unlocked FROM users ORDER BY id") == balances
+    assert qt("db", "verify", db=path).rc == 0
+
+
+def test_upgrade_refuses_unknown_schema(qt, tmp_path):
+    path = tmp_path / "half.db"
+    con = sqlite3.connect(str(path))
+    con.execute("CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT, subscription_tier TEXT, credits_balance INT)")
+    con.close()
+    before = dump(path)
+    r = qt("db", "upgrade", db=path)
+    assert r.rc == 4 and "refusing" in r.err and len(r.err.strip().splitlines()) == 1
+    assert dump(path) == before
+
+
+def test_upgrade_detects_edited_migration(qt, make_db):
+    path = make_db()
+    assert qt("db", "upgrade", db=path).rc == 0
+    con = sqlite3.connect(str(path))
+    con.execute("UPDATE quicktools_schema_history SET checksum = 'deadbeef' WHERE version = 2")
+    con.commit()
+    con.close()
+    r = qt("db", "verify", db=path, json=True)
+    assert r.rc == 3
+    assert any("edited" in d["problem"] for d in r.json["drift"])
+    st = qt("db", "status", db=path, json=True)
+    assert [e["version"] for e in st.json["edited"]] == [2]
+
+
+def test_upgrade_waits_for_and_then_reports_a_locked_database(qt, make_db):
+    path = make_db()
+    con = sqlite3.connect(str(path), isolation_level=None)
+    con.execute("BEGIN IMMEDIATE")
+    before = time.monotonic()
+    r = qt("--busy-timeout", "300", "db", "upgrade", db=path)
+    waited = time.monotonic() - before
+    con.execute("ROLLBACK")
+    con.close()
+    assert r.rc == 1 and "locked" in r.err and "--busy-timeout" in r.err
+    assert waited >= 0.3
+    assert "credits_balance" not in columns(path)
+
+
+def test_upgrade_proceeds_when_the_lock_is_released_in_time(qt, make_db):
+    path = make_db()
+    con = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+    con.execute("BEGIN IMMEDIATE")
+    timer = threading.Timer(0.5, lambda: con.execute("COMMIT"))
+    timer.start()
+    r = qt("--busy-timeout", "10000", "db", "upgrade", db=path)
+    timer.join()
+    con.close()
+    assert r.rc == 0, r.err
+    assert "credits_balance" in columns(path)
+
+
+def run_as_nobody_prefix():
+    if os.geteuid() != 0:
+        return []
+    return ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+
+
+def test_read_only_file_is_refused_for_writes():
+    import shutil
+    import tempfile
+    from conftest import BIN, make_database
+    folder = tempfile.mkdtemp(prefix="qt-readonly-")  # pytest's own folders are private to root
+    os.chmod(folder, 0o755)
+    path = make_database(os.path.join(folder, "ro.db"))
+    os.chmod(path, 0o444)
+    before = dump(path)
+    cmd = run_as_nobody_prefix() + [BIN, "--db", str(path), "db", "upgrade"]
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    assert p.returncode == 1 and "read-only" in p.stderr, p.stderr
+    assert dump(path) == before
+    # reading still works
+    cmd = run_as_nobody_prefix() + [BIN, "--db", str(path), "db", "status"]
+    assert subprocess.run(cmd, capture_output=True, text=True).returncode == 0
+    shutil.rmtree(folder)
+
+
+# --- db verify ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("state", ["legacy", "credit-packs", "final"])
+def test_verify_clean_states(qt, make_db, state):
+    path = make_db(state=state, drift=True)
+    r = qt("db", "verify", db=path, json=True)
+    assert r.rc == 0, r.out
+    assert r.json["clean"] is True and r.json["baseline_pending"] is True
+    assert qt("db", "upgrade", db=path).rc == 0
+    r = qt("-v", "db", "verify", db=path)
+    assert r.rc == 0
+    assert "view active_users" in r.out and "column users.marketing_opt_in" in r.out
+
+
+def test_verify_reports_each_kind_of_drift(qt, make_db):
+    path = make_db()
+    assert qt("db", "upgrade", db=path).rc == 0
+    con = sqlite3.connect(str(path))
+    con.executescript("""
+        DROP INDEX ix_users_email;
+        DROP INDEX ix_quicktools_ledger_user_id;
+        ALTER TABLE quicktools_state ADD COLUMN surprise TEXT;
+        CREATE TABLE quicktools_unexpected (x);
+    """)
+    # a credit column with the wrong default: rebuild users the way an ad-hoc script would
+    con.close()
+    r = qt("db", "verify", db=path, json=True)
+    assert r.rc == 3
+    problems = {d["object"]: d["problem"] for d in r.json["drift"]}
+    assert "missing" in problems["index ix_users_email"]
+    assert "missing" in problems["index ix_quicktools_ledger_user_id"]
+    assert "should not exist" in problems["quicktools_state.surprise"]
+    assert "table quicktools_unexpected" in problems
+
+
+def test_verify_reports_wrong_default_and_missing_column(qt, tmp_path):
+    path = tmp_path / "odd.db"
+    assert qt("db", "init", db=path).rc == 0
+    con = sqlite3.connect(str(path))
+    con.executescript("""
+        PRAGMA writable_schema = ON;
+        UPDATE sqlite_master SET sql = replace(sql, 'credits_balance INTEGER NOT NULL DEFAULT 10',
+                                               'credits_balance INTEGER NOT NULL DEFAULT 0')
+        WHERE name = 'users';
+        PRAGMA writable_schema = OFF;
+    """)
+    con.close()
+    r = qt("db", "verify", db=path, json=True)
+    assert r.rc == 3
+    problems = {d["object"]: d["problem"] for d in r.json["drift"]}
+    assert "DEFAULT 0" in problems["users.credits_balance"] and "DEFAULT 10" in problems["users.credits_balance"]
+
+
+def test_verify_unknown_schema_exits_3(qt, tmp_path):
+    path = tmp_path / "x.db"
+    sqlite3.connect(str(path)).execute("CREATE TABLE things (id)").connection.close()
+    r = qt("db", "verify", db=path)
+    assert r.rc == 3 and "no users table" in r.out
+
+
+# --- db backup ----------------------------------------------------------------------------
+
+def test_backup_is_private_consistent_and_never_overwrites(qt, make_db, tmp_path):
+    path = make_db(users=200, drift=True)
+    dest = tmp_path / "copy.db"
+    r = qt("db", "backup", dest, db=path, json=True)
+    assert r.rc == 0 and r.json["path"] == str(dest)
+    assert stat.S_IMODE(os.stat(dest).st_mode) == 0o600
+    assert dump(dest) == dump(path)
+    dest.write_bytes(b"precious")
+    r = qt("db", "backup", dest, db=path)
+    assert r.rc == 4 and "already exists" in r.err
+    assert dest.read_bytes() == b"precious"
+
+
+def test_backup_while_the_app_writes(qt, make_db, tmp_path):
+    path = make_db(users=3000, tasks_per_user=3)
+    stop = threading.Event()
+    writes = []
+
+    def writer():
+        con = sqlite3.connect(str(path), timeout=10, isolation_level=None)
+        i = 0
+        while not stop.is_set():
+            con.execute("BEGIN IMMEDIATE")
+            con.execute("UPDATE users SET credits_used_this_month = credits_used_this_month + 1 WHERE id = ?",
+                        (i % 3000 + 1,))
+            con.execute("INSERT INTO tasks (user_id, tool, status, credits_charged, created_at) "
+                        "VALUES (?, 'x', 'done', 1, 'now')", (i % 3000 + 1,))
+            con.execute("COMMIT")
+            writes.append(i)
+            i += 1
+        con.close()
+
+    t = threading.Thread(target=writer)
+    t.start()
+    time.sleep(0.2)
+    dest = tmp_path / "live.db"
+    r = qt("--busy-timeout", "10000", "db", "backup", dest, db=path)
+    stop.set()
+    t.join()
+    assert r.rc == 0, r.err
+    assert writes, "the writer never ran"
+    copy = sqlite3.connect(str(dest))
+    assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    # consistent: every task insert came with its usage update, in the same transaction
+    used = copy.execute("SELECT sum(credits_used_this_month) FROM users").fetchone()[0]
+    extra_tasks = copy.execute("SELECT count(*) FROM tasks WHERE tool = 'x'").fetchone()[0]
+    copy.close()
+    base = sqlite3.connect(str(make_database_copy_baseline(tmp_path)))
+    base_used = base.execute("SELECT sum(credits_used_this_month) FROM users").fetchone()[0]
+    base.close()
+    assert used - base_used == extra_tasks
+
+
+def make_database_copy_baseline(tmp_path):
+    from conftest import make_database
+    return make_database(tmp_path / "baseline.db", users=3000)
+
+
+def test_backup_of_missing_database(qt, tmp_path):
+    r = qt("db", "backup", tmp_path / "b.db", db=tmp_path / "none.db")
+    assert r.rc == 1 and not (tmp_path / "b.db").exists()

@@ -1,0 +1,103 @@
+#include <doctest/doctest.h>
+
+#include "quicktools/credits/packs.hpp"
+#include "quicktools/db/migrations.hpp"
+#include "quicktools/db/sql_files.hpp"
+#include "quicktools/db/verify.hpp"
+#include "quicktools/util/crypto.hpp"
+#include "quicktools/util/system.hpp"
+
+using namespace quicktools;
+
+TEST_SUITE("sql files") {
+    TEST_CASE("named queries are split at their markers") {
+        const auto& q = sql::query("history", "insert");
+        CHECK(q.find("INSERT INTO quicktools_schema_history") != std::string::npos);
+        CHECK(q.find("-- name:") == std::string::npos);
+        CHECK_THROWS_AS(sql::query("history", "nope"), std::logic_error);
+        CHECK_THROWS_AS(sql::query("nope", "insert"), std::logic_error);
+    }
+    TEST_CASE("migrations are numbered from the file names") {
+        const auto& all = db::migrations();
+        REQUIRE(all.size() >= 4);
+        CHECK(all[0].version == 1);
+        CHECK(all[1].name == "credit_pack_columns");
+        CHECK(all[1].checksum.size() == 64);
+        CHECK(db::migration(db::drop_deprecated_version).needs_own_command);
+    }
+}
+
+TEST_SUITE("packs") {
+    TEST_CASE("the pack table of the design document") {
+        REQUIRE(credits::find_pack("pro") != nullptr);
+        CHECK(credits::find_pack("pro")->credits == 1200);
+        CHECK(credits::find_pack("pro")->unlocks_api);
+        CHECK_FALSE(credits::find_pack("standard")->unlocks_api);
+        CHECK(credits::find_pack("business")->price_cents == 10000);
+        CHECK(credits::find_pack("gold") == nullptr);
+    }
+    TEST_CASE("support tiers follow the purchased total") {
+        CHECK(credits::support_tier(0) == "Community");
+        CHECK(credits::support_tier(499) == "Community");
+        CHECK(credits::support_tier(500) == "Email (48h response)");
+        CHECK(credits::support_tier(1200) == "Priority (24h response)");
+        CHECK(credits::support_tier(5000) == "Dedicated (12h response)");
+    }
+}
+
+TEST_SUITE("util") {
+    TEST_CASE("sha256 and hmac match known vectors") {
+        CHECK(util::sha256_hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        // RFC 4231 test case 2
+        CHECK(util::hmac_sha256_hex("Jefe", "what do ya want for nothing?") ==
+              "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+        CHECK(util::constant_time_equal("abc", "abc"));
+        CHECK_FALSE(util::constant_time_equal("abc", "abd"));
+        CHECK_FALSE(util::constant_time_equal("abc", "abcd"));
+    }
+    TEST_CASE("timestamps are written as SQLAlchemy writes DATETIME") {
+        CHECK(util::timestamp_from_unix(0) == "1970-01-01 00:00:00.000000");
+        CHECK(util::timestamp_from_unix(1767225600) == "2026-01-01 00:00:00.000000");
+    }
+}
+
+TEST_SUITE("schema") {
+    TEST_CASE("a new database is final, verified clean, and upgrades to nothing") {
+        auto database = db::Database::in_memory();
+        db::initialise(database, "test");
+        CHECK(db::detect_state(database).state == db::SchemaState::final);
+        CHECK(db::verify_schema(database).clean());
+        const auto result = db::upgrade(database, db::DryRun::no, "test");
+        CHECK_FALSE(result.changed());
+    }
+    TEST_CASE("state detection on each stage") {
+        auto database = db::Database::in_memory();
+        database.sql().exec(std::string(db::migration(1).sql));
+        CHECK(db::detect_state(database).state == db::SchemaState::legacy);
+        SUBCASE("credit packs added") {
+            database.sql().exec(std::string(db::migration(2).sql));
+            CHECK(db::detect_state(database).state == db::SchemaState::credit_packs);
+            SUBCASE("and dropped") {
+                database.sql().exec(std::string(db::migration(4).sql));
+                CHECK(db::detect_state(database).state == db::SchemaState::final);
+            }
+        }
+        SUBCASE("half-added columns are unknown") {
+            database.sql().exec("ALTER TABLE users ADD COLUMN credits_balance INTEGER");
+            const auto d = db::detect_state(database);
+            CHECK(d.state == db::SchemaState::unknown);
+            CHECK(d.explanation.find("1 of the 6 credit-pack columns") != std::string::npos);
+        }
+    }
+    TEST_CASE("upgrade of a legacy database records the baseline and applies 002 and 003") {
+        auto database = db::Database::in_memory();
+        database.sql().exec(std::string(db::migration(1).sql));
+        const auto plan = db::upgrade(database, db::DryRun::yes, "t");
+        CHECK(plan.applied == std::vector<int>{2, 3});
+        CHECK_FALSE(database.has_table("quicktools_schema_history"));
+        const auto result = db::upgrade(database, db::DryRun::no, "t");
+        CHECK(result.recorded_baseline == std::vector<int>{1});
+        CHECK(result.state_after == db::SchemaState::credit_packs);
+        CHECK(db::schema_status(database).pending == std::vector<int>{4});
+    }
+}
