@@ -1,9 +1,12 @@
 -- The tool's own tables. Nothing of the web app's is touched here.
 
 -- Every change of credits the tool makes, append-only. The deltas say how each entry moved
--- the three counters of users, so `credits audit` can check
---   balance - purchased_total + lifetime_used = 10 + sum(balance_delta - purchased_delta + used_delta)
--- which the web app's own writes (usage, purchases) leave unchanged.
+-- the three counters of users, so `credits audit` can check, for every user,
+--   balance - purchased_total + lifetime_used
+--     = base + sum(balance_delta - purchased_delta + used_delta)
+-- where base is quicktools_migrated_users.invariant_base for users the migration set (or
+-- adopted) and 10, the sign-up grant, for everyone else. The web app's own writes (usage:
+-- balance - n, used + n; its purchase webhook: balance + c, purchased + c) leave it unchanged.
 CREATE TABLE quicktools_ledger (
 	id INTEGER PRIMARY KEY,
 	user_id INTEGER NOT NULL,
@@ -40,6 +43,8 @@ CREATE TABLE quicktools_migrated_users (
 	new_balance INTEGER NOT NULL,
 	new_purchased_total INTEGER NOT NULL,
 	new_api_access INTEGER NOT NULL,
+	-- balance - purchased_total + lifetime_used right after the migration set this user
+	invariant_base INTEGER NOT NULL,
 	policy TEXT NOT NULL,
 	migrated_at TEXT NOT NULL,
 	cancel_status TEXT,

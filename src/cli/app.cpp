@@ -28,16 +28,6 @@ void add_global_options(CLI::App& app, Context& ctx) {
     app.set_version_flag("--version", std::string("quicktools ") + version_string);
 }
 
-void add_db_group(CLI::App& app, Context& ctx) {
-    auto* db = app.add_subcommand("db", "Create, inspect, upgrade, verify and back up the database");
-    db->require_subcommand(1);
-    register_db_init(*db, ctx);
-    register_db_status(*db, ctx);
-    register_db_upgrade(*db, ctx);
-    register_db_verify(*db, ctx);
-    register_db_backup(*db, ctx);
-}
-
 void print_error(const Context& ctx, ExitCode code, const std::string& message) {
     std::cerr << "quicktools: " << message << '\n';
     if (ctx.options.json)
@@ -51,7 +41,8 @@ void build(CLI::App& app, Context& ctx) {
     app.require_subcommand(1);
     app.fallthrough();
     add_global_options(app, ctx);
-    add_db_group(app, ctx);
+    // One line per command group; each group lives in src/cli/<group>_group.cpp.
+    register_db_group(app, ctx);
 }
 
 int run(int argc, char** argv) {
