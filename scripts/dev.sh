@@ -4,6 +4,7 @@
 #   test   runs the whole test suite (unit + end-to-end) through CTest
 #   build  only builds
 #   bench  runs the benchmarks against the peers in ../shared/bench
+#   completions  regenerates completions/ from the command tree (after adding commands)
 # Environment: BUILD_DIR (default build), QUICKTOOLS_SANITIZE=ON for ASan/UBSan, CI=true for -Werror.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -57,6 +58,14 @@ demo() {
     fi
 }
 
+completions() {
+    local q="$ROOT/$BUILD_DIR/quicktools"
+    "$q" completion bash > completions/quicktools.bash
+    "$q" completion zsh > completions/_quicktools
+    "$q" completion fish > completions/quicktools.fish
+    echo "completions/ regenerated from the command tree" >&2
+}
+
 case "${1:-}" in
     build) install_missing "${PACKAGES[@]}"; build ;;
     demo) install_missing "${PACKAGES[@]}"; build; demo ;;
@@ -64,5 +73,6 @@ case "${1:-}" in
           ctest --test-dir "$BUILD_DIR" --output-on-failure ;;
     bench) install_missing "${PACKAGES[@]}" "${BENCH_PACKAGES[@]}"; build
            shift; /usr/bin/python3 bench/run.py --quicktools "$ROOT/$BUILD_DIR/quicktools" "$@" ;;
-    *) echo "usage: scripts/dev.sh demo|test|build|bench" >&2; exit 2 ;;
+    completions) install_missing "${PACKAGES[@]}"; build; completions ;;
+    *) echo "usage: scripts/dev.sh demo|test|build|bench|completions" >&2; exit 2 ;;
 esac
