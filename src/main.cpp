@@ -1,3 +1,7 @@
 #include "quicktools/cli/app.hpp"
+#include "quicktools/util/interrupt.hpp"
 
-int main(int argc, char** argv) { return quicktools::cli::run(argc, argv); }
+int main(int argc, char** argv) {
+    quicktools::util::install_interrupt_handlers();
+    return quicktools::cli::run(argc, argv);
+}

@@ -1,5 +1,7 @@
 #include "quicktools/db/backup.hpp"
 
+#include "quicktools/util/interrupt.hpp"
+
 #include <SQLiteCpp/Backup.h>
 #include <SQLiteCpp/Exception.h>
 #include <fcntl.h>
@@ -53,6 +55,7 @@ BackupResult backup_to(Database& source, const std::string& dest, const BackupPr
         SQLite::Backup backup(target, "main", source.sql(), "main");
         int rc = SQLITE_OK;
         do {
+            util::throw_if_interrupted();
             rc = backup.executeStep(4096);
             if (progress) progress(backup.getTotalPageCount() - backup.getRemainingPageCount(),
                                    backup.getTotalPageCount());
@@ -64,6 +67,10 @@ BackupResult backup_to(Database& source, const std::string& dest, const BackupPr
         struct stat st {};
         if (::stat(dest.c_str(), &st) == 0) result.bytes = st.st_size;
         return result;
+    } catch (const Error&) {
+        if (!caller_transaction && sqlite3_get_autocommit(source.sql().getHandle()) == 0) source.sql().exec("ROLLBACK");
+        ::unlink(dest.c_str());
+        throw;
     } catch (const SQLite::Exception& e) {
         if (sqlite3_get_autocommit(source.sql().getHandle()) == 0 && !caller_transaction) {
             try {

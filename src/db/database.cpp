@@ -1,15 +1,40 @@
 #include "quicktools/db/database.hpp"
 
+#include "quicktools/util/interrupt.hpp"
+
 #include <SQLiteCpp/Exception.h>
 #include <fmt/format.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
+#include <thread>
 #include <cstring>
 
 namespace quicktools::db {
+
+// Like SQLite's own busy timeout, but it also gives up at once on Ctrl-C, so an operator
+// who stops a waiting command is not kept waiting for the rest of the timeout.
+struct Database::BusyWait {
+    int timeout_ms = 0;
+    std::chrono::steady_clock::time_point started;
+
+    static int handler(void* self, int attempt) {
+        auto* wait = static_cast<BusyWait*>(self);
+        const auto now = std::chrono::steady_clock::now();
+        if (attempt == 0) wait->started = now;
+        if (util::interrupted()) return 0;
+        const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(now - wait->started).count();
+        if (waited >= wait->timeout_ms) return 0;
+        const auto step = std::min<long long>(attempt < 5 ? 2 : 20, wait->timeout_ms - waited);
+        std::this_thread::sleep_for(std::chrono::milliseconds(step));
+        return 1;
+    }
+};
+
 namespace {
 
 // Runs a trivial read so that "not a database" and "locked" show up at open time.
@@ -18,7 +43,18 @@ void probe(SQLite::Database& db) { db.exec("SELECT count(*) FROM sqlite_master")
 }  // namespace
 
 Database::Database(std::unique_ptr<SQLite::Database> db, std::string path, int busy_timeout_ms)
-    : m_db(std::move(db)), m_path(std::move(path)), m_busy_timeout_ms(busy_timeout_ms) {}
+    : m_busy(std::make_unique<BusyWait>()), m_db(std::move(db)), m_path(std::move(path)),
+      m_busy_timeout_ms(busy_timeout_ms) {
+    m_busy->timeout_ms = busy_timeout_ms;
+    sqlite3_busy_handler(m_db->getHandle(), &BusyWait::handler, m_busy.get());
+}
+
+Database::Database(Database&&) noexcept = default;
+Database& Database::operator=(Database&&) noexcept = default;
+
+Database::~Database() {
+    if (m_db) util::clear_interruptible(m_db->getHandle());
+}
 
 Database Database::open_existing(const OpenOptions& options) {
     const std::string& path = options.path;
@@ -42,6 +78,7 @@ Database Database::open_existing(const OpenOptions& options) {
                                     "file and its folder",
                                     path));
         db->exec("PRAGMA foreign_keys = ON");
+        util::set_interruptible(db->getHandle());
         return Database(std::move(db), path, options.busy_timeout_ms);
     } catch (const SQLite::Exception& e) {
         throw translate(e, path, options.busy_timeout_ms);
@@ -56,6 +93,7 @@ Database Database::create_new(const std::string& path, int busy_timeout_ms) {
         auto db = std::make_unique<SQLite::Database>(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE,
                                                      busy_timeout_ms);
         db->exec("PRAGMA foreign_keys = ON");
+        util::set_interruptible(db->getHandle());
         return Database(std::move(db), path, busy_timeout_ms);
     } catch (const SQLite::Exception& e) {
         throw translate(e, path, busy_timeout_ms);
@@ -101,8 +139,12 @@ void WriteTransaction::commit() {
 
 Error translate(const std::exception& e, const std::string& path, int busy_timeout_ms) {
     const auto* sqlite_error = dynamic_cast<const SQLite::Exception*>(&e);
+    if (util::interrupted())
+        return Error(ExitCode::interrupted, "interrupted: the transaction was rolled back, nothing changed");
     if (sqlite_error == nullptr) return Error(fmt::format("{}: {}", path, e.what()));
-    switch (sqlite_error->getErrorCode()) {
+    switch (sqlite_error->getErrorCode() & 0xFF) {
+        case SQLITE_INTERRUPT:
+            return Error(ExitCode::interrupted, "interrupted: the transaction was rolled back, nothing changed");
         case SQLITE_BUSY:
         case SQLITE_LOCKED:
             return Error(fmt::format("{} is locked by another writer and stayed locked for {} ms; nothing was "

@@ -368,3 +368,24 @@ def make_database_copy_baseline(tmp_path):
 def test_backup_of_missing_database(qt, tmp_path):
     r = qt("db", "backup", tmp_path / "b.db", db=tmp_path / "none.db")
     assert r.rc == 1 and not (tmp_path / "b.db").exists()
+
+
+def test_ctrl_c_while_waiting_for_the_lock_exits_130_and_changes_nothing(make_db):
+    import signal
+    from conftest import BIN
+    path = make_db()
+    before = dump(path)
+    con = sqlite3.connect(str(path), isolation_level=None)
+    con.execute("BEGIN IMMEDIATE")
+    p = subprocess.Popen([BIN, "--db", str(path), "--busy-timeout", "20000", "db", "upgrade"],
+                         stderr=subprocess.PIPE, text=True)
+    time.sleep(0.5)
+    started = time.monotonic()
+    p.send_signal(signal.SIGINT)
+    _, err = p.communicate(timeout=10)
+    stopped_after = time.monotonic() - started
+    con.execute("ROLLBACK")
+    con.close()
+    assert p.returncode == 130 and "interrupted" in err
+    assert stopped_after < 5
+    assert dump(path) == before

@@ -28,6 +28,10 @@ public:
     // A private in-memory database (tests and the expected-schema model).
     static Database in_memory();
 
+    ~Database();
+    Database(Database&&) noexcept;
+    Database& operator=(Database&&) noexcept;
+
     SQLite::Database& sql() { return *m_db; }
     const std::string& path() const { return m_path; }
     int busy_timeout_ms() const { return m_busy_timeout_ms; }
@@ -35,8 +39,11 @@ public:
     // True if a table (or view) of that name exists.
     bool has_table(const std::string& name);
 
+    struct BusyWait;  // the state of the busy handler (see database.cpp)
+
 private:
     Database(std::unique_ptr<SQLite::Database> db, std::string path, int busy_timeout_ms);
+    std::unique_ptr<BusyWait> m_busy;
     std::unique_ptr<SQLite::Database> m_db;
     std::string m_path;
     int m_busy_timeout_ms;

@@ -1,0 +1,46 @@
+#include "quicktools/util/interrupt.hpp"
+
+#include <sqlite3.h>
+
+#include <atomic>
+#include <csignal>
+
+#include "quicktools/error.hpp"
+
+namespace quicktools::util {
+namespace {
+
+std::atomic<bool> g_interrupted{false};
+std::atomic<sqlite3*> g_connection{nullptr};
+
+extern "C" void on_signal(int) {
+    g_interrupted.store(true);
+    // The sqlite3 shell does the same from its SIGINT handler: it only sets a flag that the
+    // running statement checks, and the statement then fails with SQLITE_INTERRUPT.
+    if (sqlite3* c = g_connection.load(); c != nullptr) sqlite3_interrupt(c);
+}
+
+}  // namespace
+
+void install_interrupt_handlers() {
+    struct sigaction action {};
+    action.sa_handler = on_signal;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, nullptr);
+    sigaction(SIGTERM, &action, nullptr);
+}
+
+void set_interruptible(sqlite3* connection) { g_connection.store(connection); }
+
+void clear_interruptible(sqlite3* connection) {
+    sqlite3* expected = connection;
+    g_connection.compare_exchange_strong(expected, nullptr);
+}
+
+bool interrupted() { return g_interrupted.load(); }
+
+void throw_if_interrupted() {
+    if (interrupted()) throw Error(ExitCode::interrupted, "interrupted: the transaction was rolled back, nothing changed");
+}
+
+}  // namespace quicktools::util
