@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 
 #include "quicktools/cli/context.hpp"
+#include "quicktools/credits/request.hpp"
 
 namespace quicktools::cli {
 
@@ -15,5 +16,13 @@ void register_db_status(CLI::App& db, Context& ctx);
 void register_db_upgrade(CLI::App& db, Context& ctx);
 void register_db_verify(CLI::App& db, Context& ctx);
 void register_db_backup(CLI::App& db, Context& ctx);
+
+// credits group: src/cli/credits_*.cpp
+void register_credits_group(CLI::App& app, Context& ctx);
+// grant, refund and debit share one file: the same shape with different wording.
+void register_credits_adjust(CLI::App& credits, Context& ctx, credits::Action action);
+void register_credits_import(CLI::App& credits, Context& ctx);
+void register_credits_history(CLI::App& credits, Context& ctx);
+void register_credits_audit(CLI::App& credits, Context& ctx);
 
 }  // namespace quicktools::cli
