@@ -61,6 +61,7 @@ std::string row_text(const credits::ImportRow& r) {
 
 std::string summary_text(const credits::ImportResult& result, const std::string& source, bool dry_run) {
     const auto& t = result.totals;
+    if (t.rows == 0) return fmt::format("{} has a header but no rows: nothing to do.", source);
     std::string out = fmt::format("{} {} of {} rows from {} to {} users: +{} granted, +{} refunded, -{} debited",
                                   dry_run ? "Would apply" : "Applied", t.applied, t.rows, source, t.users, t.granted,
                                   t.refunded, t.debited);
