@@ -305,7 +305,7 @@ def test_import_applies_all_rows_in_one_transaction(qt, db, tmp_path):
     before = dump(db)
     r = qt("credits", "import", csv, db=db)
     assert r.rc == 2 and f"{csv}:3: refunding 6 is more than the 0 credits used so far: over by 6" in r.err
-    assert f"{csv}:4: debiting 60 would take the balance of 50 below zero: short by 10" in r.err
+    assert f"{csv}:4: debiting 60 would take the balance of 0 below zero: short by 60" in r.err
     assert dump(db) == before
 
 
