@@ -6,7 +6,10 @@ WHERE id = ?
 RETURNING credits_balance;
 
 -- name: counters
-SELECT email, credits_balance, credits_lifetime_used FROM users WHERE id = ?;
+SELECT id, email, credits_balance, credits_lifetime_used FROM users WHERE id = ?;
+
+-- name: counters_by_email
+SELECT id, email, credits_balance, credits_lifetime_used FROM users WHERE email = ?;
 
 -- name: entry_by_key
 SELECT id, user_id, kind, amount, balance_delta, purchased_delta, used_delta, balance_after, reason, actor, source,

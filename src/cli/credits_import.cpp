@@ -119,7 +119,8 @@ void register_credits_import(CLI::App& group, Context& ctx) {
             return;
         }
         nlohmann::json rows = nlohmann::json::array();
-        for (const auto& r : result.rows) rows.push_back(row_json(r));
+        if (ctx.options.json)  // 100,000 rows are worth building only when they are printed
+            for (const auto& r : result.rows) rows.push_back(row_json(r));
         std::string text_out;
         if (opts->dry_run || ctx.options.verbose > 0)
             for (const auto& r : result.rows) text_out += row_text(r) + "\n";

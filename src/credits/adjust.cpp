@@ -15,7 +15,7 @@ namespace {
 std::string email_of(db::Database& db, std::int64_t user_id) {
     SQLite::Statement q(db.sql(), sql::query("credits", "counters"));
     q.bind(1, user_id);
-    return q.executeStep() ? q.getColumn(0).getString() : std::string();
+    return q.executeStep() ? q.getColumn(1).getString() : std::string();
 }
 
 }  // namespace
@@ -68,7 +68,7 @@ AdjustResult adjust(db::Database& db, const AdjustRequest& r) {
 }
 
 AdjustmentWriter::AdjustmentWriter(db::Database& db)
-    : m_db(db), m_update(db.sql(), sql::query("credits", "apply_deltas")) {}
+    : m_update(db.sql(), sql::query("credits", "apply_deltas")), m_ledger(db) {}
 
 StoredEntry AdjustmentWriter::write(std::int64_t user_id, Action action, std::int64_t amount,
                                     const std::string& reason, const std::optional<std::string>& key,
@@ -97,7 +97,7 @@ StoredEntry AdjustmentWriter::write(std::int64_t user_id, Action action, std::in
     e.idempotency_key = key;
     if (key) e.request_fingerprint = fingerprint(action, user_id, amount, reason);
     e.created_at = created_at;
-    const std::int64_t id = append(m_db, e);
+    const std::int64_t id = m_ledger.append(e);
 
     StoredEntry out;
     out.id = id;

@@ -52,24 +52,45 @@ Columns read_header(const util::CsvRecord& header, const std::string& source) {
     return c;
 }
 
-std::optional<std::int64_t> RowChecker::user_id(const std::string& ref) {
-    auto it = m_ids.find(ref);
-    if (it == m_ids.end()) it = m_ids.emplace(ref, users::find_user_id(m_db, ref)).first;
-    return it->second;
+RowChecker::RowChecker(db::Database& db, Columns columns)
+    : m_db(db), m_columns(columns), m_by_id(db.sql(), sql::query("credits", "counters")),
+      m_by_email(db.sql(), sql::query("credits", "counters_by_email")), m_keys(db) {}
+
+std::optional<RowChecker::Counters> RowChecker::read_counters(SQLite::Statement& q) {
+    if (!q.executeStep()) return std::nullopt;
+    Counters c;
+    c.id = q.getColumn(0).getInt64();
+    c.email = q.getColumn(1).getString();
+    c.balance = q.getColumn(2).getInt64();
+    c.used = q.getColumn(3).getInt64();
+    return c;
 }
 
-RowChecker::Counters& RowChecker::counters(std::int64_t id) {
-    auto it = m_counters.find(id);
-    if (it != m_counters.end()) return it->second;
-    SQLite::Statement q(m_db.sql(), sql::query("credits", "counters"));
-    q.bind(1, id);
-    Counters c;
-    if (q.executeStep()) {
-        c.email = q.getColumn(0).getString();
-        c.balance = q.getColumn(1).getInt64();
-        c.used = q.getColumn(2).getInt64();
+RowChecker::Counters* RowChecker::user(const std::string& ref) {
+    auto known = m_ids.find(ref);
+    if (known == m_ids.end()) {
+        // Prepared lookups by id and by exact email cover nearly every row; anything else goes
+        // through users::find_user_id (emails that differ in case).
+        std::optional<Counters> found;
+        const bool numeric = !ref.empty() && ref.size() <= 18 &&
+                             ref.find_first_not_of("0123456789") == std::string::npos;
+        SQLite::Statement& q = numeric ? m_by_id : m_by_email;
+        q.reset();
+        if (numeric) q.bind(1, static_cast<std::int64_t>(std::stoll(ref))); else q.bind(1, ref);
+        found = read_counters(q);
+        if (!found && !numeric) {
+            if (auto id = users::find_user_id(m_db, ref)) {
+                m_by_id.reset();
+                m_by_id.bind(1, *id);
+                found = read_counters(m_by_id);
+            }
+        }
+        std::int64_t id = found ? found->id : 0;
+        if (found && m_counters.find(id) == m_counters.end()) m_counters.emplace(id, std::move(*found));
+        known = m_ids.emplace(ref, id).first;
     }
-    return m_counters.emplace(id, std::move(c)).first->second;
+    if (known->second == 0) return nullptr;
+    return &m_counters.at(known->second);
 }
 
 void RowChecker::check(const util::CsvRecord& record, ImportResult& result) {
@@ -90,8 +111,8 @@ void RowChecker::check(const util::CsvRecord& record, ImportResult& result) {
     ImportRow row;
     row.line = record.line;
     const std::string& user_ref = record.fields[static_cast<std::size_t>(m_columns.user)];
-    const auto id = user_ref.empty() ? std::nullopt : user_id(user_ref);
-    if (!id) problems.push_back(user_ref.empty() ? "no user given" : fmt::format("no user {}", user_ref));
+    Counters* const target = user_ref.empty() ? nullptr : user(user_ref);
+    if (target == nullptr) problems.push_back(user_ref.empty() ? "no user given" : fmt::format("no user {}", user_ref));
     const std::string& action_text = record.fields[static_cast<std::size_t>(m_columns.action)];
     const auto action = parse_action(action_text);
     if (!action) problems.push_back(fmt::format("action must be grant, refund or debit; got \"{}\"", action_text));
@@ -109,7 +130,7 @@ void RowChecker::check(const util::CsvRecord& record, ImportResult& result) {
         collect([&] { check_idempotency_key(*row.key); });
     }
     if (!problems.empty()) return fail();
-    row.user_id = *id;
+    row.user_id = target->id;
     row.action = *action;
 
     if (row.key) {
@@ -123,7 +144,7 @@ void RowChecker::check(const util::CsvRecord& record, ImportResult& result) {
             }
             row.status = RowStatus::duplicate;
             row.same_as_line = first.line;
-        } else if (auto stored = find_by_key(m_db, *row.key)) {
+        } else if (auto stored = m_keys.find(*row.key)) {
             if (auto conflict = key_conflict(*stored, row.action, row.user_id, row.amount, row.reason)) {
                 problems.push_back(*conflict);
                 return fail();
@@ -132,7 +153,7 @@ void RowChecker::check(const util::CsvRecord& record, ImportResult& result) {
             row.ledger_id = stored->id;
         }
     }
-    Counters& c = counters(row.user_id);
+    Counters& c = *target;
     row.email = c.email;
     row.balance_before = c.balance;
     row.balance_after = c.balance;

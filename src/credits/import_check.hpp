@@ -5,6 +5,7 @@
 #include <unordered_map>
 
 #include "quicktools/credits/import.hpp"
+#include "quicktools/credits/trail.hpp"
 #include "quicktools/util/csv.hpp"
 
 namespace quicktools::credits::detail {
@@ -23,23 +24,29 @@ Columns read_header(const util::CsvRecord& header, const std::string& source_nam
 
 class RowChecker {
 public:
-    RowChecker(db::Database& db, Columns columns) : m_db(db), m_columns(columns) {}
+    RowChecker(db::Database& db, Columns columns);
     // Checks one record; appends it to result.rows or its problems to result.errors.
     void check(const util::CsvRecord& record, ImportResult& result);
 
 private:
     struct Counters {
+        std::int64_t id = 0;
         std::string email;
         std::int64_t balance = 0;
         std::int64_t used = 0;
     };
-    std::optional<std::int64_t> user_id(const std::string& ref);
-    Counters& counters(std::int64_t user_id);
+    // The user named by id or email (as users::find_user_id names them), with the counters as
+    // the rows so far leave them; nullptr if there is no such user.
+    Counters* user(const std::string& ref);
+    std::optional<Counters> read_counters(SQLite::Statement& query);
 
     db::Database& m_db;
     Columns m_columns;
-    std::unordered_map<std::string, std::optional<std::int64_t>> m_ids;
-    std::unordered_map<std::int64_t, Counters> m_counters;      // as the rows so far leave them
+    SQLite::Statement m_by_id;
+    SQLite::Statement m_by_email;
+    KeyLookup m_keys;
+    std::unordered_map<std::string, std::int64_t> m_ids;  // user reference -> id (0: no such user)
+    std::unordered_map<std::int64_t, Counters> m_counters;
     std::unordered_map<std::string, std::size_t> m_key_rows;   // key -> index in result.rows
 };
 

@@ -35,11 +35,15 @@ StoredEntry read_entry(SQLite::Statement& q) {
 
 }  // namespace
 
-std::optional<StoredEntry> find_by_key(db::Database& db, std::string_view key) {
-    SQLite::Statement q(db.sql(), sql::query("credits", "entry_by_key"));
-    q.bind(1, std::string(key));
-    if (!q.executeStep()) return std::nullopt;
-    return read_entry(q);
+std::optional<StoredEntry> find_by_key(db::Database& db, std::string_view key) { return KeyLookup(db).find(key); }
+
+KeyLookup::KeyLookup(db::Database& db) : m_query(db.sql(), sql::query("credits", "entry_by_key")) {}
+
+std::optional<StoredEntry> KeyLookup::find(std::string_view key) {
+    m_query.reset();
+    m_query.bind(1, std::string(key));
+    if (!m_query.executeStep()) return std::nullopt;
+    return read_entry(m_query);
 }
 
 std::vector<StoredEntry> entries_of_user(db::Database& db, std::int64_t user_id, std::int64_t limit) {

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "quicktools/credits/ledger.hpp"
 #include "quicktools/credits/request.hpp"
 #include "quicktools/credits/trail.hpp"
 #include "quicktools/db/database.hpp"
@@ -53,8 +54,8 @@ public:
                       const std::string& created_at);
 
 private:
-    db::Database& m_db;
     SQLite::Statement m_update;
+    LedgerAppender m_ledger;
 };
 
 }  // namespace quicktools::credits

@@ -1,5 +1,7 @@
 #pragma once
 // Reading the ledger back: one user's trail, and the entry holding an idempotency key.
+#include <SQLiteCpp/Statement.h>
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -31,6 +33,16 @@ struct StoredEntry {
 
 // The entry that holds this idempotency key, or nullopt.
 std::optional<StoredEntry> find_by_key(db::Database& db, std::string_view key);
+
+// find_by_key for many keys, with one prepared statement.
+class KeyLookup {
+public:
+    explicit KeyLookup(db::Database& db);
+    std::optional<StoredEntry> find(std::string_view key);
+
+private:
+    SQLite::Statement m_query;
+};
 
 // A user's entries, oldest first; with limit > 0 only the newest `limit` of them.
 std::vector<StoredEntry> entries_of_user(db::Database& db, std::int64_t user_id, std::int64_t limit);
