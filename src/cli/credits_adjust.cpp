@@ -82,10 +82,11 @@ void register_credits_adjust(CLI::App& group, Context& ctx, credits::Action acti
     const Wording w = wording(action);
     auto opts = std::make_shared<AdjustOptions>();
     auto* cmd = group.add_subcommand(std::string(credits::to_string(action)), w.summary);
-    cmd->add_option("USER", opts->user, "The user: numeric id or email")->required();
+    cmd->add_option("USER", opts->user, "The user: numeric id or email")->required()->type_name("ID|EMAIL");
     cmd->add_option("AMOUNT", opts->amount,
                     fmt::format("Credits, a whole number from 1 to {}", credits::max_adjustment))
-        ->required();
+        ->required()
+        ->type_name("N");
     cmd->add_option("--reason", opts->reason, "Why (required; shown in the trail)")->required()->type_name("TEXT");
     opts->key_option = cmd->add_option("--idempotency-key", opts->key,
                     "Apply at most once per key: a retry with the same request reports the first result; the same "

@@ -52,7 +52,7 @@ void register_credits_history(CLI::App& group, Context& ctx) {
     auto* cmd = group.add_subcommand("history",
                                      "List the credit changes quicktools recorded for a user (time, kind, change, "
                                      "balance after, actor, source, reason, key), oldest first");
-    cmd->add_option("USER", opts->user, "The user: numeric id or email")->required();
+    cmd->add_option("USER", opts->user, "The user: numeric id or email")->required()->type_name("ID|EMAIL");
     cmd->add_option("--limit", opts->limit, "Show only the newest N entries (default: all)")
         ->check(CLI::Range(std::int64_t{1}, std::int64_t{1'000'000'000}))
         ->type_name("N");

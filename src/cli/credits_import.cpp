@@ -76,6 +76,7 @@ void register_credits_import(CLI::App& group, Context& ctx) {
     struct Options {
         std::string file;
         bool dry_run = false;
+        std::string actor;
     };
     auto opts = std::make_shared<Options>();
     auto* cmd = group.add_subcommand(
@@ -83,6 +84,8 @@ void register_credits_import(CLI::App& group, Context& ctx) {
                   "idempotency_key): every row checked first, then all applied in one transaction, or none");
     cmd->add_option("FILE", opts->file, "The CSV file, with a header line; - reads standard input")->required();
     cmd->add_flag("--dry-run", opts->dry_run, "Check every row and show each row's effect; change nothing");
+    cmd->add_option("--actor", opts->actor, "Who is doing this, recorded on every row (default: the OS user)")
+        ->type_name("NAME");
     cmd->footer("Examples:\n  quicktools credits import refunds.csv --dry-run\n"
                 "  printf 'user,action,amount,reason\\n42,refund,8,task 981 failed\\n' | quicktools credits import -\n"
                 "Each bad row is reported as FILE:LINE: problem, and then nothing is applied (exit 2).");
@@ -90,7 +93,7 @@ void register_credits_import(CLI::App& group, Context& ctx) {
         const std::string text = read_input(opts->file);
         credits::ImportOptions options;
         options.source_name = opts->file == "-" ? "stdin" : opts->file;
-        options.actor = util::os_user();
+        options.actor = credits::normalise_actor(opts->actor.empty() ? util::os_user() : opts->actor);
         options.dry_run = opts->dry_run ? db::DryRun::yes : db::DryRun::no;
         options.show_progress = !ctx.options.quiet && util::Progress::stderr_is_terminal();
         auto database = ctx.open(opts->dry_run ? db::Access::read_only : db::Access::read_write);

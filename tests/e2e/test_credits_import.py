@@ -1,5 +1,9 @@
 """credits import on real files: checks of every row with line numbers, all or nothing, dry run,
 stdin, and idempotency keys shared with the command line."""
+import sqlite3
+import threading
+import time
+
 from conftest import dump, query
 from test_credits import audit_clean, db, one_line, user, web_usage  # noqa: F401 (db is a fixture)
 
@@ -115,3 +119,22 @@ def test_import_of_no_rows(qt, db, tmp_path):
     r = qt("credits", "import", tmp_path / "missing.csv", db=db)
     assert r.rc == 2 and "cannot read" in r.err
     assert dump(db) == before
+
+
+def test_import_records_the_actor_and_waits_for_the_web_app(qt, db, tmp_path):
+    con = sqlite3.connect(str(db), isolation_level=None, check_same_thread=False)
+    con.execute("BEGIN IMMEDIATE")
+    con.execute("UPDATE users SET credits_balance = credits_balance - 1, credits_lifetime_used = credits_lifetime_used + 1 "
+                "WHERE id = 1")
+    release = threading.Timer(0.5, lambda: con.execute("COMMIT"))
+    release.start()
+    start = time.monotonic()
+    r = qt("credits", "import", "-", "--actor", "ops-bot", db=db,
+           input="user,action,amount,reason\n1,refund,1,usage charged twice\n")
+    release.join()
+    con.close()
+    assert r.rc == 0, r.err
+    assert time.monotonic() - start >= 0.4
+    assert user(db) == (10, 0, 0, 0)
+    assert query(db, "SELECT actor, kind FROM quicktools_ledger") == [("ops-bot", "refund")]
+    audit_clean(qt, db)
