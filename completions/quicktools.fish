@@ -13,9 +13,10 @@ function __quicktools_path
     string join ' ' $path
 end
 complete -c quicktools -f
-set -g __quicktools_commands 'db' 'db init' 'db status' 'db upgrade' 'db verify' 'db backup' 'completion'
+set -g __quicktools_commands 'db' 'db init' 'db status' 'db upgrade' 'db verify' 'db backup' 'completion' 'credits' 'credits grant' 'credits refund' 'credits debit' 'credits import' 'credits history' 'credits audit'
 complete -c quicktools -n 'test (__quicktools_path) = ''' -a db
 complete -c quicktools -n 'test (__quicktools_path) = ''' -a completion
+complete -c quicktools -n 'test (__quicktools_path) = ''' -a credits
 complete -c quicktools -l help -s h -r -d 'Print this help message and exit'
 complete -c quicktools -l db -r -F -d 'The database file (default ./quicktools.db)'
 complete -c quicktools -l json -r -d 'Print exactly one JSON document on stdout'
@@ -38,3 +39,29 @@ complete -c quicktools -n 'test (__quicktools_path) = 'db verify'' -l help -s h 
 complete -c quicktools -n 'test (__quicktools_path) = 'db backup'' -l help -s h -r -d 'Print this help message and exit'
 complete -c quicktools -n 'test (__quicktools_path) = 'db backup'' -F
 complete -c quicktools -n 'test (__quicktools_path) = 'completion'' -l help -s h -r -d 'Print this help message and exit'
+complete -c quicktools -n 'test (__quicktools_path) = 'credits'' -a grant
+complete -c quicktools -n 'test (__quicktools_path) = 'credits'' -a refund
+complete -c quicktools -n 'test (__quicktools_path) = 'credits'' -a debit
+complete -c quicktools -n 'test (__quicktools_path) = 'credits'' -a import
+complete -c quicktools -n 'test (__quicktools_path) = 'credits'' -a history
+complete -c quicktools -n 'test (__quicktools_path) = 'credits'' -a audit
+complete -c quicktools -n 'test (__quicktools_path) = 'credits'' -l help -s h -r -d 'Print this help message and exit'
+complete -c quicktools -n 'test (__quicktools_path) = 'credits grant'' -l help -s h -r -d 'Print this help message and exit'
+complete -c quicktools -n 'test (__quicktools_path) = 'credits grant'' -l reason -r -d 'Why (required; shown in the trail)'
+complete -c quicktools -n 'test (__quicktools_path) = 'credits grant'' -l idempotency-key -r -d 'Apply at most once per key: a retry with the same request re'
+complete -c quicktools -n 'test (__quicktools_path) = 'credits grant'' -l actor -r -d 'Who is doing this (default: the OS user)'
+complete -c quicktools -n 'test (__quicktools_path) = 'credits refund'' -l help -s h -r -d 'Print this help message and exit'
+complete -c quicktools -n 'test (__quicktools_path) = 'credits refund'' -l reason -r -d 'Why (required; shown in the trail)'
+complete -c quicktools -n 'test (__quicktools_path) = 'credits refund'' -l idempotency-key -r -d 'Apply at most once per key: a retry with the same request re'
+complete -c quicktools -n 'test (__quicktools_path) = 'credits refund'' -l actor -r -d 'Who is doing this (default: the OS user)'
+complete -c quicktools -n 'test (__quicktools_path) = 'credits debit'' -l help -s h -r -d 'Print this help message and exit'
+complete -c quicktools -n 'test (__quicktools_path) = 'credits debit'' -l reason -r -d 'Why (required; shown in the trail)'
+complete -c quicktools -n 'test (__quicktools_path) = 'credits debit'' -l idempotency-key -r -d 'Apply at most once per key: a retry with the same request re'
+complete -c quicktools -n 'test (__quicktools_path) = 'credits debit'' -l actor -r -d 'Who is doing this (default: the OS user)'
+complete -c quicktools -n 'test (__quicktools_path) = 'credits import'' -l help -s h -r -d 'Print this help message and exit'
+complete -c quicktools -n 'test (__quicktools_path) = 'credits import'' -l dry-run -r -d 'Check every row and show each row'\''s effect; change nothing'
+complete -c quicktools -n 'test (__quicktools_path) = 'credits import'' -l actor -r -d 'Who is doing this, recorded on every row (default: the OS us'
+complete -c quicktools -n 'test (__quicktools_path) = 'credits history'' -l help -s h -r -d 'Print this help message and exit'
+complete -c quicktools -n 'test (__quicktools_path) = 'credits history'' -l limit -r -d 'Show only the newest N entries (default: all)'
+complete -c quicktools -n 'test (__quicktools_path) = 'credits audit'' -l help -s h -r -d 'Print this help message and exit'
+complete -c quicktools -n 'test (__quicktools_path) = 'credits audit'' -l limit -r -d 'List at most N violations (all are counted; 0 lists all; def'

@@ -1,5 +1,8 @@
 -- name: by_id
 SELECT id FROM users WHERE id = ?;
+-- name: by_email_exact
+-- Uses ix_users_email; the NOCASE fallback below has to scan it.
+SELECT id FROM users WHERE email = ?;
 -- name: by_email
 SELECT id FROM users WHERE email = ? COLLATE NOCASE ORDER BY email = ? DESC LIMIT 1;
 -- name: credit_columns

@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 
 #include "quicktools/cli/context.hpp"
+#include "quicktools/credits/request.hpp"
 
 namespace quicktools::cli {
 
@@ -19,5 +20,12 @@ void register_db_backup(CLI::App& db, Context& ctx);
 // completion and man page: src/cli/completion.cpp, src/cli/manpage.cpp
 void register_completion(CLI::App& app, Context& ctx);
 void register_manpage(CLI::App& app, Context& ctx);
+// credits group: src/cli/credits_*.cpp
+void register_credits_group(CLI::App& app, Context& ctx);
+// grant, refund and debit share one file: the same shape with different wording.
+void register_credits_adjust(CLI::App& credits, Context& ctx, credits::Action action);
+void register_credits_import(CLI::App& credits, Context& ctx);
+void register_credits_history(CLI::App& credits, Context& ctx);
+void register_credits_audit(CLI::App& credits, Context& ctx);
 
 }  // namespace quicktools::cli

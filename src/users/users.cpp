@@ -24,6 +24,11 @@ std::optional<std::int64_t> find_user_id(db::Database& db, const std::string& re
         if (q.executeStep()) return q.getColumn(0).getInt64();
         return std::nullopt;
     }
+    {
+        SQLite::Statement exact(db.sql(), sql::query("users", "by_email_exact"));
+        exact.bind(1, ref);
+        if (exact.executeStep()) return exact.getColumn(0).getInt64();
+    }
     SQLite::Statement q(db.sql(), sql::query("users", "by_email"));
     q.bind(1, ref);
     q.bind(2, ref);

@@ -1,0 +1,49 @@
+-- Support adjustments, import, history and audit (src/credits/).
+
+-- name: apply_deltas
+UPDATE users SET credits_balance = credits_balance + ?, credits_lifetime_used = credits_lifetime_used + ?
+WHERE id = ?
+RETURNING credits_balance;
+
+-- name: counters
+SELECT id, email, credits_balance, credits_lifetime_used FROM users WHERE id = ?;
+
+-- name: counters_by_email
+SELECT id, email, credits_balance, credits_lifetime_used FROM users WHERE email = ?;
+
+-- name: entry_by_key
+SELECT id, user_id, kind, amount, balance_delta, purchased_delta, used_delta, balance_after, reason, actor, source,
+       idempotency_key, request_fingerprint, created_at
+FROM quicktools_ledger WHERE idempotency_key = ?;
+
+-- name: entries_of_user
+SELECT * FROM (
+    SELECT id, user_id, kind, amount, balance_delta, purchased_delta, used_delta, balance_after, reason, actor, source,
+           idempotency_key, request_fingerprint, created_at
+    FROM quicktools_ledger WHERE user_id = ?1 ORDER BY id DESC LIMIT ?2
+) ORDER BY id;
+
+-- name: count_of_user
+SELECT count(*) FROM quicktools_ledger WHERE user_id = ?;
+
+-- name: count_users
+SELECT count(*) FROM users;
+
+-- name: audit_violations
+-- The invariant of every user in one pass: the ledger is summed per user first (one scan of
+-- its user_id index), then joined to users and to the migration's base. Only violations are
+-- returned; a negative balance is one whatever the sums say.
+WITH ledger AS (
+    SELECT user_id, SUM(balance_delta - purchased_delta + used_delta) AS delta, count(*) AS entries
+    FROM quicktools_ledger GROUP BY user_id
+)
+SELECT u.id, u.email, u.credits_balance, u.credits_purchased_total, u.credits_lifetime_used,
+       COALESCE(m.invariant_base, 10) AS base, COALESCE(l.delta, 0) AS delta, COALESCE(l.entries, 0) AS entries
+FROM users AS u
+LEFT JOIN quicktools_migrated_users AS m ON m.user_id = u.id
+LEFT JOIN ledger AS l ON l.user_id = u.id
+WHERE u.credits_balance < 0
+   OR u.credits_balance IS NULL OR u.credits_purchased_total IS NULL OR u.credits_lifetime_used IS NULL
+   OR u.credits_balance - u.credits_purchased_total + u.credits_lifetime_used
+      <> COALESCE(m.invariant_base, 10) + COALESCE(l.delta, 0)
+ORDER BY u.id;

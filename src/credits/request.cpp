@@ -1,0 +1,117 @@
+#include "quicktools/credits/request.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "quicktools/credits/packs.hpp"
+#include "quicktools/error.hpp"
+#include "quicktools/util/crypto.hpp"
+
+namespace quicktools::credits {
+namespace {
+
+bool is_control(unsigned char c) { return c < 0x20 || c == 0x7f; }
+
+std::string_view trim(std::string_view s) {
+    const auto not_space = [](unsigned char c) { return c != ' ' && c != '\t'; };
+    while (!s.empty() && !not_space(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+    while (!s.empty() && !not_space(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+    return s;
+}
+
+// Shows a bad value in a message without letting it break the line.
+std::string shown(std::string_view text) {
+    std::string out;
+    for (char c : text.substr(0, 40)) out += is_control(static_cast<unsigned char>(c)) ? '?' : c;
+    if (text.size() > 40) out += "...";
+    return out;
+}
+
+}  // namespace
+
+std::string_view to_string(Action action) {
+    switch (action) {
+        case Action::grant: return "grant";
+        case Action::refund: return "refund";
+        case Action::debit: return "debit";
+    }
+    return "grant";
+}
+
+std::optional<Action> parse_action(std::string_view name) {
+    for (Action a : {Action::grant, Action::refund, Action::debit})
+        if (to_string(a) == name) return a;
+    return std::nullopt;
+}
+
+std::int64_t parse_amount(std::string_view text) {
+    const auto bad = [&] {
+        return usage_error(fmt::format("amount must be a whole number of credits from 1 to {}, written with digits "
+                                       "only; got \"{}\"",
+                                       max_adjustment, shown(text)));
+    };
+    if (text.empty() || text.size() > 12 || text.front() == '0') throw bad();
+    if (!std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) throw bad();
+    std::int64_t value = 0;
+    for (char c : text) value = value * 10 + (c - '0');
+    if (value > max_adjustment)
+        throw usage_error(fmt::format("amount {} is above the limit of {} credits for one adjustment; split it or "
+                                      "check for a typo",
+                                      value, max_adjustment));
+    return value;
+}
+
+std::string normalise_reason(std::string_view reason) {
+    const auto t = trim(reason);
+    if (t.empty()) throw usage_error("a reason is required: say why, for example --reason \"ticket 4411: failed export\"");
+    if (t.size() > max_reason_length)
+        throw usage_error(fmt::format("the reason is {} characters long; keep it to {}", t.size(), max_reason_length));
+    if (std::any_of(t.begin(), t.end(), [](char c) { return is_control(static_cast<unsigned char>(c)); }))
+        throw usage_error("the reason must be one line of text, without tabs, line breaks or control characters");
+    return std::string(t);
+}
+
+void check_idempotency_key(std::string_view key) {
+    if (key.empty() || key.size() > max_key_length)
+        throw usage_error(fmt::format("an idempotency key must be 1 to {} characters; got {}", max_key_length,
+                                      key.size()));
+    if (std::any_of(key.begin(), key.end(), [](char c) { return c == ' ' || is_control(static_cast<unsigned char>(c)); }))
+        throw usage_error(fmt::format("the idempotency key \"{}\" holds spaces or control characters", shown(key)));
+}
+
+std::string normalise_actor(std::string_view actor) {
+    const auto t = trim(actor);
+    if (t.empty()) throw usage_error("the actor must not be empty (it defaults to the OS user)");
+    if (t.size() > max_actor_length)
+        throw usage_error(fmt::format("the actor is {} characters long; keep it to {}", t.size(), max_actor_length));
+    if (std::any_of(t.begin(), t.end(), [](char c) { return is_control(static_cast<unsigned char>(c)); }))
+        throw usage_error("the actor must not hold control characters");
+    return std::string(t);
+}
+
+Deltas deltas(Action action, std::int64_t amount) {
+    switch (action) {
+        case Action::grant: return {amount, 0};
+        case Action::refund: return {amount, -amount};
+        case Action::debit: return {-amount, 0};
+    }
+    return {};
+}
+
+std::optional<std::string> why_not(Action action, std::int64_t amount, std::int64_t balance, std::int64_t used) {
+    if (action == Action::debit && balance < amount)
+        return fmt::format("debiting {} would take the balance of {} below zero: short by {}", amount, balance,
+                           amount - balance);
+    if (action == Action::refund && used < amount)
+        return fmt::format("refunding {} is more than the {} credits used so far: over by {}", amount, used,
+                           amount - used);
+    return std::nullopt;
+}
+
+std::string fingerprint(Action action, std::int64_t user_id, std::int64_t amount, std::string_view reason) {
+    return util::sha256_hex(fmt::format("quicktools-adjustment-v1\n{}\n{}\n{}\n{}", to_string(action), user_id, amount,
+                                        reason));
+}
+
+}  // namespace quicktools::credits

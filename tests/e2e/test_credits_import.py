@@ -1,0 +1,140 @@
+"""credits import on real files: checks of every row with line numbers, all or nothing, dry run,
+stdin, and idempotency keys shared with the command line."""
+import sqlite3
+import threading
+import time
+
+from conftest import dump, query
+from test_credits import audit_clean, db, one_line, user, web_usage  # noqa: F401 (db is a fixture)
+
+
+# --- import --------------------------------------------------------------------------------
+
+def write_csv(tmp_path, text, name="adjust.csv", newline="\n"):
+    path = tmp_path / name
+    path.write_bytes(text.replace("\n", newline).encode())
+    return path
+
+
+def test_import_applies_all_rows_in_one_transaction(qt, db, tmp_path):
+    web_usage(db, 2, 6)
+    csv = write_csv(tmp_path, '\ufeffreason,user,amount,action,idempotency_key\n'
+                              '"goodwill, ticket ""9""",1,50,grant,t9\n'
+                              'task failed,user2@example.com,6,refund,\n'
+                              'correction,1,60,debit,\n', newline="\r\n")
+    r = qt("credits", "import", csv, db=db, json=True)
+    assert r.rc == 0, r.err
+    doc = r.json
+    assert doc["committed"] is True
+    assert doc["totals"] == {"rows": 3, "applied": 3, "skipped": 0, "users": 2, "granted": 50, "refunded": 6,
+                             "debited": 60}
+    assert [row["balance_after"] for row in doc["rows"]] == [60, 10, 0]
+    assert user(db, 1)[0] == 0 and user(db, 2) == (10, 0, 0, 0)
+    rows = query(db, "SELECT reason, source, idempotency_key FROM quicktools_ledger ORDER BY id")
+    assert rows[0] == ('goodwill, ticket "9"', f"import:{csv}:2", "t9")
+    assert rows[2][1] == f"import:{csv}:4"
+    audit_clean(qt, db)
+    # Importing the same file again: the keyed row is skipped, the others would apply again, but
+    # the refund is now more than was used and the debit is short, so the whole file is refused.
+    before = dump(db)
+    r = qt("credits", "import", csv, db=db)
+    assert r.rc == 2 and f"{csv}:3: refunding 6 is more than the 0 credits used so far: over by 6" in r.err
+    assert f"{csv}:4: debiting 60 would take the balance of 0 below zero: short by 60" in r.err
+    assert dump(db) == before
+
+
+def test_import_reports_every_bad_row_with_its_line_and_changes_nothing(qt, db, tmp_path):
+    assert qt("credits", "grant", "1", "5", "--reason", "r", "--idempotency-key", "used", db=db).rc == 0
+    csv = write_csv(tmp_path, "user,action,amount,reason,idempotency_key\n"
+                              "1,grant,5,fine,\n"              # 2 good
+                              "nobody@example.com,grant,5,x,\n"  # 3 unknown user
+                              "1,gift,5,x,\n"                  # 4 bad action
+                              "1,grant,1e3,x,\n"               # 5 bad amount
+                              "1,grant,5,   ,\n"               # 6 empty reason
+                              "2,debit,11,x,\n"                # 7 short by 1
+                              "\n"
+                              "3,grant,5,a,dup\n"              # 9 good
+                              "3,grant,6,a,dup\n"              # 10 same key, different request
+                              "1,grant,7,r,used\n"             # 11 key used in the ledger for 5
+                              "1,grant\n"                      # 12 too few fields
+                              '1,grant,5,"open\n')            # 13 unterminated quote
+    before = dump(db)
+    r = qt("credits", "import", csv, db=db)
+    assert r.rc == 2
+    lines = r.err.strip().splitlines()
+    assert [line.split(":")[1] for line in lines[:-1]] == ["3", "4", "5", "6", "7", "10", "11", "12", "13"]
+    assert "no user nobody@example.com" in lines[0]
+    assert "short by 1" in lines[4]
+    assert "also on line 9" in lines[5]
+    assert "amount 5 there, 7 here" in lines[6]
+    assert lines[-1] == f"quicktools: {csv}: 9 of 11 rows are bad; nothing was changed"
+    assert dump(db) == before
+    doc = qt("credits", "import", csv, db=db, json=True).json
+    assert doc["ok"] is False and doc["exit_code"] == 2
+    assert [e["line"] for e in doc["errors"]] == [3, 4, 5, 6, 7, 10, 11, 12, 13]
+
+
+def test_import_is_all_or_nothing_when_the_last_row_is_bad(qt, db, tmp_path):
+    rows = "".join(f"{1 + i % 3},grant,{1 + i},bulk {i},\n" for i in range(500))
+    csv = write_csv(tmp_path, "user,action,amount,reason,idempotency_key\n" + rows + "1,debit,999999,x,\n")
+    before = dump(db)
+    r = qt("credits", "import", csv, db=db)
+    assert r.rc == 2 and f"{csv}:502:" in r.err
+    assert dump(db) == before
+
+
+def test_import_dry_run_shows_effects_and_changes_nothing(qt, db, tmp_path):
+    csv = write_csv(tmp_path, "user,action,amount,reason,idempotency_key\n1,grant,5,a,k\n1,debit,15,b,\n1,grant,5,a,k\n")
+    before = dump(db)
+    r = qt("credits", "import", csv, "--dry-run", db=db)
+    assert r.rc == 0
+    assert "line 2: grant 5 for user1@example.com (id 1): balance 10 -> 15" in r.out
+    assert "line 3: debit 15 for user1@example.com (id 1): balance 15 -> 0" in r.out
+    assert "same key and request as line 2, skipped" in r.out
+    assert "Would apply 2 of 3 rows" in r.out and "Dry run: nothing changed" in r.out
+    doc = qt("credits", "import", csv, "--dry-run", db=db, json=True).json
+    assert doc["dry_run"] is True and doc["committed"] is False and doc["totals"]["skipped"] == 1
+    assert dump(db) == before
+
+
+def test_import_from_stdin_and_keys_shared_with_the_command_line(qt, db):
+    r = qt("credits", "import", "-", db=db, input="user,action,amount,reason,idempotency_key\n2,grant,7,promo,p-2\n")
+    assert r.rc == 0 and "Applied 1 of 1 rows from stdin" in r.out
+    assert query(db, "SELECT source FROM quicktools_ledger") == [("import:stdin:2",)]
+    r = qt("credits", "grant", "2", "7", "--reason", "promo", "--idempotency-key", "p-2", db=db, json=True)
+    assert r.rc == 0 and r.json["replayed"] is True
+    assert user(db, 2)[0] == 17
+
+
+def test_import_of_no_rows(qt, db, tmp_path):
+    before = dump(db)
+    r = qt("credits", "import", write_csv(tmp_path, "user,action,amount,reason\n"), db=db)
+    assert r.rc == 0 and "no rows" in r.out
+    r = qt("credits", "import", write_csv(tmp_path, "", name="empty.csv"), db=db)
+    assert r.rc == 2 and "is empty" in r.err and one_line(r.err)
+    r = qt("credits", "import", write_csv(tmp_path, "user,action,credits,reason\n1,grant,5,x\n", name="h.csv"), db=db)
+    assert r.rc == 2 and 'unknown column "credits"' in r.err and one_line(r.err)
+    r = qt("credits", "import", write_csv(tmp_path, "user,action,reason\n1,grant,x\n", name="m.csv"), db=db)
+    assert r.rc == 2 and "lacks amount" in r.err
+    r = qt("credits", "import", tmp_path / "missing.csv", db=db)
+    assert r.rc == 2 and "cannot read" in r.err
+    assert dump(db) == before
+
+
+def test_import_records_the_actor_and_waits_for_the_web_app(qt, db, tmp_path):
+    con = sqlite3.connect(str(db), isolation_level=None, check_same_thread=False)
+    con.execute("BEGIN IMMEDIATE")
+    con.execute("UPDATE users SET credits_balance = credits_balance - 1, credits_lifetime_used = credits_lifetime_used + 1 "
+                "WHERE id = 1")
+    release = threading.Timer(0.5, lambda: con.execute("COMMIT"))
+    release.start()
+    start = time.monotonic()
+    r = qt("credits", "import", "-", "--actor", "ops-bot", db=db,
+           input="user,action,amount,reason\n1,refund,1,usage charged twice\n")
+    release.join()
+    con.close()
+    assert r.rc == 0, r.err
+    assert time.monotonic() - start >= 0.4
+    assert user(db) == (10, 0, 0, 0)
+    assert query(db, "SELECT actor, kind FROM quicktools_ledger") == [("ops-bot", "refund")]
+    audit_clean(qt, db)
