@@ -15,5 +15,6 @@ void register_db_status(CLI::App& db, Context& ctx);
 void register_db_upgrade(CLI::App& db, Context& ctx);
 void register_db_verify(CLI::App& db, Context& ctx);
 void register_db_backup(CLI::App& db, Context& ctx);
+void register_db_drop_deprecated(CLI::App& db, Context& ctx);
 
 }  // namespace quicktools::cli
