@@ -81,27 +81,38 @@ void register_db_drop_deprecated(CLI::App& db, Context& ctx) {
         if (ctx.stderr_is_terminal() && !ctx.options.quiet)
             options.on_step = [](const std::string& what) { std::cerr << "drop-deprecated: " << what << "...\n"; };
 
-        const db::DropPlan plan = db::plan_drop(database, options);
-        nlohmann::json doc{{"dry_run", opts->dry_run},       {"state_before", db::to_string(plan.state)},
-                           {"nothing_to_do", plan.nothing_to_do}, {"dropped_columns", db::deprecated_columns},
-                           {"removed_constraints", plan.removed_constraints}};
-        if (plan.nothing_to_do) {
+        nlohmann::json doc{{"dry_run", opts->dry_run}, {"dropped_columns", db::deprecated_columns}};
+        const auto nothing_to_do = [&](const db::DropPlan& plan) {
+            doc["state_before"] = db::to_string(plan.state);
+            doc["nothing_to_do"] = true;
             doc["dropped_columns"] = nlohmann::json::array();
             ctx.emit(doc, fmt::format("{} is already in the final state; nothing to do.", database.path()));
-            return;
+        };
+        // With --yes the checks run once, under the write lock; otherwise first without it, so
+        // a refusal comes before the question and the dry run never takes the lock.
+        if (opts->dry_run || !opts->yes) {
+            const db::DropPlan plan = db::plan_drop(database, options);
+            if (plan.nothing_to_do) return nothing_to_do(plan);
+            if (opts->dry_run) {
+                doc["state_before"] = db::to_string(plan.state);
+                doc["nothing_to_do"] = false;
+                doc["removed_constraints"] = plan.removed_constraints;
+                doc["recreated"] = objects_json(plan.recreated);
+                doc["dropped"] = objects_json(plan.dropped);
+                doc["statements"] = plan.statements;
+                doc["active_subscriptions"] = plan.active_subscriptions;
+                std::string text = plan_text(plan, "Would rewrite") + "SQL it would run:\n";
+                for (const auto& s : plan.statements) text += s + ";\n";
+                ctx.emit(doc, text + "(dry run: nothing changed)");
+                return;
+            }
+            confirm(database.path());
         }
-        if (opts->dry_run) {
-            doc["recreated"] = objects_json(plan.recreated);
-            doc["dropped"] = objects_json(plan.dropped);
-            doc["statements"] = plan.statements;
-            doc["active_subscriptions"] = plan.active_subscriptions;
-            std::string text = plan_text(plan, "Would rewrite") + "SQL it would run:\n";
-            for (const auto& s : plan.statements) text += s + ";\n";
-            ctx.emit(doc, text + "(dry run: nothing changed)");
-            return;
-        }
-        if (!opts->yes) confirm(database.path());
         const db::DropResult result = db::drop_deprecated(database, options);
+        if (result.plan.nothing_to_do) return nothing_to_do(result.plan);
+        doc["state_before"] = db::to_string(result.plan.state);
+        doc["nothing_to_do"] = false;
+        doc["removed_constraints"] = result.plan.removed_constraints;
         doc["recreated"] = objects_json(result.plan.recreated);
         doc["dropped"] = objects_json(result.plan.dropped);
         doc["active_subscriptions"] = result.plan.active_subscriptions;
