@@ -17,23 +17,31 @@ std::int64_t file_size(const std::string& path) {
     return ::stat(path.c_str(), &st) == 0 ? static_cast<std::int64_t>(st.st_size) : 0;
 }
 
-// Foreign keys off for the rewrite: with them on, DROP TABLE users would delete every api_keys
-// and tasks row through their ON DELETE CASCADE. The pragma only works outside a transaction.
-class ForeignKeysOff {
+// Connection settings for the rewrite, restored afterwards. Foreign keys off: with them on,
+// DROP TABLE users would delete every api_keys and tasks row through their ON DELETE CASCADE
+// (the pragma only works outside a transaction). secure_delete FAST: Debian's SQLite zeroes
+// every freed page by default, which makes DROP TABLE write (and journal) the whole old table.
+class RewriteSettings {
 public:
-    explicit ForeignKeysOff(Database& db) : m_db(db) { m_db.sql().exec("PRAGMA foreign_keys = OFF"); }
-    ~ForeignKeysOff() {
+    explicit RewriteSettings(Database& db) : m_db(db) {
+        m_secure_delete = m_db.sql().execAndGet("PRAGMA secure_delete").getInt();
+        m_db.sql().exec("PRAGMA foreign_keys = OFF");
+        m_db.sql().exec("PRAGMA secure_delete = FAST");
+    }
+    ~RewriteSettings() {
         try {
             m_db.sql().exec("PRAGMA foreign_keys = ON");
+            m_db.sql().exec(fmt::format("PRAGMA secure_delete = {}", m_secure_delete));
         } catch (...) {
-            // Only this connection had them off, and it is about to go away with the error.
+            // Only this connection had them changed, and it is about to go away with the error.
         }
     }
-    ForeignKeysOff(const ForeignKeysOff&) = delete;
-    ForeignKeysOff& operator=(const ForeignKeysOff&) = delete;
+    RewriteSettings(const RewriteSettings&) = delete;
+    RewriteSettings& operator=(const RewriteSettings&) = delete;
 
 private:
     Database& m_db;
+    int m_secure_delete = 1;
 };
 
 void check_foreign_keys(Database& db) {
@@ -67,7 +75,7 @@ DropResult drop_deprecated(Database& db, const DropOptions& options) {
         if (options.on_step) options.on_step(what);
     };
     {
-        ForeignKeysOff foreign_keys_off(db);
+        RewriteSettings settings(db);
         WriteTransaction tx(db);
         result.plan = plan_drop(db, options);  // again, now that no one else can write
         if (result.plan.nothing_to_do) return result;

@@ -219,7 +219,7 @@ DropPlan plan_drop(Database& db, const DropOptions& options) {
     }
 
     const Migration& m = migration(drop_deprecated_version);
-    plan.statements = {"PRAGMA foreign_keys = OFF", "BEGIN IMMEDIATE"};
+    plan.statements = {"PRAGMA foreign_keys = OFF", "PRAGMA secure_delete = FAST", "BEGIN IMMEDIATE"};
     plan.statements.insert(plan.statements.end(), rewrite.begin(), rewrite.end());
     plan.statements.push_back(fmt::format(
         "INSERT INTO quicktools_schema_history (version, name, checksum, kind, applied_at, applied_by) "

@@ -134,7 +134,7 @@ def test_dry_run_prints_every_statement_and_changes_nothing(qt, migrated):
     r = qt("db", "drop-deprecated", "--dry-run", "--vacuum", db=path, json=True)
     assert r.rc == 0, r.err
     statements = r.json["statements"]
-    assert statements[:2] == ["PRAGMA foreign_keys = OFF", "BEGIN IMMEDIATE"]
+    assert statements[:3] == ["PRAGMA foreign_keys = OFF", "PRAGMA secure_delete = FAST", "BEGIN IMMEDIATE"]
     assert statements[-3:] == ["COMMIT", "PRAGMA foreign_keys = ON", "VACUUM"]
     assert "DROP TABLE users" in statements
     assert "ALTER TABLE quicktools_users_new RENAME TO users" in statements
