@@ -350,3 +350,27 @@ def test_gives_up_on_a_long_writer_and_changes_nothing(qt, migrated):
     after = dump(path)
     assert set(DEPRECATED) <= set(columns(path))
     assert len(after) == len(before)  # only the writer's own update changed a value
+
+
+def run_on_terminal(path, answer):
+    """Runs the drop with a terminal as stdin and types `answer` at the question."""
+    import pty
+    leader, follower = pty.openpty()
+    p = subprocess.Popen([BIN, "--db", str(path), "db", "drop-deprecated", "--no-backup"], stdin=follower,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    os.close(follower)
+    os.write(leader, answer.encode())
+    out, err = p.communicate(timeout=60)
+    os.close(leader)
+    return p.returncode, out, err
+
+
+def test_asks_on_a_terminal(migrated):
+    path = migrated()
+    before = dump(path)
+    rc, _, err = run_on_terminal(path, "yes\n")
+    assert rc == 4 and 'Type "drop"' in err and "not confirmed" in err
+    assert dump(path) == before
+    rc, out, err = run_on_terminal(path, "drop\n")
+    assert rc == 0, err
+    assert "Rewrote users" in out and not set(DEPRECATED) & set(columns(path))
