@@ -34,7 +34,8 @@ std::size_t quoted_end(std::string_view s, std::size_t i, char close) {
 
 std::string lower(std::string_view text) {
     std::string out(text);
-    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    std::transform(out.begin(), out.end(), out.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     return out;
 }
 
@@ -238,10 +239,12 @@ TableRewrite drop_columns(std::string_view sql, const std::set<std::string>& col
         // A comment right after the comma, on the same line, belongs to the element before.
         std::size_t lead_from = b;
         for (std::size_t i = b; i < e && !significant(tokens[i]); ++i) {
-            if (tokens[i].kind == TokenKind::space && text_of(sql, tokens[i]).find('\n') != std::string_view::npos) break;
+            const bool newline = text_of(sql, tokens[i]).find('\n') != std::string_view::npos;
+            if (tokens[i].kind == TokenKind::space && newline) break;
             if (tokens[i].kind == TokenKind::comment) lead_from = i + 1;
         }
-        if (!elements.empty() && lead_from > b) elements.back().trail += std::string(sql.substr(tokens[b].begin, tokens[lead_from].begin - tokens[b].begin));
+        if (!elements.empty() && lead_from > b)
+            elements.back().trail += sql.substr(tokens[b].begin, tokens[lead_from].begin - tokens[b].begin);
         std::size_t f = lead_from;
         while (f < e && !significant(tokens[f])) ++f;
         std::size_t l = e;
@@ -251,7 +254,8 @@ TableRewrite drop_columns(std::string_view sql, const std::set<std::string>& col
         Element element;
         element.constraint = constraint;
         for (std::size_t i = lead_from; i < f; ++i) element.lead += text_of(sql, tokens[i]);
-        const std::string after = f < e ? std::string(sql.substr(tokens[l - 1].end, tokens[e - 1].end - tokens[l - 1].end)) : "";
+        const std::string after =
+            f < e ? std::string(sql.substr(tokens[l - 1].end, tokens[e - 1].end - tokens[l - 1].end)) : "";
         if (f == e) continue;  // an empty element (a stray comma): nothing to keep
         if (!constraint && columns.count(first) != 0) {
             element.keep = false;
@@ -284,7 +288,8 @@ TableRewrite drop_columns(std::string_view sql, const std::set<std::string>& col
         std::string lead = kept[k]->lead;
         std::string trail = kept[k]->trail;
         if (one_per_line) {
-            if (lead.find('\n') == std::string::npos) lead = "\n" + indent + lead.substr(std::min(lead.find_first_not_of(" \t"), lead.size()));
+            if (lead.find('\n') == std::string::npos)
+                lead = "\n" + indent + lead.substr(std::min(lead.find_first_not_of(" \t"), lead.size()));
             if (blank(trail)) trail.clear();
         } else if (k == 0 && kept[0] != &elements.front() && blank(lead)) {
             lead = first_lead;  // the first line keeps the first element's spacing
