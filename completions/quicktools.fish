@@ -13,7 +13,7 @@ function __quicktools_path
     string join ' ' $path
 end
 complete -c quicktools -f
-set -g __quicktools_commands 'db' 'db init' 'db status' 'db upgrade' 'db verify' 'db backup' 'completion' 'credits' 'credits grant' 'credits refund' 'credits debit' 'credits import' 'credits history' 'credits audit'
+set -g __quicktools_commands 'db' 'db init' 'db status' 'db upgrade' 'db verify' 'db backup' 'db drop-deprecated' 'completion' 'credits' 'credits grant' 'credits refund' 'credits debit' 'credits import' 'credits history' 'credits audit'
 complete -c quicktools -n 'test (__quicktools_path) = ''' -a db
 complete -c quicktools -n 'test (__quicktools_path) = ''' -a completion
 complete -c quicktools -n 'test (__quicktools_path) = ''' -a credits
@@ -30,6 +30,7 @@ complete -c quicktools -n 'test (__quicktools_path) = 'db'' -a status
 complete -c quicktools -n 'test (__quicktools_path) = 'db'' -a upgrade
 complete -c quicktools -n 'test (__quicktools_path) = 'db'' -a verify
 complete -c quicktools -n 'test (__quicktools_path) = 'db'' -a backup
+complete -c quicktools -n 'test (__quicktools_path) = 'db'' -a drop-deprecated
 complete -c quicktools -n 'test (__quicktools_path) = 'db'' -l help -s h -r -d 'Print this help message and exit'
 complete -c quicktools -n 'test (__quicktools_path) = 'db init'' -l help -s h -r -d 'Print this help message and exit'
 complete -c quicktools -n 'test (__quicktools_path) = 'db status'' -l help -s h -r -d 'Print this help message and exit'
@@ -38,6 +39,13 @@ complete -c quicktools -n 'test (__quicktools_path) = 'db upgrade'' -l dry-run -
 complete -c quicktools -n 'test (__quicktools_path) = 'db verify'' -l help -s h -r -d 'Print this help message and exit'
 complete -c quicktools -n 'test (__quicktools_path) = 'db backup'' -l help -s h -r -d 'Print this help message and exit'
 complete -c quicktools -n 'test (__quicktools_path) = 'db backup'' -F
+complete -c quicktools -n 'test (__quicktools_path) = 'db drop-deprecated'' -l help -s h -r -d 'Print this help message and exit'
+complete -c quicktools -n 'test (__quicktools_path) = 'db drop-deprecated'' -l dry-run -r -d 'Print every SQL statement it would run; change nothing'
+complete -c quicktools -n 'test (__quicktools_path) = 'db drop-deprecated'' -l yes -s y -r -d 'Go ahead without asking (required when not on a terminal)'
+complete -c quicktools -n 'test (__quicktools_path) = 'db drop-deprecated'' -l force -r -d 'Drop even though some users still have a Stripe subscription'
+complete -c quicktools -n 'test (__quicktools_path) = 'db drop-deprecated'' -l backup -r -F -d 'Back up to DEST first (default: <db>.backup-<time>)'
+complete -c quicktools -n 'test (__quicktools_path) = 'db drop-deprecated'' -l no-backup -r -d 'Do not back up first'
+complete -c quicktools -n 'test (__quicktools_path) = 'db drop-deprecated'' -l vacuum -r -d 'VACUUM afterwards to give the freed space back to the file s'
 complete -c quicktools -n 'test (__quicktools_path) = 'completion'' -l help -s h -r -d 'Print this help message and exit'
 complete -c quicktools -n 'test (__quicktools_path) = 'credits'' -a grant
 complete -c quicktools -n 'test (__quicktools_path) = 'credits'' -a refund

@@ -16,6 +16,7 @@ void register_db_status(CLI::App& db, Context& ctx);
 void register_db_upgrade(CLI::App& db, Context& ctx);
 void register_db_verify(CLI::App& db, Context& ctx);
 void register_db_backup(CLI::App& db, Context& ctx);
+void register_db_drop_deprecated(CLI::App& db, Context& ctx);
 
 // completion and man page: src/cli/completion.cpp, src/cli/manpage.cpp
 void register_completion(CLI::App& app, Context& ctx);

@@ -11,6 +11,7 @@ void register_db_group(CLI::App& app, Context& ctx) {
     register_db_upgrade(*db, ctx);
     register_db_verify(*db, ctx);
     register_db_backup(*db, ctx);
+    register_db_drop_deprecated(*db, ctx);
 }
 
 }  // namespace quicktools::cli

@@ -1,0 +1,62 @@
+#pragma once
+// `db drop-deprecated`: the six subscription columns dropped from users with one table rewrite,
+// following SQLite's procedure for general table changes (lang_altertable.html#otheralter).
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "quicktools/db/backup.hpp"
+#include "quicktools/db/database.hpp"
+#include "quicktools/db/schema_state.hpp"
+
+namespace quicktools::db {
+
+enum class Force { no, yes };
+
+struct DropOptions {
+    Force force = Force::no;                 // drop although Stripe subscriptions are recorded as active
+    std::optional<std::string> backup_path;  // where to back up first; nullopt = no backup
+    bool vacuum = false;                     // VACUUM after the commit to give the space back
+    std::string actor;                       // recorded in the schema history
+    std::function<void(const std::string&)> on_step;  // told each step as it starts (progress)
+};
+
+// An index, trigger or view that refers to users.
+struct DependentObject {
+    std::string type;    // index, trigger, view
+    std::string name;
+    std::string reason;  // for dropped ones: why it cannot stay
+};
+
+struct DropPlan {
+    SchemaState state = SchemaState::unknown;
+    bool nothing_to_do = false;              // already final
+    std::string new_table_sql;               // users as it will be defined
+    std::vector<std::string> removed_constraints;
+    std::vector<DependentObject> recreated;  // rebuilt as they were
+    std::vector<DependentObject> dropped;    // gone with the columns they used
+    std::int64_t active_subscriptions = 0;   // only counted past the check with Force::yes
+    std::vector<std::string> statements;     // every statement, in order, as it will run
+    std::vector<std::string> rewrite;        // the part of `statements` that rewrites users
+};
+
+// Checks the safety rules and works out the exact statements, without writing. Throws a
+// refusal (exit 4) for a database in the wrong state, one whose migration has not been done,
+// or (without Force::yes) one with Stripe subscriptions still recorded as active.
+DropPlan plan_drop(Database& db, const DropOptions& options);
+
+struct DropResult {
+    DropPlan plan;
+    std::optional<BackupResult> backup;
+    std::int64_t users = 0;  // rows copied
+    std::int64_t bytes_before = 0;
+    std::int64_t bytes_after = 0;
+};
+
+// Plans again under the write lock, backs up, rewrites users and records migration 004, all in
+// one transaction (interrupted, the database stays exactly as it was); VACUUMs if asked.
+DropResult drop_deprecated(Database& db, const DropOptions& options);
+
+}  // namespace quicktools::db

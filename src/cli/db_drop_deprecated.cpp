@@ -1,0 +1,133 @@
+// `quicktools db drop-deprecated`: drop the six subscription columns, once the migration is done.
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <unistd.h>
+
+#include <iostream>
+
+#include "commands.hpp"
+#include "quicktools/db/drop_deprecated.hpp"
+#include "quicktools/util/system.hpp"
+
+namespace quicktools::cli {
+namespace {
+
+struct Options {
+    bool dry_run = false;
+    bool yes = false;
+    bool force = false;
+    std::string backup;
+    bool no_backup = false;
+    bool vacuum = false;
+};
+
+nlohmann::json objects_json(const std::vector<db::DependentObject>& objects) {
+    auto out = nlohmann::json::array();
+    for (const auto& o : objects) {
+        nlohmann::json item{{"type", o.type}, {"name", o.name}};
+        if (!o.reason.empty()) item["reason"] = o.reason;
+        out.push_back(item);
+    }
+    return out;
+}
+
+std::string plan_text(const db::DropPlan& plan, const char* tense) {
+    std::string text = fmt::format("{} users without: {}.\n", tense, fmt::join(db::deprecated_columns, ", "));
+    for (const auto& c : plan.removed_constraints) text += fmt::format("  constraint removed: {}\n", c);
+    for (const auto& o : plan.recreated) text += fmt::format("  {} {}: recreated\n", o.type, o.name);
+    for (const auto& o : plan.dropped) text += fmt::format("  {} {}: dropped, {}\n", o.type, o.name, o.reason);
+    return text;
+}
+
+// Irreversible: a person at a terminal types "drop"; scripts must say --yes.
+void confirm(const std::string& path) {
+    if (::isatty(STDIN_FILENO) != 1)
+        throw refusal("dropping columns cannot be undone (except from the backup) and there is no terminal to "
+                      "confirm on; pass --yes to go ahead");
+    std::cerr << fmt::format("This drops the six subscription columns from {} for good. Type \"drop\" to go "
+                             "ahead: ",
+                             path)
+              << std::flush;
+    std::string answer;
+    std::getline(std::cin, answer);
+    if (answer != "drop") throw refusal("not confirmed; nothing was changed");
+}
+
+}  // namespace
+
+void register_db_drop_deprecated(CLI::App& db, Context& ctx) {
+    auto opts = std::make_shared<Options>();
+    auto* cmd = db.add_subcommand("drop-deprecated",
+                                  "Drop the six subscription columns from users with one table rewrite, once every "
+                                  "user is on credit packs (irreversible; backs up first)");
+    cmd->add_flag("--dry-run", opts->dry_run, "Print every SQL statement it would run; change nothing");
+    cmd->add_flag("-y,--yes", opts->yes, "Go ahead without asking (required when not on a terminal)");
+    cmd->add_flag("--force", opts->force,
+                  "Drop even though some users still have a Stripe subscription recorded as active");
+    auto* backup = cmd->add_option("--backup", opts->backup, "Back up to DEST first (default: <db>.backup-<time>)")
+                       ->type_name("DEST");
+    cmd->add_flag("--no-backup", opts->no_backup, "Do not back up first")->excludes(backup);
+    cmd->add_flag("--vacuum", opts->vacuum, "VACUUM afterwards to give the freed space back to the file system");
+    cmd->footer("Examples:\n  quicktools db drop-deprecated --dry-run\n"
+                "  quicktools db drop-deprecated --yes --backup /var/backups/before-drop.db --vacuum");
+    cmd->callback([&ctx, opts] {
+        auto database = ctx.open(opts->dry_run ? db::Access::read_only : db::Access::read_write);
+        db::DropOptions options;
+        options.force = opts->force ? db::Force::yes : db::Force::no;
+        options.vacuum = opts->vacuum;
+        options.actor = util::os_user();
+        if (!opts->no_backup && !opts->dry_run)
+            options.backup_path = opts->backup.empty() ? db::default_backup_path(database.path()) : opts->backup;
+        if (ctx.stderr_is_terminal() && !ctx.options.quiet)
+            options.on_step = [](const std::string& what) { std::cerr << "drop-deprecated: " << what << "...\n"; };
+
+        nlohmann::json doc{{"dry_run", opts->dry_run}, {"dropped_columns", db::deprecated_columns}};
+        const auto nothing_to_do = [&](const db::DropPlan& plan) {
+            doc["state_before"] = db::to_string(plan.state);
+            doc["nothing_to_do"] = true;
+            doc["dropped_columns"] = nlohmann::json::array();
+            ctx.emit(doc, fmt::format("{} is already in the final state; nothing to do.", database.path()));
+        };
+        // With --yes the checks run once, under the write lock; otherwise first without it, so
+        // a refusal comes before the question and the dry run never takes the lock.
+        if (opts->dry_run || !opts->yes) {
+            const db::DropPlan plan = db::plan_drop(database, options);
+            if (plan.nothing_to_do) return nothing_to_do(plan);
+            if (opts->dry_run) {
+                doc["state_before"] = db::to_string(plan.state);
+                doc["nothing_to_do"] = false;
+                doc["removed_constraints"] = plan.removed_constraints;
+                doc["recreated"] = objects_json(plan.recreated);
+                doc["dropped"] = objects_json(plan.dropped);
+                doc["statements"] = plan.statements;
+                doc["active_subscriptions"] = plan.active_subscriptions;
+                std::string text = plan_text(plan, "Would rewrite") + "SQL it would run:\n";
+                for (const auto& s : plan.statements) text += s + ";\n";
+                ctx.emit(doc, text + "(dry run: nothing changed)");
+                return;
+            }
+            confirm(database.path());
+        }
+        const db::DropResult result = db::drop_deprecated(database, options);
+        if (result.plan.nothing_to_do) return nothing_to_do(result.plan);
+        doc["state_before"] = db::to_string(result.plan.state);
+        doc["nothing_to_do"] = false;
+        doc["removed_constraints"] = result.plan.removed_constraints;
+        doc["recreated"] = objects_json(result.plan.recreated);
+        doc["dropped"] = objects_json(result.plan.dropped);
+        doc["active_subscriptions"] = result.plan.active_subscriptions;
+        doc["backup"] = result.backup ? nlohmann::json(result.backup->path) : nlohmann::json(nullptr);
+        doc["users"] = result.users;
+        doc["vacuumed"] = opts->vacuum;
+        doc["bytes_before"] = result.bytes_before;
+        doc["bytes_after"] = result.bytes_after;
+        doc["state_after"] = "final";
+        std::string text;
+        if (result.backup) text += fmt::format("Backed up to {}.\n", result.backup->path);
+        text += plan_text(result.plan, "Rewrote") + fmt::format("{} users kept; migration 004 recorded.", result.users);
+        if (opts->vacuum) text += fmt::format("\nVacuumed: {} -> {} bytes.", result.bytes_before, result.bytes_after);
+        ctx.emit(doc, text);
+    });
+}
+
+}  // namespace quicktools::cli
