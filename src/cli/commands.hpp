@@ -16,4 +16,8 @@ void register_db_upgrade(CLI::App& db, Context& ctx);
 void register_db_verify(CLI::App& db, Context& ctx);
 void register_db_backup(CLI::App& db, Context& ctx);
 
+// checkout group: src/cli/checkout_*.cpp
+void register_checkout_group(CLI::App& app, Context& ctx);
+void register_checkout_create(CLI::App& checkout, Context& ctx);
+
 }  // namespace quicktools::cli
