@@ -30,6 +30,10 @@ nlohmann::json to_json(const stripe::CheckoutPlan& plan, const stripe::CheckoutS
 }
 
 void run(const CheckoutCreateOptions& o, Context& ctx) {
+    if (o.request.success_url.empty())
+        throw usage_error("--success-url is required: pass it, or set QUICKTOOLS_SUCCESS_URL");
+    if (o.request.cancel_url.empty())
+        throw usage_error("--cancel-url is required: pass it, or set QUICKTOOLS_CANCEL_URL");
     // Everything that can be checked locally is checked before the key or the network.
     stripe::CheckoutPlan plan;
     {

@@ -185,7 +185,7 @@ ApiResponse StripeClient::request(std::string_view method, std::string_view path
         const nlohmann::json e = doc.is_object() && doc.contains("error") && doc["error"].is_object()
                                      ? doc["error"]
                                      : nlohmann::json::object();
-        std::string message = fmt::format("Stripe refused {} (HTTP {}): {}", what, response->status,
+        std::string message = fmt::format("Stripe answered {} with HTTP {}: {}", what, response->status,
                                           describe_stripe_error(response->status, response->body));
         if (const auto id = response->header("Request-Id"); !id.empty()) message += " [request: " + id + "]";
         message += attempts;
