@@ -209,3 +209,20 @@ def test_unreachable_stripe(qt, shop, stripe_api):
            env={"STRIPE_API_KEY": KEY, "STRIPE_API_BASE": f"http://127.0.0.1:{port}"})
     assert r.rc == 1 and "could not reach Stripe" in r.err and "cannot connect" in r.err
     assert KEY not in r.err
+
+
+def test_json_error_is_one_document_without_the_key(qt, shop, stripe_api):
+    stripe_api.script(Answer.error(404, "invalid_request_error", f"No such thing for key {KEY}",
+                                   code="resource_missing", param="id"))
+    r = create(qt, shop, stripe_api, "2", "pro", *URLS, json=True)
+    assert r.rc == 1
+    doc = r.json
+    assert doc["ok"] is False and "resource_missing" in doc["error"] and "[redacted]" in doc["error"]
+
+
+def test_unreadable_key_file_and_409_conflict(qt, shop, stripe_api, tmp_path):
+    r = create(qt, shop, stripe_api, "2", "pro", *URLS, "--api-key-file", tmp_path / "missing.key", key=None)
+    assert r.rc == 2 and "cannot read the API key file" in r.err
+    stripe_api.script(Answer.error(409, "idempotency_error", "A request with this key is in progress."))
+    r = create(qt, shop, stripe_api, "2", "pro", *URLS)
+    assert r.rc == 0 and [c.answer for c in stripe_api.requests] == [409, 200]
