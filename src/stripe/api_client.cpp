@@ -143,6 +143,11 @@ HttpRequest StripeClient::build(std::string_view method, std::string_view path, 
 ApiResponse StripeClient::request(std::string_view method, std::string_view path, const nlohmann::json& params,
                                   std::string idempotency_key) {
     if (method != "GET" && idempotency_key.empty()) idempotency_key = new_idempotency_key();
+    // It travels as a header: anything but visible ASCII could forge or break headers.
+    const bool printable = std::all_of(idempotency_key.begin(), idempotency_key.end(),
+                                       [](unsigned char c) { return c > 0x20 && c < 0x7F; });
+    if (!printable || idempotency_key.size() > 255)
+        throw usage_error("an idempotency key is 1 to 255 visible ASCII characters (no spaces or control characters)");
     const HttpRequest http_request = build(method, path, encode_form(params), idempotency_key);
     const std::string what = fmt::format("{} {}", method, path);
     for (int attempt = 1;; ++attempt) {

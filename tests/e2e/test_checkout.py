@@ -226,3 +226,9 @@ def test_unreadable_key_file_and_409_conflict(qt, shop, stripe_api, tmp_path):
     stripe_api.script(Answer.error(409, "idempotency_error", "A request with this key is in progress."))
     r = create(qt, shop, stripe_api, "2", "pro", *URLS)
     assert r.rc == 0 and [c.answer for c in stripe_api.requests] == [409, 200]
+
+
+def test_bad_idempotency_key_is_refused_before_sending(qt, shop, stripe_api):
+    r = create(qt, shop, stripe_api, "2", "pro", *URLS, "--idempotency-key", "two words")
+    assert r.rc == 2 and "idempotency key" in r.err
+    assert stripe_api.requests == []

@@ -133,6 +133,10 @@ TEST_SUITE("stripe retries") {
         h.http.answer(200, session_json);
         h.client.post("/v1/checkout/sessions", {}, "order-42");
         CHECK(FakeHttp::header(h.http.requests[0], "Idempotency-Key") == "order-42");
+        CHECK_THROWS_AS(h.client.post("/v1/x", {}, "a\r\nX-Evil: 1"), Error);
+        CHECK_THROWS_AS(h.client.post("/v1/x", {}, "has space"), Error);
+        CHECK_THROWS_AS(h.client.post("/v1/x", {}, std::string(256, 'k')), Error);
+        CHECK(h.http.requests.size() == 1);
     }
     TEST_CASE("500 three times fails after two retries with one line") {
         Harness h;
