@@ -31,6 +31,30 @@ Page fetch(StripeClient& client, const nlohmann::json& params) {
 
 }  // namespace
 
+std::int64_t parse_duration_seconds(std::string_view text) {
+    const auto bad = [&] {
+        return usage_error(fmt::format("'{}' is not a duration: use a positive number with s, m, h, d or w (for "
+                                       "example 36h or 7d), at most a year",
+                                       std::string(text)));
+    };
+    std::size_t digits = 0;
+    while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+    if (digits == 0 || digits > 9 || text.size() > digits + 1) throw bad();
+    const std::int64_t n = std::stoll(std::string(text.substr(0, digits)));
+    std::int64_t unit = 1;
+    switch (digits < text.size() ? text[digits] : 's') {
+        case 's': unit = 1; break;
+        case 'm': unit = 60; break;
+        case 'h': unit = 3600; break;
+        case 'd': unit = 86400; break;
+        case 'w': unit = 7 * 86400; break;
+        default: throw bad();
+    }
+    const std::int64_t seconds = n * unit;
+    if (seconds <= 0 || seconds > 366LL * 86400) throw bad();
+    return seconds;
+}
+
 ListEventsResult list_events(StripeClient& client, const ListEventsOptions& o) {
     if (o.page_size < 1 || o.page_size > 100) throw usage_error("the page size of the Events API is 1 to 100");
     ListEventsResult result;

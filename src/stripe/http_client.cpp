@@ -82,15 +82,15 @@ HttpResponse CurlHttpClient::send(const HttpRequest& request) {
     char error_buffer[CURL_ERROR_SIZE] = {};
 
     std::unique_ptr<curl_slist, SlistDeleter> header_list;
-    for (const auto& [name, value] : request.headers) {
-        const std::string line = name + ": " + value;
-        curl_slist* next = curl_slist_append(header_list.get(), line.c_str());
-        if (next == nullptr) throw TransportError(TransportFailure::other, "out of memory building HTTP headers");
-        (void)header_list.release();
-        header_list.reset(next);
-    }
+    const auto add_header = [&header_list](const std::string& line) {
+        curl_slist* head = curl_slist_append(header_list.get(), line.c_str());
+        if (head == nullptr) throw TransportError(TransportFailure::other, "out of memory building HTTP headers");
+        (void)header_list.release();  // append returned the same list, or a new head owning it
+        header_list.reset(head);
+    };
+    for (const auto& [name, value] : request.headers) add_header(name + ": " + value);
     // libcurl would otherwise add "Expect: 100-continue" to larger POST bodies.
-    header_list.reset(curl_slist_append(header_list.release(), "Expect:"));
+    add_header("Expect:");
 
     curl_easy_setopt(c, CURLOPT_URL, request.url.c_str());
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");

@@ -102,6 +102,18 @@ TEST_SUITE("stripe events api") {
     }
 }
 
+TEST_SUITE("stripe events api") {
+    TEST_CASE("--since durations") {
+        CHECK(parse_duration_seconds("45") == 45);
+        CHECK(parse_duration_seconds("90m") == 5400);
+        CHECK(parse_duration_seconds("36h") == 36 * 3600);
+        CHECK(parse_duration_seconds("7d") == 7 * 86400);
+        CHECK(parse_duration_seconds("2w") == 14 * 86400);
+        for (const char* bad : {"", "d", "0d", "-1d", "7x", "7dd", "1.5h", "400d", "9999999999"})
+            CHECK_THROWS_AS(parse_duration_seconds(bad), Error);
+    }
+}
+
 TEST_SUITE("stripe subscriptions") {
     TEST_CASE("cancel sends DELETE with a stable idempotency key") {
         FakeHttp http;

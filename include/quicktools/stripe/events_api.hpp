@@ -37,6 +37,10 @@ struct ListEventsResult {
     std::vector<std::string> warnings;   // for example the 30-day limit
 };
 
+// A --since duration ("90m", "36h", "7d", "2w"; plain digits are seconds) in seconds. Throws a
+// usage error naming the accepted forms for anything else, zero or more than a year.
+std::int64_t parse_duration_seconds(std::string_view text);
+
 // Pages through GET /v1/events. Without a cursor it lists newest first from created[gte] with
 // starting_after; with one it walks towards newer events with ending_before. Throws Error
 // with a sentence when the cursor is no longer known to Stripe (older than 30 days), and
