@@ -179,25 +179,31 @@ ApiResponse StripeClient::request(std::string_view method, std::string_view path
             m_options.sleep(delay);
             continue;
         }
-        const std::string attempts = attempt > 1 ? fmt::format(" (after {} attempts)", attempt) : std::string();
-        const std::string again = method != "GET" ? fmt::format("; a repeat with idempotency key {} is safe", idempotency_key)
-                                                  : std::string();
-        if (!response)
-            throw Error(redact(fmt::format("could not reach Stripe at {} for {}: {}{}{}", m_options.api_base, what,
-                                           failure, attempts, again),
-                               m_key.value));
-        const auto doc = nlohmann::json::parse(response->body, nullptr, false);
-        const nlohmann::json e = doc.is_object() && doc.contains("error") && doc["error"].is_object()
-                                     ? doc["error"]
-                                     : nlohmann::json::object();
-        std::string message = fmt::format("Stripe answered {} with HTTP {}: {}", what, response->status,
-                                          describe_stripe_error(response->status, response->body));
-        if (const auto id = response->header("Request-Id"); !id.empty()) message += " [request: " + id + "]";
-        message += attempts;
-        if (response->status == 409 || response->status == 429 || response->status >= 500) message += again;
-        throw ApiError(redact(message, m_key.value), response->status, field(e, "type"), field(e, "code"),
-                       field(e, "param"), redact(field(e, "message"), m_key.value));
+        fail(what, answered, failure, attempt, idempotency_key);
     }
+}
+
+void StripeClient::fail(const std::string& what, const HttpResponse* response, const std::string& failure, int attempts,
+                        const std::string& idempotency_key) const {
+    const std::string after = attempts > 1 ? fmt::format(" (after {} attempts)", attempts) : std::string();
+    const std::string again =
+        idempotency_key.empty() ? std::string()
+                                : fmt::format("; a repeat with idempotency key {} is safe", idempotency_key);
+    if (response == nullptr)
+        throw Error(redact(fmt::format("could not reach Stripe at {} for {}: {}{}{}", m_options.api_base, what, failure,
+                                       after, again),
+                           m_key.value));
+    const auto doc = nlohmann::json::parse(response->body, nullptr, false);
+    const nlohmann::json e = doc.is_object() && doc.contains("error") && doc["error"].is_object()
+                                 ? doc["error"]
+                                 : nlohmann::json::object();
+    std::string message = fmt::format("Stripe answered {} with HTTP {}: {}", what, response->status,
+                                      describe_stripe_error(response->status, response->body));
+    if (const auto id = response->header("Request-Id"); !id.empty()) message += " [request: " + id + "]";
+    message += after;
+    if (response->status == 409 || response->status == 429 || response->status >= 500) message += again;
+    throw ApiError(redact(message, m_key.value), response->status, field(e, "type"), field(e, "code"),
+                   field(e, "param"), redact(field(e, "message"), m_key.value));
 }
 
 }  // namespace quicktools::stripe
