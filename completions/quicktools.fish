@@ -13,10 +13,11 @@ function __quicktools_path
     string join ' ' $path
 end
 complete -c quicktools -f
-set -g __quicktools_commands 'db' 'db init' 'db status' 'db upgrade' 'db verify' 'db backup' 'db drop-deprecated' 'completion' 'credits' 'credits grant' 'credits refund' 'credits debit' 'credits import' 'credits history' 'credits audit'
+set -g __quicktools_commands 'db' 'db init' 'db status' 'db upgrade' 'db verify' 'db backup' 'db drop-deprecated' 'completion' 'credits' 'credits grant' 'credits refund' 'credits debit' 'credits import' 'credits history' 'credits audit' 'checkout' 'checkout create'
 complete -c quicktools -n 'test (__quicktools_path) = ''' -a db
 complete -c quicktools -n 'test (__quicktools_path) = ''' -a completion
 complete -c quicktools -n 'test (__quicktools_path) = ''' -a credits
+complete -c quicktools -n 'test (__quicktools_path) = ''' -a checkout
 complete -c quicktools -l help -s h -r -d 'Print this help message and exit'
 complete -c quicktools -l db -r -F -d 'The database file (default ./quicktools.db)'
 complete -c quicktools -l json -r -d 'Print exactly one JSON document on stdout'
@@ -73,3 +74,14 @@ complete -c quicktools -n 'test (__quicktools_path) = 'credits history'' -l help
 complete -c quicktools -n 'test (__quicktools_path) = 'credits history'' -l limit -r -d 'Show only the newest N entries (default: all)'
 complete -c quicktools -n 'test (__quicktools_path) = 'credits audit'' -l help -s h -r -d 'Print this help message and exit'
 complete -c quicktools -n 'test (__quicktools_path) = 'credits audit'' -l limit -r -d 'List at most N violations (all are counted; 0 lists all; def'
+complete -c quicktools -n 'test (__quicktools_path) = 'checkout'' -a create
+complete -c quicktools -n 'test (__quicktools_path) = 'checkout'' -l help -s h -r -d 'Print this help message and exit'
+complete -c quicktools -n 'test (__quicktools_path) = 'checkout create'' -l help -s h -r -d 'Print this help message and exit'
+complete -c quicktools -n 'test (__quicktools_path) = 'checkout create'' -l success-url -r -d 'Where Stripe sends the buyer after paying (env QUICKTOOLS_SU'
+complete -c quicktools -n 'test (__quicktools_path) = 'checkout create'' -l cancel-url -r -d 'Where Stripe sends the buyer who cancels (env QUICKTOOLS_CAN'
+complete -c quicktools -n 'test (__quicktools_path) = 'checkout create'' -l idempotency-key -r -d 'Reuse to make a repeated command return the same session (de'
+complete -c quicktools -n 'test (__quicktools_path) = 'checkout create'' -l live -r -d 'Allow a live key (sk_live_/rk_live_): real payments'
+complete -c quicktools -n 'test (__quicktools_path) = 'checkout create'' -l api-key-file -r -F -d 'Read the Stripe API key from FILE instead of STRIPE_API_KEY'
+complete -c quicktools -n 'test (__quicktools_path) = 'checkout create'' -l timeout -r -d 'Seconds one attempt may take in total (default 30)'
+complete -c quicktools -n 'test (__quicktools_path) = 'checkout create'' -l connect-timeout -r -d 'Seconds to wait for a connection (default 10)'
+complete -c quicktools -n 'test (__quicktools_path) = 'checkout create'' -l max-retries -r -d 'Retries after connection errors, 409, 429 and 5xx, with back'

@@ -46,6 +46,7 @@ void build(CLI::App& app, Context& ctx) {
     register_completion(app, ctx);
     register_manpage(app, ctx);
     register_credits_group(app, ctx);
+    register_checkout_group(app, ctx);
 }
 
 int run(int argc, char** argv) {

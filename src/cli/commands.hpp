@@ -29,4 +29,8 @@ void register_credits_import(CLI::App& credits, Context& ctx);
 void register_credits_history(CLI::App& credits, Context& ctx);
 void register_credits_audit(CLI::App& credits, Context& ctx);
 
+// checkout group: src/cli/checkout_*.cpp
+void register_checkout_group(CLI::App& app, Context& ctx);
+void register_checkout_create(CLI::App& checkout, Context& ctx);
+
 }  // namespace quicktools::cli

@@ -4,6 +4,7 @@ QUICKTOOLS_BIN (set by CTest) names the binary. Fixtures:
   qt          -- run the binary: qt("db", "status", db=path, json=True) -> Result
   make_db     -- make_db(users=10, state="legacy", drift=False) -> path of a fresh database
   sqlite      -- sqlite(path, "SELECT ...") -> list of rows (a plain Python connection)
+  stripe_api  -- a local Stripe stand-in on 127.0.0.1 (stripe_fixtures.py, stripe_standin.py)
 """
 import json
 import os
@@ -14,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from stripe_fixtures import stripe_api  # noqa: F401  (the Stripe stand-in fixture)
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent

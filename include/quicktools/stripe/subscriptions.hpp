@@ -1,0 +1,33 @@
+#pragma once
+// Cancelling a Stripe subscription (DELETE /v1/subscriptions/{id}) for `migrate packs
+// --cancel-subscriptions`: safe to repeat, so an interrupted run can simply be run again.
+#include <string>
+
+#include "quicktools/stripe/api_client.hpp"
+
+namespace quicktools::stripe {
+
+enum class CancelOutcome {
+    canceled,      // Stripe canceled it now (or replayed that answer for the same key)
+    already_gone,  // Stripe says there is no such active subscription: canceled before, or never existed
+};
+
+struct CancelResult {
+    CancelOutcome outcome = CancelOutcome::canceled;
+    std::string status;           // Stripe's status after the call ("canceled"), or "" when already gone
+    std::string idempotency_key;  // the key sent
+    int attempts = 0;
+    std::string detail;           // Stripe's message for already_gone
+};
+
+// The idempotency key used when none is given: the same for every run, so that a repeat within
+// Stripe's 24 hours replays the first answer instead of acting twice.
+std::string cancel_idempotency_key(const std::string& subscription_id);
+
+// Cancels the subscription at once. Treats resource_missing (already canceled, or unknown) as
+// done. Throws a usage error for an id that is not sub_..., ApiError for other refusals, Error
+// when Stripe cannot be reached.
+CancelResult cancel_subscription(StripeClient& client, const std::string& subscription_id,
+                                 const std::string& idempotency_key = {});
+
+}  // namespace quicktools::stripe

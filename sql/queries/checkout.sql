@@ -1,0 +1,2 @@
+-- name: user_email
+SELECT email FROM users WHERE id = ?;

@@ -1,0 +1,248 @@
+"""A local stand-in for the Stripe API, for end-to-end tests (127.0.0.1, ephemeral port).
+
+It checks every request the way Stripe does for the endpoints in
+reference/stripe/openapi-endpoints.json (form encoding, unknown and missing parameters, types),
+insists on an Authorization header and on an Idempotency-Key for POST and DELETE, records
+every request, replays the stored answer for a repeated Idempotency-Key, and answers with
+objects shaped like the fixtures in reference/stripe/. Tests script failures per request:
+
+    api.script(Answer.error(429, "rate_limit_error", headers={"Retry-After": "1"}))
+    api.script(Answer.drop(), Answer.slow(5), Answer.error(500, "api_error"))
+
+Scripted answers are used in order by the next matching requests, before normal handling.
+"""
+import json
+import re
+import secrets
+import threading
+import time
+import urllib.parse
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from stripe_behaviour import StripeBehaviour, stripe_error
+from stripe_validate import Invalid, parse_form, validate
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    headers: dict           # lower-case names
+    pairs: list             # decoded (key, value) pairs of the body or query string
+    form: dict              # the same as a dict (last value wins)
+    raw: str                # the raw body or query string
+    answer: object = None   # the status sent, or "dropped"
+
+    @property
+    def idempotency_key(self):
+        return self.headers.get("idempotency-key")
+
+
+@dataclass
+class Answer:
+    status: int = 200
+    body: object = None
+    headers: dict = field(default_factory=dict)
+    delay: float = 0.0
+    drop: bool = False
+    passthrough: bool = False   # after the delay, answer normally
+    method: str = None
+    path: str = None
+
+    @staticmethod
+    def error(status, type_, message="Scripted error.", code=None, param=None, headers=None):
+        err = {"type": type_, "message": message}
+        if code:
+            err["code"] = code
+        if param:
+            err["param"] = param
+        return Answer(status=status, body={"error": err}, headers=headers or {})
+
+    @staticmethod
+    def dropped():
+        return Answer(drop=True)
+
+    @staticmethod
+    def slow(seconds):
+        return Answer(delay=seconds, passthrough=True)
+
+
+class StripeStandin(StripeBehaviour):
+    def __init__(self, reference_dir):
+        self.reference = Path(reference_dir)
+        spec = json.loads((self.reference / "openapi-endpoints.json").read_text())
+        self.routes = []
+        for template, methods in spec["paths"].items():
+            pattern = "^" + re.sub(r"\{([^}]+)\}", r"(?P<\1>[^/]+)", template) + "$"
+            for method, op in methods.items():
+                self.routes.append((re.compile(pattern), method.upper(), template, op))
+        self.requests = []
+        self.events = []            # newest last; listed newest first
+        self.subscriptions = {}     # id -> status
+        self.sessions = {}
+        self._script = []
+        self._idempotent = {}
+        self._lock = threading.Lock()
+        self._server = None
+
+    # -- test-facing helpers -----------------------------------------------------------------
+    def fixture(self, name):
+        return json.loads((self.reference / f"{name}.fixture.json").read_text())
+
+    def script(self, *answers, method=None, path=None):
+        with self._lock:
+            for a in answers:
+                a.method, a.path = method, path
+                self._script.append(a)
+
+    def env(self, key="sk_test_standin0123456789"):
+        # NO_PROXY: a proxy from the environment must not capture requests to 127.0.0.1.
+        return {"STRIPE_API_KEY": key, "STRIPE_API_BASE": self.base_url, "NO_PROXY": "127.0.0.1,localhost"}
+
+    def calls(self, method=None, path=None):
+        return [r for r in self.requests if (method is None or r.method == method)
+                and (path is None or r.path == path)]
+
+    def add_event(self, type_, obj, created, event_id=None):
+        event = self.fixture("event")
+        event.update({"id": event_id or f"evt_{secrets.token_hex(12)}", "type": type_, "created": created,
+                      "data": {"object": obj}, "api_version": "2025-10-29.clover"})
+        self.events.append(event)
+        return event
+
+    # -- server ------------------------------------------------------------------------------
+    def start(self):
+        standin = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                standin._handle(self)
+
+            do_POST = do_DELETE = do_GET
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._server.block_on_close = False
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        return self
+
+    def stop(self):
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+
+    def _next_scripted(self, method, path):
+        with self._lock:
+            for i, a in enumerate(self._script):
+                if (a.method in (None, method)) and (a.path in (None, path)):
+                    return self._script.pop(i)
+        return None
+
+    def _handle(self, h):
+        url = urllib.parse.urlsplit(h.path)
+        length = int(h.headers.get("Content-Length") or 0)
+        raw_body = h.rfile.read(length).decode("latin-1") if length else ""
+        raw = raw_body if h.command != "GET" else url.query
+        headers = {k.lower(): v for k, v in h.headers.items()}
+        try:
+            pairs = parse_form(raw)
+        except Invalid as e:
+            pairs = []
+            bad_form = e
+        else:
+            bad_form = None
+        rec = Recorded(h.command, url.path, headers, pairs, dict(pairs), raw)
+        with self._lock:
+            self.requests.append(rec)
+
+        scripted = self._next_scripted(h.command, url.path)
+        if scripted is not None:
+            if scripted.delay:
+                time.sleep(scripted.delay)
+            if scripted.drop:
+                rec.answer = "dropped"
+                h.close_connection = True
+                return
+            if not scripted.passthrough:
+                rec.answer = scripted.status
+                return self._send(h, scripted.status, scripted.body or {}, scripted.headers)
+
+        status, body, extra = self._process(h.command, url.path, headers, pairs, bad_form, raw)
+        rec.answer = status
+        self._send(h, status, body, extra)
+
+    def _send(self, h, status, body, headers):
+        data = json.dumps(body).encode()
+        try:
+            h.send_response(status)
+            h.send_header("Content-Type", "application/json")
+            h.send_header("Content-Length", str(len(data)))
+            h.send_header("Request-Id", f"req_{secrets.token_hex(7)}")
+            for k, v in (headers or {}).items():
+                h.send_header(k, v)
+            h.end_headers()
+            h.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass   # the client gave up (a timeout test)
+
+    # -- Stripe's behaviour ------------------------------------------------------------------
+    def _process(self, method, path, headers, pairs, bad_form, raw):
+        auth = headers.get("authorization", "")
+        if not re.fullmatch(r"Bearer (sk|rk)_(test|live)_[A-Za-z0-9_]+", auth):
+            return (*stripe_error(401, "invalid_request_error",
+                                  "You did not provide an API key. You need to provide your API key in the "
+                                  "Authorization header, using Bearer auth."), {})
+        if bad_form is not None:
+            return (*stripe_error(400, "invalid_request_error", f"Invalid form encoding: {bad_form}"), {})
+        route = next(((m, t, op) for rx, meth, t, op in self.routes if meth == method and (m := rx.match(path))), None)
+        if route is None:
+            return (*stripe_error(404, "invalid_request_error",
+                                  f"Unrecognized request URL ({method}: {path})."), {})
+        match, template, op = route
+        key = headers.get("idempotency-key")
+        if method in ("POST", "DELETE"):
+            if raw and not headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+                return (*stripe_error(400, "invalid_request_error",
+                                      "Request body must be application/x-www-form-urlencoded."), {})
+            if not key:
+                return (*stripe_error(400, "invalid_request_error",
+                                      "Stand-in rule: every POST and DELETE needs an Idempotency-Key header."), {})
+            if len(key) > 255:
+                return (*stripe_error(400, "invalid_request_error", "Idempotency-Key is longer than 255 characters."), {})
+            with self._lock:
+                stored = self._idempotent.get(key)
+            if stored is not None:
+                if stored[0] != (method, path, sorted(pairs)):
+                    return (*stripe_error(400, "idempotency_error",
+                                          "Keys for idempotent requests can only be used with the same parameters "
+                                          f"they were first used with. Try using a key other than '{key}' if you "
+                                          "meant to execute a different request."), {})
+                return stored[1], stored[2], {"Idempotent-Replayed": "true", "Original-Request": "req_original"}
+        try:
+            params = validate(op, pairs)
+        except Invalid as e:
+            return (*stripe_error(400, "invalid_request_error", e.message, code=e.code, param=e.param), {})
+        live = "_live_" in auth
+        status, body = self._answer(method, template, match.groupdict(), params, live)
+        if key and method in ("POST", "DELETE"):
+            with self._lock:
+                self._idempotent[key] = ((method, path, sorted(pairs)), status, body)
+        return status, body, {}
+
+
+if __name__ == "__main__":
+    # A stand-in to try the tool by hand: python3 tests/e2e/stripe_standin.py [REFERENCE_DIR]
+    import sys
+    ref = sys.argv[1] if len(sys.argv) > 1 else Path(__file__).resolve().parents[3] / "shared/reference/stripe"
+    server = StripeStandin(ref).start()
+    print(f"export STRIPE_API_BASE={server.base_url} STRIPE_API_KEY=sk_test_local", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        server.stop()
