@@ -43,6 +43,7 @@ void build(CLI::App& app, Context& ctx) {
     add_global_options(app, ctx);
     // One line per command group; each group lives in src/cli/<group>_group.cpp.
     register_db_group(app, ctx);
+    register_stripe_group(app, ctx);
 }
 
 int run(int argc, char** argv) {

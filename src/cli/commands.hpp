@@ -16,4 +16,9 @@ void register_db_upgrade(CLI::App& db, Context& ctx);
 void register_db_verify(CLI::App& db, Context& ctx);
 void register_db_backup(CLI::App& db, Context& ctx);
 
+// stripe group: src/cli/stripe_*.cpp
+void register_stripe_group(CLI::App& app, Context& ctx);
+void register_stripe_replay(CLI::App& stripe, Context& ctx);
+void register_stripe_verify_signature(CLI::App& stripe, Context& ctx);
+
 }  // namespace quicktools::cli

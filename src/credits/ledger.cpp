@@ -9,9 +9,14 @@
 
 namespace quicktools::credits {
 
-std::int64_t append(db::Database& db, LedgerEntry e) {
+std::int64_t append(db::Database& db, LedgerEntry entry) { return LedgerWriter(db).append(std::move(entry)); }
+
+LedgerWriter::LedgerWriter(db::Database& db) : m_db(db), m_insert(db.sql(), sql::query("ledger", "insert")) {}
+
+std::int64_t LedgerWriter::append(LedgerEntry e) {
     if (e.created_at.empty()) e.created_at = util::now_timestamp();
-    SQLite::Statement q(db.sql(), sql::query("ledger", "insert"));
+    auto& q = m_insert;
+    q.reset();
     q.bind(1, e.user_id);
     q.bind(2, e.kind);
     q.bind(3, e.amount);
@@ -26,7 +31,7 @@ std::int64_t append(db::Database& db, LedgerEntry e) {
     if (e.request_fingerprint) q.bind(12, *e.request_fingerprint); else q.bind(12);
     q.bind(13, e.created_at);
     q.exec();
-    return db.sql().getLastInsertRowid();
+    return m_db.sql().getLastInsertRowid();
 }
 
 void require_tool_tables(db::Database& db) {

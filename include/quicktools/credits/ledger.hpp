@@ -1,5 +1,7 @@
 #pragma once
 // The append-only trail of every credit change the tool makes (quicktools_ledger).
+#include <SQLiteCpp/Statement.h>
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -27,6 +29,18 @@ struct LedgerEntry {
 
 // Appends one entry inside the caller's transaction; returns its id.
 std::int64_t append(db::Database& db, LedgerEntry entry);
+
+// Appends many entries with one prepared statement (bulk work such as `stripe replay`).
+class LedgerWriter {
+public:
+    explicit LedgerWriter(db::Database& db);
+    // Like append(): inside the caller's transaction; returns the new entry's id.
+    std::int64_t append(LedgerEntry entry);
+
+private:
+    db::Database& m_db;
+    SQLite::Statement m_insert;
+};
 
 // Throws Error telling the operator to run `db upgrade` if the tool's tables are missing.
 void require_tool_tables(db::Database& db);
