@@ -6,7 +6,8 @@ import sys
 import pytest
 
 from conftest import SHARED, dump, query
-from stripe_events import CREDITS, completed, event, session, write
+
+from stripe_events import add_users, replay, completed, event, invariant_holds, invariant_terms, session, use, user, write
 
 
 @pytest.fixture
@@ -15,51 +16,6 @@ def db(qt, tmp_path):
     assert qt("db", "init", db=path).rc == 0
     add_users(path, 1, 2, 3)
     return path
-
-
-def add_users(path, *ids):
-    import sqlite3
-    con = sqlite3.connect(str(path))
-    with con:
-        for i in ids:
-            con.execute("INSERT INTO users (id, email, hashed_password, is_active, created_at) "
-                        "VALUES (?, ?, 'x', 1, '2026-01-01 00:00:00.000000')", (i, f"user{i}@example.com"))
-    con.close()
-
-
-def use(path, user, n):
-    """Usage as the web app writes it."""
-    import sqlite3
-    con = sqlite3.connect(str(path))
-    with con:
-        con.execute("UPDATE users SET credits_balance = credits_balance - ?, "
-                    "credits_lifetime_used = credits_lifetime_used + ? WHERE id = ?", (n, n, user))
-    con.close()
-
-
-def user(path, uid):
-    return query(path, "SELECT credits_balance, credits_purchased_total, credits_lifetime_used, api_access_unlocked, "
-                       "last_purchase_amount FROM users WHERE id = ?", (uid,))[0]
-
-
-def invariant_terms(path):
-    """Per user: balance - purchased + used - (the ledger's deltas); the tool's writes keep it."""
-    return query(path, """SELECT u.id, u.credits_balance - u.credits_purchased_total + u.credits_lifetime_used
-        - COALESCE((SELECT SUM(balance_delta - purchased_delta + used_delta) FROM quicktools_ledger l
-        WHERE l.user_id = u.id), 0) FROM users u ORDER BY u.id""")
-
-
-def invariant_holds(path):
-    rows = query(path, """SELECT u.id FROM users u WHERE u.credits_balance - u.credits_purchased_total
-        + u.credits_lifetime_used <> COALESCE((SELECT invariant_base FROM quicktools_migrated_users m
-        WHERE m.user_id = u.id), 10) + COALESCE((SELECT SUM(balance_delta - purchased_delta + used_delta)
-        FROM quicktools_ledger l WHERE l.user_id = u.id), 0)""")
-    return rows == []
-
-
-def replay(qt, db, *events, fmt="list", args=(), tmp=None):
-    path = write(db.parent / f"ev{abs(hash(json.dumps(events, sort_keys=True)))}.json", list(events), fmt)
-    return qt("stripe", "replay", path, *args, db=db, json=True)
 
 
 def test_the_design_documents_journey(qt, db):
