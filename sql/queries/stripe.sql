@@ -36,6 +36,8 @@ SELECT new_api_access FROM quicktools_migrated_users WHERE user_id = ?;
 
 -- name: user_by_id
 SELECT id FROM users WHERE id = ?;
+-- name: user_ids
+SELECT id FROM users;
 -- name: user_by_email
 SELECT id FROM users WHERE email = ?1 COLLATE NOCASE ORDER BY email = ?1 DESC LIMIT 1;
 -- name: user_credits

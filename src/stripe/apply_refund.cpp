@@ -39,6 +39,7 @@ Decision Applier::refund(const Event& e) {
     if (rows.size() > 1)
         return needs(fmt::format("several checkout sessions have payment intent {}", e.payment_intent));
     const SessionRow& s = rows.front();
+    flush();  // the balance must include the purchases decided before this refund
     if (!e.amount || *e.amount <= 0) return needs(fmt::format("charge {} has no positive amount", e.object_id));
 
     // Credits follow the refunded share of the charge; a full refund takes the whole pack.

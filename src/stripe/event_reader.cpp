@@ -15,6 +15,19 @@
 namespace quicktools::stripe {
 namespace {
 
+// Newlines in [p, p + n), with memchr (vectorised) since most inputs have few of them.
+std::int64_t count_newlines(const char* p, std::size_t n) {
+    std::int64_t lines = 0;
+    const char* end = p + n;
+    while (p < end) {
+        const void* q = std::memchr(p, '\n', static_cast<std::size_t>(end - p));
+        if (q == nullptr) break;
+        ++lines;
+        p = static_cast<const char*>(q) + 1;
+    }
+    return lines;
+}
+
 bool is_space(int c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
 bool is_scalar_char(int c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || c == '-' || c == '+' || c == '.' || c == 'E'; }
 
@@ -40,7 +53,7 @@ StreamEventReader::~StreamEventReader() {
 std::string StreamEventReader::where(std::int64_t offset) const {
     if (offset < m_base) return fmt::format("byte {}", offset);
     const auto upto = std::min<std::size_t>(static_cast<std::size_t>(offset - m_base), m_buf.size());
-    const auto lines = m_lines_dropped + std::count(m_buf.begin(), m_buf.begin() + static_cast<std::ptrdiff_t>(upto), '\n');
+    const auto lines = m_lines_dropped + count_newlines(m_buf.data(), upto);
     return fmt::format("byte {} (line {})", offset, lines + 1);
 }
 
@@ -53,7 +66,7 @@ bool StreamEventReader::fill() {
     if (m_eof) return false;
     const auto drop = static_cast<std::size_t>(m_keep - m_base);
     if (drop > 0) {
-        m_lines_dropped += std::count(m_buf.begin(), m_buf.begin() + static_cast<std::ptrdiff_t>(drop), '\n');
+        m_lines_dropped += count_newlines(m_buf.data(), drop);
         m_buf.erase(0, drop);
         m_base = m_keep;
     }

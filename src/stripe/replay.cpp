@@ -100,6 +100,7 @@ ReplayResult apply_events(db::Database& db, EventSource& source, const ReplayOpt
         result.credits_clawed_back += d.clawed_back;
         if (d.attention) result.attention.push_back({event.id, event.type, d.outcome, d.detail});
     }
+    applier.flush();
     if (options.progress) options.progress(result.events);
     return result;
 }
