@@ -78,3 +78,13 @@ def test_dispute_is_reported_with_its_buyer(qt, db):
     assert r.rc == 3 and r.json["counts"]["disputed"] == 1
     assert "user 2" in r.json["attention"][0]["reason"] and c["id"] in r.json["attention"][0]["reason"]
     assert user(db, 2)[0] == 510
+
+
+def test_purchase_and_refund_in_one_stream(qt, db):
+    e = completed(1, "pro")
+    pi = e["data"]["object"]["payment_intent"]
+    r = replay(qt, db, completed(2, "starter"), e, event("charge.refunded", charge(pi, 3000)), completed(1, "starter"))
+    assert r.rc == 0 and r.json["counts"]["credited"] == 3 and r.json["counts"]["refunded"] == 1
+    assert user(db, 1)[:4] == (110, 100, 0, 0)
+    assert query(db, "SELECT balance_after FROM quicktools_ledger WHERE user_id = 1 ORDER BY id") == [(1210,), (10,), (110,)]
+    assert invariant_holds(db)

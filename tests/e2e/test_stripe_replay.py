@@ -238,7 +238,7 @@ def test_generated_stream_agrees_with_the_peer(qt, make_db, tmp_path):
     peer = tmp_path / "peer.db"
     peer.write_bytes(ours.read_bytes())
     events = tmp_path / "events.json"
-    subprocess.run([sys.executable, str(SHARED / "bench" / "make_events.py"), str(events), "--events", "1500",
+    subprocess.run([sys.executable, str(SHARED / "bench" / "make_events.py"), str(events), "--events", "3000",
                     "--users", "300"], check=True)
     terms = invariant_terms(ours)
     r = qt("stripe", "replay", events, db=ours, json=True)
