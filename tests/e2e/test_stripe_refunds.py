@@ -88,3 +88,17 @@ def test_purchase_and_refund_in_one_stream(qt, db):
     assert user(db, 1)[:4] == (110, 100, 0, 0)
     assert query(db, "SELECT balance_after FROM quicktools_ledger WHERE user_id = 1 ORDER BY id") == [(1210,), (10,), (110,)]
     assert invariant_holds(db)
+
+
+def test_api_access_the_migration_gave_stays(qt, db):
+    import sqlite3
+    con = sqlite3.connect(str(db))
+    with con:
+        con.execute("INSERT INTO quicktools_migrated_users (user_id, new_balance, new_purchased_total, new_api_access, "
+                    "invariant_base, policy, migrated_at) VALUES (2, 10, 0, 1, 10, 'default', '2026-01-01')")
+        con.execute("UPDATE users SET api_access_unlocked = 1 WHERE id = 2")
+    con.close()
+    pi = buy(qt, db, 2, "pro")
+    r = refund(qt, db, pi, 3000)
+    assert r.rc == 0 and "revoked" not in r.out
+    assert user(db, 2)[:4] == (10, 0, 0, 1)

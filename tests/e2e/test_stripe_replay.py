@@ -75,6 +75,8 @@ def test_truncated_file_applies_nothing_and_names_the_offset(qt, db, tmp_path, c
     assert str(path) in r.err and "byte" in r.err and "truncated" in r.err and "nothing from" in r.err
     assert len(r.err.strip().splitlines()) == 1
     assert dump(db) == before
+    r = qt("stripe", "replay", path, db=db, json=True)
+    assert r.rc == 2 and r.json["ok"] is False and "byte" in r.json["error"]
 
 
 def test_malformed_ndjson_line_is_named(qt, db, tmp_path):
