@@ -16,11 +16,16 @@ nlohmann::json to_json(const stripe::ReplayResult& r, bool dry_run, const std::v
     for (auto o : stripe::all_outcomes) counts[std::string(stripe::to_string(o))] = r.count(o);
     nlohmann::json attention = nlohmann::json::array();
     for (const auto& a : r.attention)
-        attention.push_back({{"id", a.event_id}, {"type", a.type}, {"outcome", stripe::to_string(a.outcome)},
-                             {"reason", a.reason}});
-    return {{"ok", r.attention.empty()}, {"dry_run", dry_run},     {"inputs", inputs},
-            {"events", r.events},        {"counts", counts},       {"retried", r.retried},
-            {"credits_added", r.credits_added}, {"credits_clawed_back", r.credits_clawed_back},
+        attention.push_back(
+            {{"id", a.event_id}, {"type", a.type}, {"outcome", stripe::to_string(a.outcome)}, {"reason", a.reason}});
+    return {{"ok", r.attention.empty()},
+            {"dry_run", dry_run},
+            {"inputs", inputs},
+            {"events", r.events},
+            {"counts", counts},
+            {"retried", r.retried},
+            {"credits_added", r.credits_added},
+            {"credits_clawed_back", r.credits_clawed_back},
             {"attention", attention}};
 }
 
@@ -59,8 +64,9 @@ void register_stripe_replay(CLI::App& stripe, Context& ctx) {
     };
     auto opts = std::make_shared<Options>();
     auto* cmd = stripe.add_subcommand(
-        "replay", "Apply Stripe events from JSON files or stdin: credit paid Checkout Sessions, take back refunded "
-                  "packs, report disputes; each event and each session applies once");
+        "replay",
+        "Apply Stripe events from JSON files or stdin: credit paid Checkout Sessions, take back refunded "
+        "packs, report disputes; each event and each session applies once");
     cmd->add_option("FILE", opts->inputs,
                     "JSON with events: one event, an array, a list object as GET /v1/events returns it, or NDJSON "
                     "('-' is stdin)")

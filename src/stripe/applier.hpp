@@ -4,8 +4,8 @@
 #include <SQLiteCpp/Statement.h>
 
 #include <optional>
-#include <vector>
 #include <string>
+#include <vector>
 
 #include "quicktools/credits/ledger.hpp"
 #include "quicktools/credits/packs.hpp"
@@ -57,8 +57,7 @@ private:
     SQLite::Statement m_event_get, m_event_insert, m_event_update;
     SQLite::Statement m_session_credited_by, m_session_insert, m_sessions_by_pi, m_session_set_refunded,
         m_user_other_sessions, m_migrated_api;
-    SQLite::Statement m_user_by_id, m_user_by_email, m_user_credits, m_user_purchase, m_user_refund,
-        m_user_revoke_api;
+    SQLite::Statement m_user_by_id, m_user_by_email, m_user_credits, m_user_purchase, m_user_refund, m_user_revoke_api;
     credits::LedgerWriter m_ledger;
     std::vector<Purchase> m_purchases;  // decided, not yet written (flush)
     // After many lookups, the set of user ids as a bitmap: one scan instead of a random page

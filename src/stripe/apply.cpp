@@ -32,21 +32,32 @@ constexpr std::int64_t max_bitmap_id = 64'000'000;
 }  // namespace
 
 Applier::Applier(db::Database& db, const ReplayOptions& options, std::string now)
-    : m_db(db), m_options(options), m_now(std::move(now)), m_event_get(prepare(db, "event_get")),
-      m_event_insert(prepare(db, "event_insert")), m_event_update(prepare(db, "event_update")),
-      m_session_credited_by(prepare(db, "session_credited_by")), m_session_insert(prepare(db, "session_insert")),
+    : m_db(db),
+      m_options(options),
+      m_now(std::move(now)),
+      m_event_get(prepare(db, "event_get")),
+      m_event_insert(prepare(db, "event_insert")),
+      m_event_update(prepare(db, "event_update")),
+      m_session_credited_by(prepare(db, "session_credited_by")),
+      m_session_insert(prepare(db, "session_insert")),
       m_sessions_by_pi(prepare(db, "sessions_by_payment_intent")),
       m_session_set_refunded(prepare(db, "session_set_refunded")),
-      m_user_other_sessions(prepare(db, "user_other_sessions")), m_migrated_api(prepare(db, "migrated_api_access")),
-      m_user_by_id(prepare(db, "user_by_id")), m_user_by_email(prepare(db, "user_by_email")),
-      m_user_credits(prepare(db, "user_credits")), m_user_purchase(prepare(db, "user_purchase")),
-      m_user_refund(prepare(db, "user_refund")), m_user_revoke_api(prepare(db, "user_revoke_api")), m_ledger(db) {
+      m_user_other_sessions(prepare(db, "user_other_sessions")),
+      m_migrated_api(prepare(db, "migrated_api_access")),
+      m_user_by_id(prepare(db, "user_by_id")),
+      m_user_by_email(prepare(db, "user_by_email")),
+      m_user_credits(prepare(db, "user_credits")),
+      m_user_purchase(prepare(db, "user_purchase")),
+      m_user_refund(prepare(db, "user_refund")),
+      m_user_revoke_api(prepare(db, "user_revoke_api")),
+      m_ledger(db) {
     // A larger page cache for bulk work (about 32 MB), within the tool's memory budget of 64 MB.
     db.sql().exec("PRAGMA cache_size = -32768");
 }
 
 Decision Applier::apply(const Event& e) {
-    const bool session = e.type == "checkout.session.completed" || e.type == "checkout.session.async_payment_succeeded" ||
+    const bool session = e.type == "checkout.session.completed" ||
+                         e.type == "checkout.session.async_payment_succeeded" ||
                          e.type == "checkout.session.async_payment_failed";
     if (!session && e.type != "charge.refunded" && e.type != "charge.dispute.created")
         return {Outcome::ignored, {}, false, 0, 0};
@@ -119,8 +130,10 @@ std::optional<std::int64_t> Applier::find_user(const std::string& ref) {
     }
     auto& q = by_id ? m_user_by_id : m_user_by_email;
     q.reset();
-    if (&q == &m_user_by_id) q.bind(1, static_cast<std::int64_t>(std::stoll(ref)));
-    else q.bind(1, ref);
+    if (&q == &m_user_by_id)
+        q.bind(1, static_cast<std::int64_t>(std::stoll(ref)));
+    else
+        q.bind(1, ref);
     if (!q.executeStep()) return std::nullopt;
     return q.getColumn(0).getInt64();
 }
@@ -136,7 +149,8 @@ std::optional<std::int64_t> Applier::find_buyer(const Event& e, std::string& why
     const std::string& ref = !e.meta_user_id.empty() ? e.meta_user_id : e.client_reference_id;
     if (!ref.empty()) {
         if (auto id = find_user(ref)) return id;
-        why = fmt::format("unknown user {} ({})", ref, e.meta_user_id.empty() ? "client_reference_id" : "metadata.user_id");
+        why = fmt::format("unknown user {} ({})", ref,
+                          e.meta_user_id.empty() ? "client_reference_id" : "metadata.user_id");
         return std::nullopt;
     }
     if (!e.email.empty()) {
@@ -158,14 +172,16 @@ Decision Applier::session_event(const Event& e) {
         return {Outcome::payment_failed,
                 fmt::format("the asynchronous payment of session {} failed; nothing was credited", e.object_id), true,
                 0, 0};
-    if (e.mode != "payment") return needs(fmt::format("session mode is {}, not payment", e.mode.empty() ? "missing" : e.mode));
+    if (e.mode != "payment")
+        return needs(fmt::format("session mode is {}, not payment", e.mode.empty() ? "missing" : e.mode));
     std::string why;
     const auto user = find_buyer(e, why);
     if (!user) return needs(why);
     const std::string& pack_name = e.meta_pack.empty() ? e.meta_tier : e.meta_pack;
     const auto* pack = credits::find_pack(pack_name);
     if (pack == nullptr)
-        return needs(pack_name.empty() ? "no pack (metadata.pack or metadata.tier)" : fmt::format("unknown pack {}", pack_name));
+        return needs(pack_name.empty() ? "no pack (metadata.pack or metadata.tier)"
+                                       : fmt::format("unknown pack {}", pack_name));
     if (e.amount_total != pack->price_cents || e.currency != credits::currency)
         return needs(fmt::format("amount {} {} does not match the {} pack ({} {})",
                                  e.amount_total ? std::to_string(*e.amount_total) : "missing",
@@ -188,11 +204,14 @@ Decision Applier::session_event(const Event& e) {
     m_session_insert.bind(3, std::string(pack->name));
     m_session_insert.bind(4, credits);
     m_session_insert.bind(5, *e.amount_total);
-    if (e.payment_intent.empty()) m_session_insert.bind(6);
-    else m_session_insert.bind(6, e.payment_intent);
+    if (e.payment_intent.empty())
+        m_session_insert.bind(6);
+    else
+        m_session_insert.bind(6, e.payment_intent);
     m_session_insert.bind(7, m_now);
     m_session_insert.exec();
-    return {Outcome::credited, fmt::format("user {} +{} credits ({} pack)", *user, credits, pack->name), false, credits, 0};
+    return {Outcome::credited, fmt::format("user {} +{} credits ({} pack)", *user, credits, pack->name), false, credits,
+            0};
 }
 
 }  // namespace quicktools::stripe::detail

@@ -33,9 +33,10 @@ Decision Applier::refund(const Event& e) {
                         m_sessions_by_pi.getColumn(2).getString(), m_sessions_by_pi.getColumn(3).getInt64(),
                         m_sessions_by_pi.getColumn(4).getInt64()});
     if (rows.empty())
-        return needs(fmt::format("no credited checkout session has payment intent {} (credited outside the tool "
-                                 "without being recorded?)",
-                                 e.payment_intent));
+        return needs(
+            fmt::format("no credited checkout session has payment intent {} (credited outside the tool "
+                        "without being recorded?)",
+                        e.payment_intent));
     if (rows.size() > 1)
         return needs(fmt::format("several checkout sessions have payment intent {}", e.payment_intent));
     const SessionRow& s = rows.front();
@@ -125,10 +126,11 @@ Decision Applier::dispute(const Event& e) {
                               m_sessions_by_pi.getColumn(2).getString(), m_sessions_by_pi.getColumn(0).getString());
         m_sessions_by_pi.reset();
     }
-    return {Outcome::disputed,
-            fmt::format("dispute {} on charge {}{} for {} {} ({}): decide whether to take the credits back", e.object_id,
-                        e.charge, who, e.amount.value_or(0), e.currency, e.reason.empty() ? "no reason" : e.reason),
-            true, 0, 0};
+    return {
+        Outcome::disputed,
+        fmt::format("dispute {} on charge {}{} for {} {} ({}): decide whether to take the credits back", e.object_id,
+                    e.charge, who, e.amount.value_or(0), e.currency, e.reason.empty() ? "no reason" : e.reason),
+        true, 0, 0};
 }
 
 }  // namespace quicktools::stripe::detail

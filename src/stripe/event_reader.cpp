@@ -29,7 +29,9 @@ std::int64_t count_newlines(const char* p, std::size_t n) {
 }
 
 bool is_space(int c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
-bool is_scalar_char(int c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || c == '-' || c == '+' || c == '.' || c == 'E'; }
+bool is_scalar_char(int c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || c == '-' || c == '+' || c == '.' || c == 'E';
+}
 
 }  // namespace
 
@@ -100,7 +102,9 @@ std::int64_t StreamEventReader::value_end(std::int64_t start) {
     if (first != '"' && first != '{' && first != '[') {
         std::int64_t i = start;
         while (is_scalar_char(char_at(i))) ++i;
-        if (i == start) fail(start, first < 0 ? "the input ends early" : fmt::format("unexpected character '{}'", static_cast<char>(first)));
+        if (i == start)
+            fail(start, first < 0 ? "the input ends early"
+                                  : fmt::format("unexpected character '{}'", static_cast<char>(first)));
         return i;
     }
     int depth = 0;
@@ -116,7 +120,10 @@ std::int64_t StreamEventReader::value_end(std::int64_t start) {
         while (k < n) {
             if (in_string) {
                 const void* q = std::memchr(data + k, '"', n - k);
-                if (q == nullptr) { k = n; break; }
+                if (q == nullptr) {
+                    k = n;
+                    break;
+                }
                 k = static_cast<std::size_t>(static_cast<const char*>(q) - data);
                 // An odd run of backslashes before the quote escapes it.
                 std::size_t backslashes = 0;
@@ -130,9 +137,14 @@ std::int64_t StreamEventReader::value_end(std::int64_t start) {
                 continue;
             }
             switch (data[k++]) {
-                case '"': in_string = true; string_start = m_base + static_cast<std::int64_t>(k); break;
-                case '{': case '[': ++depth; break;
-                case '}': case ']':
+                case '"':
+                    in_string = true;
+                    string_start = m_base + static_cast<std::int64_t>(k);
+                    break;
+                case '{':
+                case '[': ++depth; break;
+                case '}':
+                case ']':
                     if (--depth == 0) return m_base + static_cast<std::int64_t>(k);
                     break;
                 default: break;
@@ -144,9 +156,11 @@ std::int64_t StreamEventReader::value_end(std::int64_t start) {
 
 bool StreamEventReader::next(RawEvent& event) {
     for (;;) {
-        m_keep = (m_state == State::keys_first || m_state == State::keys_after_value || m_state == State::key_required) && !m_in_list
-                     ? m_object_start
-                     : m_pos;
+        m_keep =
+            (m_state == State::keys_first || m_state == State::keys_after_value || m_state == State::key_required) &&
+                    !m_in_list
+                ? m_object_start
+                : m_pos;
         switch (m_state) {
             case State::done: return false;
             case State::start:
@@ -214,7 +228,9 @@ bool StreamEventReader::step_array(RawEvent& event) {
 
 bool StreamEventReader::step_keys(RawEvent& event) {
     int c = skip_ws();
-    if (c < 0) fail(m_pos, fmt::format("the input ends inside the object that starts at byte {} (truncated?)", m_object_start));
+    if (c < 0)
+        fail(m_pos,
+             fmt::format("the input ends inside the object that starts at byte {} (truncated?)", m_object_start));
     if (c == '}' && m_state != State::key_required) return finish_object(event);
     if (m_state == State::keys_after_value) {
         if (c != ',') fail(m_pos, "expected ',' or '}'");
@@ -225,7 +241,8 @@ bool StreamEventReader::step_keys(RawEvent& event) {
     if (c != '"') fail(m_pos, "expected a key in quotes");
     const auto key_start = m_pos;
     m_pos = value_end(key_start);
-    const bool is_data = m_pos - key_start == 6 && m_buf.compare(static_cast<std::size_t>(key_start - m_base), 6, "\"data\"") == 0;
+    const bool is_data =
+        m_pos - key_start == 6 && m_buf.compare(static_cast<std::size_t>(key_start - m_base), 6, "\"data\"") == 0;
     if (skip_ws() != ':') fail(m_pos, "expected ':' after a key");
     ++m_pos;
     c = skip_ws();

@@ -46,15 +46,27 @@ std::optional<std::string> Applier::stored_outcome(const std::string& event_id) 
     return outcome;
 }
 
+namespace {
+
+// Binds text, or NULL when it is empty.
+void bind_text(SQLite::Statement& q, int index, std::string_view text) {
+    if (text.empty())
+        q.bind(index);
+    else
+        q.bind(index, std::string(text));
+}
+
+}  // namespace
+
 void Applier::record(const Event& e, const Decision& d, std::string_view payload, bool seen_before) {
     auto& q = seen_before ? m_event_update : m_event_insert;
     q.reset();
     const std::string outcome(to_string(d.outcome));
-    const bool keep = d.outcome == Outcome::needs_attention;
+    const auto kept = d.outcome == Outcome::needs_attention ? payload : std::string_view();
     if (seen_before) {
         q.bind(1, outcome);
-        if (d.detail.empty()) q.bind(2); else q.bind(2, d.detail);
-        if (keep) q.bind(3, payload.data(), static_cast<int>(payload.size())); else q.bind(3);
+        bind_text(q, 2, d.detail);
+        bind_text(q, 3, kept);
         q.bind(4, m_now);
         q.bind(5, e.id);
     } else {
@@ -62,10 +74,10 @@ void Applier::record(const Event& e, const Decision& d, std::string_view payload
         q.bind(2, e.type);
         q.bind(3, e.created);
         q.bind(4, e.livemode ? 1 : 0);
-        if (e.object_id.empty()) q.bind(5); else q.bind(5, e.object_id);
+        bind_text(q, 5, e.object_id);
         q.bind(6, outcome);
-        if (d.detail.empty()) q.bind(7); else q.bind(7, d.detail);
-        if (keep) q.bind(8, payload.data(), static_cast<int>(payload.size())); else q.bind(8);
+        bind_text(q, 7, d.detail);
+        bind_text(q, 8, kept);
         q.bind(9, m_now);
     }
     q.exec();

@@ -12,7 +12,8 @@ namespace {
 
 std::string_view trim(std::string_view s) {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) s.remove_suffix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
+        s.remove_suffix(1);
     return s;
 }
 
@@ -34,9 +35,12 @@ SignatureCheck verify_signature(std::string_view header, std::string_view body, 
         if (eq == std::string_view::npos) continue;
         const auto key = item.substr(0, eq);
         const auto value = item.substr(eq + 1);
-        if (key == "t") t_text = value;
-        else if (key == "v1") v1.push_back(value);
-        else other_schemes = true;
+        if (key == "t")
+            t_text = value;
+        else if (key == "v1")
+            v1.push_back(value);
+        else
+            other_schemes = true;
     }
     const bool has_t = !t_text.empty();
     const auto parsed = has_t ? std::from_chars(t_text.data(), t_text.data() + t_text.size(), check.timestamp)
@@ -46,8 +50,9 @@ SignatureCheck verify_signature(std::string_view header, std::string_view body, 
         return check;
     }
     if (v1.empty()) {
-        check.reason = other_schemes ? "no v1 signature in the header (only other schemes such as v0, which are not checked)"
-                                     : "malformed header: no v1 signature (expected t=...,v1=...)";
+        check.reason = other_schemes
+                           ? "no v1 signature in the header (only other schemes such as v0, which are not checked)"
+                           : "malformed header: no v1 signature (expected t=...,v1=...)";
         return check;
     }
     const auto expected = util::hmac_sha256_hex(secret, fmt::format("{}.{}", t_text, body));
@@ -58,9 +63,10 @@ SignatureCheck verify_signature(std::string_view header, std::string_view body, 
         return check;
     }
     if (tolerance_seconds > 0 && check.timestamp < now - tolerance_seconds) {
-        check.reason = fmt::format("the timestamp is {} s old, more than the tolerance of {} s (replayed or stale; "
-                                   "--tolerance 0 skips this check for stored payloads)",
-                                   now - check.timestamp, tolerance_seconds);
+        check.reason = fmt::format(
+            "the timestamp is {} s old, more than the tolerance of {} s (replayed or stale; "
+            "--tolerance 0 skips this check for stored payloads)",
+            now - check.timestamp, tolerance_seconds);
         return check;
     }
     check.valid = true;

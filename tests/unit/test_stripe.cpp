@@ -1,5 +1,5 @@
-#include <doctest/doctest.h>
 #include <SQLiteCpp/Statement.h>
+#include <doctest/doctest.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -42,10 +42,16 @@ std::vector<std::string> read_all(const std::string& text, std::size_t chunk) {
 }
 
 std::string completed(const std::string& id, const std::string& user, const std::string& pack, int amount) {
-    return R"({"id":")" + id + R"(","type":"checkout.session.completed","created":1767225600,"livemode":false,)"
-           R"("data":{"object":{"object":"checkout.session","id":"cs_)" + id + R"(","mode":"payment",)"
-           R"("payment_status":"paid","amount_total":)" + std::to_string(amount) + R"(,"currency":"usd",)"
-           R"("payment_intent":"pi_)" + id + R"(","metadata":{"user_id":")" + user + R"(","pack":")" + pack + R"("}}}})";
+    return R"({"id":")" + id +
+           R"(","type":"checkout.session.completed","created":1767225600,"livemode":false,)"
+           R"("data":{"object":{"object":"checkout.session","id":"cs_)" +
+           id +
+           R"(","mode":"payment",)"
+           R"("payment_status":"paid","amount_total":)" +
+           std::to_string(amount) +
+           R"(,"currency":"usd",)"
+           R"("payment_intent":"pi_)" +
+           id + R"(","metadata":{"user_id":")" + user + R"(","pack":")" + pack + R"("}}}})";
 }
 
 }  // namespace
@@ -107,10 +113,12 @@ TEST_SUITE("stripe apply") {
     TEST_CASE("a purchase credits once, in the ledger, and its session once") {
         auto database = db::Database::in_memory();
         db::initialise(database, "test");
-        database.sql().exec("INSERT INTO users (id, email, hashed_password, is_active, created_at) "
-                            "VALUES (7, 'u7@example.com', 'x', 1, '2026-01-01 00:00:00.000000')");
-        stripe::MemoryEventSource source("memory", {completed("evt_1", "7", "pro", 3000), completed("evt_1", "7", "pro", 3000),
-                                                   completed("evt_2", "8", "pro", 3000), completed("evt_3", "7", "gold", 3000)});
+        database.sql().exec(
+            "INSERT INTO users (id, email, hashed_password, is_active, created_at) "
+            "VALUES (7, 'u7@example.com', 'x', 1, '2026-01-01 00:00:00.000000')");
+        stripe::MemoryEventSource source("memory",
+                                         {completed("evt_1", "7", "pro", 3000), completed("evt_1", "7", "pro", 3000),
+                                          completed("evt_2", "8", "pro", 3000), completed("evt_3", "7", "gold", 3000)});
         stripe::ReplayOptions options;
         db::WriteTransaction tx(database);
         const auto r = stripe::apply_events(database, source, options);
@@ -122,17 +130,21 @@ TEST_SUITE("stripe apply") {
         REQUIRE(r.attention.size() == 2);
         CHECK(r.attention[0].reason == "unknown user 8 (metadata.user_id)");
         CHECK(r.attention[1].reason == "unknown pack gold");
-        SQLite::Statement q(database.sql(), "SELECT credits_balance, credits_purchased_total, api_access_unlocked, "
-                                            "last_purchase_date, last_purchase_amount FROM users WHERE id = 7");
+        SQLite::Statement q(database.sql(),
+                            "SELECT credits_balance, credits_purchased_total, api_access_unlocked, "
+                            "last_purchase_date, last_purchase_amount FROM users WHERE id = 7");
         REQUIRE(q.executeStep());
         CHECK(q.getColumn(0).getInt() == 1210);
         CHECK(q.getColumn(1).getInt() == 1200);
         CHECK(q.getColumn(2).getInt() == 1);
         CHECK(q.getColumn(3).getString() == "2026-01-01 00:00:00.000000");
         CHECK(q.getColumn(4).getInt() == 1200);
-        CHECK(database.sql().execAndGet("SELECT balance_delta || '/' || purchased_delta || '/' || kind FROM quicktools_ledger")
+        CHECK(database.sql()
+                  .execAndGet("SELECT balance_delta || '/' || purchased_delta || '/' || kind FROM quicktools_ledger")
                   .getString() == "1200/1200/purchase");
-        CHECK(database.sql().execAndGet("SELECT count(*) FROM quicktools_stripe_events WHERE payload IS NOT NULL").getInt() == 2);
+        CHECK(database.sql()
+                  .execAndGet("SELECT count(*) FROM quicktools_stripe_events WHERE payload IS NOT NULL")
+                  .getInt() == 2);
     }
 }
 
@@ -155,7 +167,8 @@ TEST_SUITE("stripe signature") {
         CHECK_FALSE(old.valid);
         CHECK(old.reason.find("tolerance") != std::string::npos);
         CHECK(stripe::verify_signature(header, body, secret, 0, t + 100000).valid);
-        CHECK(stripe::verify_signature("t=1767225600,v0=abc", body, secret, 0, t).reason.find("v0") != std::string::npos);
+        CHECK(stripe::verify_signature("t=1767225600,v0=abc", body, secret, 0, t).reason.find("v0") !=
+              std::string::npos);
         CHECK(stripe::verify_signature("v1=abc", body, secret, 0, t).reason.find("malformed") == 0);
         CHECK(stripe::verify_signature("t=12x,v1=abc", body, secret, 0, t).reason.find("malformed") == 0);
         CHECK(stripe::verify_signature("", body, secret, 0, t).reason.find("malformed") == 0);

@@ -44,8 +44,17 @@ public:
     std::int64_t bytes_read() const { return m_base + static_cast<std::int64_t>(m_buf.size()); }
 
 private:
-    enum class State { start, after_top, array_first, array_after_elem, array_elem, keys_first, keys_after_value,
-                       key_required, done };
+    enum class State {
+        start,
+        after_top,
+        array_first,
+        array_after_elem,
+        array_elem,
+        keys_first,
+        keys_after_value,
+        key_required,
+        done
+    };
     bool fill();
     int char_at(std::int64_t pos);
     int skip_ws();
@@ -60,13 +69,13 @@ private:
     bool m_owned = false;
     bool m_eof = false;
     std::size_t m_chunk;
-    std::string m_buf;            // bytes [m_base, m_base + m_buf.size()) of the input
+    std::string m_buf;  // bytes [m_base, m_base + m_buf.size()) of the input
     std::int64_t m_base = 0;
-    std::int64_t m_keep = 0;      // bytes before this may be dropped from the buffer
-    std::int64_t m_pos = 0;       // scan position (absolute)
+    std::int64_t m_keep = 0;  // bytes before this may be dropped from the buffer
+    std::int64_t m_pos = 0;   // scan position (absolute)
     std::int64_t m_lines_dropped = 0;
     std::int64_t m_object_start = 0;
-    bool m_in_list = false;       // inside the "data" array of a top-level list object
+    bool m_in_list = false;  // inside the "data" array of a top-level list object
     State m_state = State::start;
 };
 

@@ -27,9 +27,9 @@ enum class Outcome {
     disputed,         // charge.dispute.created: reported for a person to decide
     payment_failed,   // checkout.session.async_payment_failed: nothing credited, reported
 };
-inline constexpr std::array<Outcome, 8> all_outcomes = {
-    Outcome::credited, Outcome::duplicate, Outcome::pending, Outcome::ignored, Outcome::needs_attention,
-    Outcome::refunded, Outcome::disputed, Outcome::payment_failed};
+inline constexpr std::array<Outcome, 8> all_outcomes = {Outcome::credited, Outcome::duplicate,       Outcome::pending,
+                                                        Outcome::ignored,  Outcome::needs_attention, Outcome::refunded,
+                                                        Outcome::disputed, Outcome::payment_failed};
 std::string_view to_string(Outcome outcome);
 
 struct ReplayOptions {
@@ -51,7 +51,7 @@ struct Attention {
 struct ReplayResult {
     std::int64_t events = 0;
     std::array<std::int64_t, all_outcomes.size()> counts{};
-    std::int64_t retried = 0;          // events stored as needs_attention and handled again
+    std::int64_t retried = 0;  // events stored as needs_attention and handled again
     std::int64_t credits_added = 0;
     std::int64_t credits_clawed_back = 0;
     std::vector<Attention> attention;
@@ -70,7 +70,7 @@ MemoryEventSource stored_needing_attention(db::Database& db);
 
 // Replays each input in its own transaction (files, or "-" for stdin); with --dry-run all in
 // one transaction that is rolled back. Requires the tool's tables (else refuses, exit 4).
-ReplayResult replay_inputs(db::Database& db, const std::vector<std::string>& inputs, bool retry_stored,
-                           DryRun dry_run, const ReplayOptions& options);
+ReplayResult replay_inputs(db::Database& db, const std::vector<std::string>& inputs, bool retry_stored, DryRun dry_run,
+                           const ReplayOptions& options);
 
 }  // namespace quicktools::stripe

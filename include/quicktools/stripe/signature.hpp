@@ -8,8 +8,8 @@ namespace quicktools::stripe {
 
 struct SignatureCheck {
     bool valid = false;
-    std::string reason;           // why not, in a sentence (empty when valid)
-    std::int64_t timestamp = 0;   // the header's t=, when it had one
+    std::string reason;          // why not, in a sentence (empty when valid)
+    std::int64_t timestamp = 0;  // the header's t=, when it had one
 };
 
 // Verifies `header` ("t=...,v1=...[,v1=...][,v0=...]") for `body` with the endpoint `secret`:
