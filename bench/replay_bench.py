@@ -8,8 +8,13 @@ floor_migrate.sql and `quicktools db upgrade`, and --events events with make_eve
 alternates runs (quicktools, peer, quicktools, peer, ...), each on a fresh copy of the database,
 and prints wall time and peak RSS (/usr/bin/time -f %M) of each, the medians and the ratios.
 Compare only ratios from one run: these machines are shared and noisy.
+
+A third column, "floor", is SQLite alone doing only the users updates of the credited purchases
+(sorted by user id, through the sqlite3 shell): no parsing, no ledger, no event records. It shows
+how much of the time is the database's own page I/O, which no replay can avoid.
 """
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -55,6 +60,21 @@ def prepare(work, users, events, qt):
     return base, ev
 
 
+def floor_script(db, path):
+    """The users updates quicktools made (from its ledger), sorted, as bare SQL."""
+    import sqlite3
+    con = sqlite3.connect(str(db))
+    rows = con.execute("SELECT user_id, amount FROM quicktools_ledger WHERE kind = 'purchase' "
+                       "ORDER BY user_id, id").fetchall()
+    con.close()
+    with open(path, "w") as f:
+        f.write("PRAGMA cache_size = -32768;\nBEGIN IMMEDIATE;\n")
+        for uid, credits in rows:
+            f.write(f"UPDATE users SET credits_balance = credits_balance + {credits}, credits_purchased_total = "
+                    f"credits_purchased_total + {credits}, last_purchase_amount = {credits} WHERE id = {uid};\n")
+        f.write("COMMIT;\n")
+
+
 def fresh_copy(base, dest):
     shutil.copyfile(base, dest)
     os.sync()   # so the copy's write-back does not land inside the timed run
@@ -72,13 +92,20 @@ def main():
     base, ev = prepare(a.workdir, a.users, a.events, a.bin)
     print(f"input: {ev.stat().st_size / 1e6:.0f} MB, database: {base.stat().st_size / 1e6:.0f} MB", flush=True)
     db = a.workdir / "run.db"
-    ours, peer = [], []
+    floor_sql = a.workdir / "floor.sql"
+    ours, peer, floor = [], [], []
     for i in range(a.runs):
         fresh_copy(base, db)
         s, mb, out = timed([a.bin, "--db", db, "-q", "--json", "stripe", "replay", ev])
-        credited = __import__("json").loads(out)["counts"]["credited"]
+        credited = json.loads(out)["counts"]["credited"]
         ours.append((s, mb))
         print(f"run {i + 1}: quicktools stripe replay  {s:7.2f} s  {mb:7.1f} MB  credited={credited}", flush=True)
+        if i == 0:
+            floor_script(db, floor_sql)
+        fresh_copy(base, db)
+        s, mb, _ = timed(["sh", "-c", f'sqlite3 "{db}" < "{floor_sql}"'])
+        floor.append(s)
+        print(f"run {i + 1}: floor (sqlite3 updates)   {s:7.2f} s", flush=True)
         fresh_copy(base, db)
         s, mb, out = timed([PY, SHARED / "bench" / "peer_replay.py", db, ev])
         peer.append((s, mb))
@@ -88,6 +115,7 @@ def main():
     pr_s, pr_mb = statistics.median(s for s, _ in peer), max(mb for _, mb in peer)
     print(f"median time: quicktools {qt_s:.2f} s, peer {pr_s:.2f} s -> {pr_s / qt_s:.1f}x faster "
           f"(per-run ratios: {', '.join(f'{p[0] / q[0]:.1f}' for q, p in zip(ours, peer))})")
+    print(f"floor (SQLite alone, users updates only): median {statistics.median(floor):.2f} s")
     print(f"peak RSS: quicktools {qt_mb:.1f} MB, peer {pr_mb:.1f} MB (target: quicktools < 64 MB)")
 
 
