@@ -12,9 +12,11 @@ VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9);
 -- name: event_update
 UPDATE quicktools_stripe_events SET outcome = ?1, detail = ?2, payload = ?3, updated_at = ?4
 WHERE event_id = ?5 AND (outcome IS NOT ?1 OR detail IS NOT ?2);
+-- One page of them at a time, after the last (created, event_id) seen.
 -- name: events_needing_attention
-SELECT payload FROM quicktools_stripe_events
-WHERE outcome = 'needs_attention' AND payload IS NOT NULL ORDER BY created, event_id;
+SELECT created, event_id, payload FROM quicktools_stripe_events
+WHERE outcome = 'needs_attention' AND payload IS NOT NULL AND (created, event_id) > (?1, ?2)
+ORDER BY created, event_id LIMIT ?3;
 
 -- name: session_credited_by
 SELECT credited_by FROM quicktools_checkout_sessions WHERE session_id = ?;

@@ -1,6 +1,8 @@
 // `quicktools stripe replay FILE... [--dry-run] [--live] [--retry]`: apply Stripe events from JSON.
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "commands.hpp"
 #include "quicktools/stripe/replay.hpp"
 #include "quicktools/util/progress.hpp"
@@ -18,7 +20,8 @@ nlohmann::json to_json(const stripe::ReplayResult& r, bool dry_run, const std::v
     for (const auto& a : r.attention)
         attention.push_back(
             {{"id", a.event_id}, {"type", a.type}, {"outcome", stripe::to_string(a.outcome)}, {"reason", a.reason}});
-    return {{"ok", r.attention.empty()},
+    return {{"ok", r.attention_total == 0},
+            {"attention_total", r.attention_total},
             {"dry_run", dry_run},
             {"inputs", inputs},
             {"events", r.events},
@@ -38,16 +41,16 @@ std::string to_text(const stripe::ReplayResult& r, bool dry_run, bool verbose) {
     text += fmt::format("Credits added: {}; taken back by refunds: {}{}.\n", r.credits_added, r.credits_clawed_back,
                         r.retried > 0 ? fmt::format("; events tried again: {}", r.retried) : "");
     if (!r.attention.empty()) {
-        text += fmt::format("Events that need attention ({}):\n", r.attention.size());
-        std::size_t shown = 0;
-        for (const auto& a : r.attention) {
-            if (!verbose && shown++ == text_attention_limit) {
-                text += fmt::format("  ... and {} more (-v or --json lists them all)\n",
-                                    r.attention.size() - text_attention_limit);
-                break;
-            }
+        text += fmt::format("Events that need attention ({}):\n", r.attention_total);
+        const auto limit = verbose ? r.attention.size() : std::min(r.attention.size(), text_attention_limit);
+        for (std::size_t i = 0; i < limit; ++i) {
+            const auto& a = r.attention[i];
             text += fmt::format("  {} {} [{}]: {}\n", a.event_id, a.type, stripe::to_string(a.outcome), a.reason);
         }
+        if (static_cast<std::int64_t>(limit) < r.attention_total)
+            text += fmt::format("  ... and {} more ({}all are in quicktools_stripe_events)\n",
+                                r.attention_total - static_cast<std::int64_t>(limit),
+                                verbose ? "" : "-v or --json lists up to 10000; ");
     }
     if (dry_run) text += "Dry run: nothing was changed.\n";
     return text;
@@ -99,7 +102,7 @@ void register_stripe_replay(CLI::App& stripe, Context& ctx) {
                                                   opts->dry_run ? stripe::DryRun::yes : stripe::DryRun::no, options);
         progress.finish();
         ctx.emit(to_json(result, opts->dry_run, opts->inputs), to_text(result, opts->dry_run, ctx.options.verbose > 0));
-        if (!result.attention.empty()) ctx.exit_code = ExitCode::check_failed;
+        if (result.attention_total > 0) ctx.exit_code = ExitCode::check_failed;
     });
 }
 

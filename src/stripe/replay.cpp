@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <limits>
 #include <unordered_set>
 
 #include "applier.hpp"
@@ -32,7 +33,9 @@ void ReplayResult::add(const ReplayResult& other) {
     retried += other.retried;
     credits_added += other.credits_added;
     credits_clawed_back += other.credits_clawed_back;
-    attention.insert(attention.end(), other.attention.begin(), other.attention.end());
+    attention_total += other.attention_total;
+    for (const auto& a : other.attention)
+        if (attention.size() < max_attention_listed) attention.push_back(a);
 }
 
 namespace detail {
@@ -110,18 +113,68 @@ ReplayResult apply_events(db::Database& db, EventSource& source, const ReplayOpt
         ++result.counts[static_cast<std::size_t>(d.outcome)];
         result.credits_added += d.credits_added;
         result.credits_clawed_back += d.clawed_back;
-        if (d.attention) result.attention.push_back({event.id, event.type, d.outcome, d.detail});
+        if (d.attention && ++result.attention_total <= static_cast<std::int64_t>(max_attention_listed))
+            result.attention.push_back({event.id, event.type, d.outcome, d.detail});
     }
     applier.flush();
     if (options.progress) options.progress(result.events);
     return result;
 }
 
-MemoryEventSource stored_needing_attention(db::Database& db) {
-    SQLite::Statement q(db.sql(), sql::query("stripe", "events_needing_attention"));
-    std::vector<std::string> payloads;
-    while (q.executeStep()) payloads.push_back(q.getColumn(0).getString());
-    return MemoryEventSource("the stored events needing attention", std::move(payloads));
+namespace {
+
+// The stored needs-attention events, a page at a time in (created, event_id) order. Events
+// that still need attention after their retry are behind the cursor, so each comes once.
+class StoredEventSource : public EventSource {
+public:
+    explicit StoredEventSource(db::Database& db)
+        : m_query(db.sql(), sql::query("stripe", "events_needing_attention")) {}
+
+    bool next(RawEvent& event) override {
+        if (m_next == m_page.size()) {
+            if (m_done) return false;
+            load_page();
+            if (m_page.empty()) return false;
+        }
+        event.text = m_page[m_next];
+        event.offset = m_offset++;
+        ++m_next;
+        return true;
+    }
+    const std::string& name() const override { return m_name; }
+
+private:
+    static constexpr int page_size = 500;
+    void load_page() {
+        m_page.clear();
+        m_next = 0;
+        m_query.reset();
+        m_query.bind(1, m_created);
+        m_query.bind(2, m_event_id);
+        m_query.bind(3, page_size);
+        while (m_query.executeStep()) {
+            m_created = m_query.getColumn(0).getInt64();
+            m_event_id = m_query.getColumn(1).getString();
+            m_page.push_back(m_query.getColumn(2).getString());
+        }
+        m_query.reset();
+        m_done = m_page.size() < static_cast<std::size_t>(page_size);
+    }
+
+    SQLite::Statement m_query;
+    std::string m_name = "the stored events needing attention";
+    std::vector<std::string> m_page;
+    std::size_t m_next = 0;
+    std::int64_t m_created = std::numeric_limits<std::int64_t>::min();
+    std::string m_event_id;
+    std::int64_t m_offset = 0;
+    bool m_done = false;
+};
+
+}  // namespace
+
+std::unique_ptr<EventSource> stored_needing_attention(db::Database& db) {
+    return std::make_unique<StoredEventSource>(db);
 }
 
 namespace {
@@ -145,7 +198,7 @@ ReplayResult replay_inputs(db::Database& db, const std::vector<std::string>& inp
         db::WriteTransaction tx(db);  // never committed: the destructor rolls everything back
         if (retry_stored) {
             auto stored = stored_needing_attention(db);
-            total.add(apply_events(db, stored, options));
+            total.add(apply_events(db, *stored, options));
         }
         for (const auto& input : inputs) total.add(apply_input(db, input, options));
         return total;
@@ -153,7 +206,7 @@ ReplayResult replay_inputs(db::Database& db, const std::vector<std::string>& inp
     if (retry_stored) {
         db::WriteTransaction tx(db);
         auto stored = stored_needing_attention(db);
-        total.add(apply_events(db, stored, options));
+        total.add(apply_events(db, *stored, options));
         tx.commit();
     }
     for (const auto& input : inputs) {

@@ -255,3 +255,14 @@ def test_generated_stream_agrees_with_the_peer(qt, make_db, tmp_path):
     cols = "id, credits_balance, credits_purchased_total, api_access_unlocked, last_purchase_amount"
     assert query(ours, f"SELECT {cols} FROM users ORDER BY id") == query(peer, f"SELECT {cols} FROM users ORDER BY id")
     assert invariant_terms(ours) == terms
+
+
+def test_retry_pages_through_many_stored_events(qt, db):
+    events = [completed(1000 + i, "starter") for i in range(1100)]
+    assert replay(qt, db, *events).json["attention_total"] == 1100
+    add_users(db, *range(1000, 1000 + 1100, 2))              # half of the buyers now exist
+    r = qt("stripe", "replay", "--retry", db=db, json=True)
+    assert r.rc == 3
+    assert r.json["events"] == 1100 and r.json["counts"]["credited"] == 550
+    assert r.json["attention_total"] == 550 and r.json["retried"] == 1100
+    assert query(db, "SELECT count(*) FROM quicktools_stripe_events WHERE outcome = 'needs_attention'") == [(550,)]

@@ -4,6 +4,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -48,13 +49,18 @@ struct Attention {
     std::string reason;
 };
 
+// How many events for a person a result lists (the rest are counted; all are in
+// quicktools_stripe_events), so memory stays bounded when a whole stream fails.
+inline constexpr std::size_t max_attention_listed = 10'000;
+
 struct ReplayResult {
     std::int64_t events = 0;
     std::array<std::int64_t, all_outcomes.size()> counts{};
     std::int64_t retried = 0;  // events stored as needs_attention and handled again
     std::int64_t credits_added = 0;
     std::int64_t credits_clawed_back = 0;
-    std::vector<Attention> attention;
+    std::vector<Attention> attention;  // the first max_attention_listed of them
+    std::int64_t attention_total = 0;   // all of them
 
     std::int64_t count(Outcome o) const { return counts[static_cast<std::size_t>(o)]; }
     void add(const ReplayResult& other);
@@ -65,8 +71,9 @@ struct ReplayResult {
 // the byte offset; the caller's transaction then rolls back.
 ReplayResult apply_events(db::Database& db, EventSource& source, const ReplayOptions& options);
 
-// The events stored as needs_attention, from their kept payloads, so they can be tried again.
-MemoryEventSource stored_needing_attention(db::Database& db);
+// The events stored as needs_attention, from their kept payloads, so they can be tried again;
+// read a page at a time, so memory stays flat however many there are.
+std::unique_ptr<EventSource> stored_needing_attention(db::Database& db);
 
 // Replays each input in its own transaction (files, or "-" for stdin); with --dry-run all in
 // one transaction that is rolled back. Requires the tool's tables (else refuses, exit 4).
