@@ -4,6 +4,8 @@
 
 #include <simdjson.h>
 
+#include "quicktools/stripe/event_reader.hpp"
+
 namespace quicktools::stripe {
 namespace {
 
@@ -66,9 +68,11 @@ struct EventParser::Impl {
 EventParser::EventParser() : m_impl(std::make_unique<Impl>()) {}
 EventParser::~EventParser() = default;
 
-std::string EventParser::parse(std::string_view text, Event& e) {
+static_assert(raw_event_padding >= simdjson::SIMDJSON_PADDING, "RawEvent::padded must satisfy simdjson");
+
+std::string EventParser::parse(std::string_view text, Event& e, bool padded) {
     element doc;
-    if (auto error = m_impl->parser.parse(text.data(), text.size()).get(doc))
+    if (auto error = m_impl->parser.parse(text.data(), text.size(), !padded).get(doc))
         return std::string("malformed JSON (") + simdjson::error_message(error) + ")";
     object o;
     if (doc.get_object().get(o)) return "not a JSON object";

@@ -54,7 +54,7 @@ StreamEventReader::~StreamEventReader() {
 
 std::string StreamEventReader::where(std::int64_t offset) const {
     if (offset < m_base) return fmt::format("byte {}", offset);
-    const auto upto = std::min<std::size_t>(static_cast<std::size_t>(offset - m_base), m_buf.size());
+    const auto upto = std::min<std::size_t>(static_cast<std::size_t>(offset - m_base), m_len);
     const auto lines = m_lines_dropped + count_newlines(m_buf.data(), upto);
     return fmt::format("byte {} (line {})", offset, lines + 1);
 }
@@ -69,22 +69,24 @@ bool StreamEventReader::fill() {
     const auto drop = static_cast<std::size_t>(m_keep - m_base);
     if (drop > 0) {
         m_lines_dropped += count_newlines(m_buf.data(), drop);
-        m_buf.erase(0, drop);
+        std::memmove(m_buf.data(), m_buf.data() + drop, m_len - drop);
+        m_len -= drop;
         m_base = m_keep;
     }
-    const auto old = m_buf.size();
-    m_buf.resize(old + m_chunk);
+    // Grown only when needed (resizing zero-fills), always with the padding after the data.
+    if (m_buf.size() < m_len + m_chunk + raw_event_padding) m_buf.resize(m_len + m_chunk + raw_event_padding);
+    const auto old = m_len;
     ssize_t n = 0;
     do n = ::read(m_fd, m_buf.data() + old, m_chunk);
     while (n < 0 && errno == EINTR);
     if (n < 0) throw Error(fmt::format("cannot read {}: {}", m_name, std::strerror(errno)));
-    m_buf.resize(old + static_cast<std::size_t>(n));
+    m_len = old + static_cast<std::size_t>(n);
     if (n == 0) m_eof = true;
     return n > 0;
 }
 
 int StreamEventReader::char_at(std::int64_t pos) {
-    while (pos >= m_base + static_cast<std::int64_t>(m_buf.size()))
+    while (pos >= m_base + static_cast<std::int64_t>(m_len))
         if (!fill()) return -1;
     return static_cast<unsigned char>(m_buf[static_cast<std::size_t>(pos - m_base)]);
 }
@@ -112,10 +114,10 @@ std::int64_t StreamEventReader::value_end(std::int64_t start) {
     std::int64_t string_start = 0;
     std::int64_t i = start;
     for (;;) {
-        if (i >= m_base + static_cast<std::int64_t>(m_buf.size()) && !fill())
+        if (i >= m_base + static_cast<std::int64_t>(m_len) && !fill())
             fail(i, fmt::format("the input ends inside the value that starts at byte {} (truncated?)", start));
         const char* data = m_buf.data();
-        const auto n = m_buf.size();
+        const auto n = m_len;
         auto k = static_cast<std::size_t>(i - m_base);
         while (k < n) {
             if (in_string) {
@@ -222,6 +224,7 @@ bool StreamEventReader::step_array(RawEvent& event) {
     event.text = std::string_view(m_buf).substr(static_cast<std::size_t>(start - m_base),
                                                 static_cast<std::size_t>(m_pos - start));
     event.offset = start;
+    event.padded = true;
     m_state = State::array_after_elem;
     return true;
 }
@@ -269,6 +272,7 @@ bool StreamEventReader::finish_object(RawEvent& event) {
     event.text = std::string_view(m_buf).substr(static_cast<std::size_t>(m_object_start - m_base),
                                                 static_cast<std::size_t>(m_pos - m_object_start));
     event.offset = m_object_start;
+    event.padded = true;
     return true;
 }
 

@@ -96,7 +96,7 @@ ReplayResult apply_events(db::Database& db, EventSource& source, const ReplayOpt
     ReplayResult result;
     std::unordered_set<std::string> attention_this_run;  // so a repeated delivery is reported once
     while (source.next(raw)) {
-        if (auto why = parser.parse(raw.text, event); !why.empty())
+        if (auto why = parser.parse(raw.text, event, raw.padded); !why.empty())
             throw usage_error(fmt::format("{}: {} in the event at {}", source.name(), why, source.where(raw.offset)));
         ++result.events;
         if (options.progress && result.events % 4096 == 0) options.progress(result.events);

@@ -39,7 +39,8 @@ public:
 
     // Fills `event` from one event's JSON text. Returns an empty string on success, else why the
     // text is not a Stripe event ("malformed JSON: ...", "no string \"id\"").
-    std::string parse(std::string_view text, Event& event);
+    // `padded`: 64 readable bytes follow the text (RawEvent::padded), so it need not be copied.
+    std::string parse(std::string_view text, Event& event, bool padded = false);
 
 private:
     struct Impl;

@@ -9,10 +9,14 @@
 
 namespace quicktools::stripe {
 
+// Readable bytes after a padded event's text (what simdjson needs to parse in place).
+inline constexpr std::size_t raw_event_padding = 64;
+
 // One event's raw JSON text and where it starts in its input.
 struct RawEvent {
     std::string_view text;    // valid until the next call to next()
     std::int64_t offset = 0;  // byte offset of the event's '{' in its input
+    bool padded = false;      // raw_event_padding readable bytes follow text
 };
 
 // A sequence of raw events. next() throws Error (exit 2) on malformed or truncated input.
@@ -41,7 +45,7 @@ public:
     const std::string& name() const override { return m_name; }
     std::string where(std::int64_t offset) const override;
     // Bytes read so far (for progress).
-    std::int64_t bytes_read() const { return m_base + static_cast<std::int64_t>(m_buf.size()); }
+    std::int64_t bytes_read() const { return m_base + static_cast<std::int64_t>(m_len); }
 
 private:
     enum class State {
@@ -69,7 +73,8 @@ private:
     bool m_owned = false;
     bool m_eof = false;
     std::size_t m_chunk;
-    std::string m_buf;  // bytes [m_base, m_base + m_buf.size()) of the input
+    std::string m_buf;      // m_buf[0, m_len) holds bytes [m_base, m_base + m_len) of the input
+    std::size_t m_len = 0;
     std::int64_t m_base = 0;
     std::int64_t m_keep = 0;  // bytes before this may be dropped from the buffer
     std::int64_t m_pos = 0;   // scan position (absolute)
