@@ -13,11 +13,12 @@ function __quicktools_path
     string join ' ' $path
 end
 complete -c quicktools -f
-set -g __quicktools_commands 'db' 'db init' 'db status' 'db upgrade' 'db verify' 'db backup' 'db drop-deprecated' 'completion' 'credits' 'credits grant' 'credits refund' 'credits debit' 'credits import' 'credits history' 'credits audit' 'checkout' 'checkout create'
+set -g __quicktools_commands 'db' 'db init' 'db status' 'db upgrade' 'db verify' 'db backup' 'db drop-deprecated' 'completion' 'credits' 'credits grant' 'credits refund' 'credits debit' 'credits import' 'credits history' 'credits audit' 'checkout' 'checkout create' 'stripe' 'stripe replay' 'stripe verify-signature'
 complete -c quicktools -n 'test (__quicktools_path) = ''' -a db
 complete -c quicktools -n 'test (__quicktools_path) = ''' -a completion
 complete -c quicktools -n 'test (__quicktools_path) = ''' -a credits
 complete -c quicktools -n 'test (__quicktools_path) = ''' -a checkout
+complete -c quicktools -n 'test (__quicktools_path) = ''' -a stripe
 complete -c quicktools -l help -s h -r -d 'Print this help message and exit'
 complete -c quicktools -l db -r -F -d 'The database file (default ./quicktools.db)'
 complete -c quicktools -l json -r -d 'Print exactly one JSON document on stdout'
@@ -85,3 +86,16 @@ complete -c quicktools -n 'test (__quicktools_path) = 'checkout create'' -l api-
 complete -c quicktools -n 'test (__quicktools_path) = 'checkout create'' -l timeout -r -d 'Seconds one attempt may take in total (default 30)'
 complete -c quicktools -n 'test (__quicktools_path) = 'checkout create'' -l connect-timeout -r -d 'Seconds to wait for a connection (default 10)'
 complete -c quicktools -n 'test (__quicktools_path) = 'checkout create'' -l max-retries -r -d 'Retries after connection errors, 409, 429 and 5xx, with back'
+complete -c quicktools -n 'test (__quicktools_path) = 'stripe'' -a replay
+complete -c quicktools -n 'test (__quicktools_path) = 'stripe'' -a verify-signature
+complete -c quicktools -n 'test (__quicktools_path) = 'stripe'' -l help -s h -r -d 'Print this help message and exit'
+complete -c quicktools -n 'test (__quicktools_path) = 'stripe replay'' -l help -s h -r -d 'Print this help message and exit'
+complete -c quicktools -n 'test (__quicktools_path) = 'stripe replay'' -l dry-run -r -d 'Show what would happen; change nothing'
+complete -c quicktools -n 'test (__quicktools_path) = 'stripe replay'' -l live -r -d 'Expect live-mode events (without it, live events need attent'
+complete -c quicktools -n 'test (__quicktools_path) = 'stripe replay'' -l retry -r -d 'Also try again the events stored as needing attention (for e'
+complete -c quicktools -n 'test (__quicktools_path) = 'stripe replay'' -F
+complete -c quicktools -n 'test (__quicktools_path) = 'stripe verify-signature'' -l help -s h -r -d 'Print this help message and exit'
+complete -c quicktools -n 'test (__quicktools_path) = 'stripe verify-signature'' -l header -r -d 'The Stripe-Signature header: t=...,v1=...'
+complete -c quicktools -n 'test (__quicktools_path) = 'stripe verify-signature'' -l tolerance -r -d 'Largest age of the signature in seconds (default 300; 0 skip'
+complete -c quicktools -n 'test (__quicktools_path) = 'stripe verify-signature'' -l secret-file -r -F -d 'Read the endpoint secret from this file instead'
+complete -c quicktools -n 'test (__quicktools_path) = 'stripe verify-signature'' -F

@@ -47,6 +47,7 @@ void build(CLI::App& app, Context& ctx) {
     register_manpage(app, ctx);
     register_credits_group(app, ctx);
     register_checkout_group(app, ctx);
+    register_stripe_group(app, ctx);
 }
 
 int run(int argc, char** argv) {

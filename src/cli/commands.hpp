@@ -33,4 +33,9 @@ void register_credits_audit(CLI::App& credits, Context& ctx);
 void register_checkout_group(CLI::App& app, Context& ctx);
 void register_checkout_create(CLI::App& checkout, Context& ctx);
 
+// stripe group: src/cli/stripe_*.cpp
+void register_stripe_group(CLI::App& app, Context& ctx);
+void register_stripe_replay(CLI::App& stripe, Context& ctx);
+void register_stripe_verify_signature(CLI::App& stripe, Context& ctx);
+
 }  // namespace quicktools::cli

@@ -9,15 +9,14 @@
 
 namespace quicktools::credits {
 
-std::int64_t append(db::Database& db, LedgerEntry e) { return LedgerAppender(db).append(std::move(e)); }
+std::int64_t append(db::Database& db, LedgerEntry entry) { return LedgerWriter(db).append(std::move(entry)); }
 
-LedgerAppender::LedgerAppender(db::Database& db) : m_db(db), m_insert(db.sql(), sql::query("ledger", "insert")) {}
+LedgerWriter::LedgerWriter(db::Database& db) : m_db(db), m_insert(db.sql(), sql::query("ledger", "insert")) {}
 
-std::int64_t LedgerAppender::append(LedgerEntry e) {
+std::int64_t LedgerWriter::append(LedgerEntry e) {
     if (e.created_at.empty()) e.created_at = util::now_timestamp();
     auto& q = m_insert;
     q.reset();
-    q.clearBindings();
     q.bind(1, e.user_id);
     q.bind(2, e.kind);
     q.bind(3, e.amount);

@@ -55,7 +55,7 @@ public:
 
 private:
     SQLite::Statement m_update;
-    LedgerAppender m_ledger;
+    LedgerWriter m_ledger;
 };
 
 }  // namespace quicktools::credits

@@ -30,11 +30,11 @@ struct LedgerEntry {
 // Appends one entry inside the caller's transaction; returns its id.
 std::int64_t append(db::Database& db, LedgerEntry entry);
 
-// Appends many entries with one prepared statement (bulk work: imports, replays).
-class LedgerAppender {
+// Appends many entries with one prepared statement (bulk work such as `stripe replay`).
+class LedgerWriter {
 public:
-    explicit LedgerAppender(db::Database& db);
-    // Same as append(db, entry).
+    explicit LedgerWriter(db::Database& db);
+    // Like append(): inside the caller's transaction; returns the new entry's id.
     std::int64_t append(LedgerEntry entry);
 
 private:

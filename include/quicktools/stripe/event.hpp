@@ -1,0 +1,50 @@
+#pragma once
+// The fields of a Stripe event that replay looks at, read from its raw JSON.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace quicktools::stripe {
+
+// What replay needs of an event and of its data.object (a Checkout Session, a charge or a
+// dispute); fields the object does not have stay empty.
+struct Event {
+    std::string id;
+    std::string type;
+    std::int64_t created = 0;
+    bool livemode = false;
+
+    std::string object_type;  // data.object.object: "checkout.session", "charge", "dispute", ...
+    std::string object_id;
+    // checkout.session
+    std::string mode, payment_status, currency, client_reference_id, email, payment_intent;
+    std::string meta_user_id, meta_pack, meta_tier;
+    std::optional<std::int64_t> amount_total;
+    // charge (amount, amount_refunded, refunded) and dispute (amount, charge, reason)
+    std::optional<std::int64_t> amount;
+    std::int64_t amount_refunded = 0;
+    bool refunded = false;
+    std::string charge, reason;
+};
+
+// Parses events one at a time, reusing its buffers (simdjson's DOM parser).
+class EventParser {
+public:
+    EventParser();
+    ~EventParser();
+    EventParser(const EventParser&) = delete;
+    EventParser& operator=(const EventParser&) = delete;
+
+    // Fills `event` from one event's JSON text. Returns an empty string on success, else why the
+    // text is not a Stripe event ("malformed JSON: ...", "no string \"id\"").
+    // `padded`: 64 readable bytes follow the text (RawEvent::padded), so it need not be copied.
+    std::string parse(std::string_view text, Event& event, bool padded = false);
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> m_impl;
+};
+
+}  // namespace quicktools::stripe

@@ -1,0 +1,83 @@
+#pragma once
+// Applying Stripe events to quicktools.db: purchases, async payments, refunds and disputes,
+// each event id once and each Checkout Session credited once.
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "quicktools/db/database.hpp"
+#include "quicktools/stripe/event_reader.hpp"
+
+namespace quicktools::stripe {
+
+enum class DryRun { no, yes };
+enum class Livemode { test, live };
+
+// What became of one event.
+enum class Outcome {
+    credited,         // a pack credited
+    duplicate,        // event id seen before, or its session already credited
+    pending,          // checkout completed but unpaid: waits for async_payment_succeeded
+    ignored,          // a type replay does not act on
+    needs_attention,  // cannot be applied (unknown user or pack, mismatch, ...): kept, retried later
+    refunded,         // charge.refunded: the pack's credits clawed back
+    disputed,         // charge.dispute.created: reported for a person to decide
+    payment_failed,   // checkout.session.async_payment_failed: nothing credited, reported
+};
+inline constexpr std::array<Outcome, 8> all_outcomes = {Outcome::credited, Outcome::duplicate,       Outcome::pending,
+                                                        Outcome::ignored,  Outcome::needs_attention, Outcome::refunded,
+                                                        Outcome::disputed, Outcome::payment_failed};
+std::string_view to_string(Outcome outcome);
+
+struct ReplayOptions {
+    Livemode livemode = Livemode::test;  // events must have this livemode
+    std::string actor;                   // recorded in the ledger
+    // Called now and then with the number of events handled so far (progress display).
+    std::function<void(std::int64_t)> progress;
+};
+
+// An event a person should look at: needs attention, disputed, failed payment, or a refund
+// that could not take back all credits.
+struct Attention {
+    std::string event_id;
+    std::string type;
+    Outcome outcome = Outcome::needs_attention;
+    std::string reason;
+};
+
+// How many events for a person a result lists (the rest are counted; all are in
+// quicktools_stripe_events), so memory stays bounded when a whole stream fails.
+inline constexpr std::size_t max_attention_listed = 10'000;
+
+struct ReplayResult {
+    std::int64_t events = 0;
+    std::array<std::int64_t, all_outcomes.size()> counts{};
+    std::int64_t retried = 0;  // events stored as needs_attention and handled again
+    std::int64_t credits_added = 0;
+    std::int64_t credits_clawed_back = 0;
+    std::vector<Attention> attention;  // the first max_attention_listed of them
+    std::int64_t attention_total = 0;   // all of them
+
+    std::int64_t count(Outcome o) const { return counts[static_cast<std::size_t>(o)]; }
+    void add(const ReplayResult& other);
+};
+
+// Applies every event of `source` inside the caller's write transaction (so `stripe sync` can
+// commit its cursor with them). Throws Error (exit 2) on malformed input, naming the input and
+// the byte offset; the caller's transaction then rolls back.
+ReplayResult apply_events(db::Database& db, EventSource& source, const ReplayOptions& options);
+
+// The events stored as needs_attention, from their kept payloads, so they can be tried again;
+// read a page at a time, so memory stays flat however many there are.
+std::unique_ptr<EventSource> stored_needing_attention(db::Database& db);
+
+// Replays each input in its own transaction (files, or "-" for stdin); with --dry-run all in
+// one transaction that is rolled back. Requires the tool's tables (else refuses, exit 4).
+ReplayResult replay_inputs(db::Database& db, const std::vector<std::string>& inputs, bool retry_stored, DryRun dry_run,
+                           const ReplayOptions& options);
+
+}  // namespace quicktools::stripe

@@ -1,0 +1,13 @@
+// The `stripe` command group.
+#include "commands.hpp"
+
+namespace quicktools::cli {
+
+void register_stripe_group(CLI::App& app, Context& ctx) {
+    auto* stripe = app.add_subcommand("stripe", "Apply Stripe events to the database and check webhook signatures");
+    stripe->require_subcommand(1);
+    register_stripe_replay(*stripe, ctx);
+    register_stripe_verify_signature(*stripe, ctx);
+}
+
+}  // namespace quicktools::cli

@@ -1,0 +1,217 @@
+// What each event type does to the database. The rules are in README.md, "Stripe events".
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+
+#include "applier.hpp"
+#include "quicktools/credits/packs.hpp"
+#include "quicktools/db/sql_files.hpp"
+#include "quicktools/util/system.hpp"
+
+namespace quicktools::stripe::detail {
+namespace {
+
+SQLite::Statement prepare(db::Database& db, std::string_view name) {
+    return SQLite::Statement(db.sql(), sql::query("stripe", name));
+}
+
+bool all_digits(const std::string& s) {
+    return !s.empty() && s.size() <= 18 &&
+           std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c) != 0; });
+}
+
+Decision needs(std::string why) { return {Outcome::needs_attention, std::move(why), true, 0, 0}; }
+
+// Purchases kept in memory before they are written sorted (about 100 bytes each).
+constexpr std::size_t purchases_per_flush = 50'000;
+// Id lookups after which the ids of all users are loaded as a bitmap (8 MB at most).
+constexpr int lookups_before_bitmap = 2'000;
+constexpr std::int64_t max_bitmap_id = 64'000'000;
+
+}  // namespace
+
+Applier::Applier(db::Database& db, const ReplayOptions& options, std::string now)
+    : m_db(db),
+      m_options(options),
+      m_now(std::move(now)),
+      m_event_get(prepare(db, "event_get")),
+      m_event_insert(prepare(db, "event_insert")),
+      m_event_update(prepare(db, "event_update")),
+      m_session_credited_by(prepare(db, "session_credited_by")),
+      m_session_insert(prepare(db, "session_insert")),
+      m_sessions_by_pi(prepare(db, "sessions_by_payment_intent")),
+      m_session_set_refunded(prepare(db, "session_set_refunded")),
+      m_user_other_sessions(prepare(db, "user_other_sessions")),
+      m_migrated_api(prepare(db, "migrated_api_access")),
+      m_user_by_id(prepare(db, "user_by_id")),
+      m_user_by_email(prepare(db, "user_by_email")),
+      m_user_credits(prepare(db, "user_credits")),
+      m_user_purchase(prepare(db, "user_purchase")),
+      m_user_refund(prepare(db, "user_refund")),
+      m_user_revoke_api(prepare(db, "user_revoke_api")),
+      m_ledger(db) {
+    // A larger page cache for bulk work (about 32 MB), within the tool's memory budget of 64 MB.
+    db.sql().exec("PRAGMA cache_size = -32768");
+}
+
+Decision Applier::apply(const Event& e) {
+    const bool session = e.type == "checkout.session.completed" ||
+                         e.type == "checkout.session.async_payment_succeeded" ||
+                         e.type == "checkout.session.async_payment_failed";
+    if (!session && e.type != "charge.refunded" && e.type != "charge.dispute.created")
+        return {Outcome::ignored, {}, false, 0, 0};
+    const bool want_live = m_options.livemode == Livemode::live;
+    if (e.livemode != want_live)
+        return needs(want_live ? "a test-mode event, but --live was given"
+                               : "a live-mode event: replay live events with --live");
+    if (session) return session_event(e);
+    if (e.type == "charge.refunded") return refund(e);
+    return dispute(e);
+}
+
+void Applier::flush() {
+    std::stable_sort(m_purchases.begin(), m_purchases.end(),
+                     [](const Purchase& a, const Purchase& b) { return a.user_id < b.user_id; });
+    for (const auto& p : m_purchases) {
+        const auto credits = p.pack->credits;
+        m_user_purchase.reset();
+        m_user_purchase.bind(1, credits);
+        m_user_purchase.bind(2, util::timestamp_from_unix(p.created));
+        m_user_purchase.bind(3, p.pack->unlocks_api ? 1 : 0);
+        m_user_purchase.bind(4, p.user_id);
+        // The user was found when the event was decided, under the same write transaction.
+        if (!m_user_purchase.executeStep()) throw Error(fmt::format("user {} vanished during the replay", p.user_id));
+        const auto balance_after = m_user_purchase.getColumn(0).getInt64();
+        m_user_purchase.reset();
+
+        credits::LedgerEntry entry;
+        entry.user_id = p.user_id;
+        entry.kind = "purchase";
+        entry.amount = credits;
+        entry.balance_delta = credits;
+        entry.purchased_delta = credits;
+        entry.balance_after = balance_after;
+        entry.reason = fmt::format("{} pack bought (checkout session {})", p.pack->name, p.session_id);
+        entry.actor = m_options.actor;
+        entry.source = "stripe:" + p.event_id;
+        entry.created_at = m_now;
+        m_ledger.append(std::move(entry));
+    }
+    m_purchases.clear();
+}
+
+std::optional<std::string> Applier::session_credited_by(const std::string& session_id) {
+    m_session_credited_by.reset();
+    m_session_credited_by.bind(1, session_id);
+    if (!m_session_credited_by.executeStep()) return std::nullopt;
+    return m_session_credited_by.getColumn(0).getString();
+}
+
+void Applier::load_user_ids() {
+    const auto max_id = m_db.sql().execAndGet("SELECT max(id) FROM users").getInt64();
+    if (max_id < 0 || max_id > max_bitmap_id) return;
+    m_user_ids.assign(static_cast<std::size_t>(max_id) + 1, false);
+    SQLite::Statement q(m_db.sql(), sql::query("stripe", "user_ids"));
+    while (q.executeStep()) {
+        const auto id = q.getColumn(0).getInt64();
+        if (id >= 0) m_user_ids[static_cast<std::size_t>(id)] = true;
+    }
+}
+
+std::optional<std::int64_t> Applier::find_user(const std::string& ref) {
+    const bool by_id = all_digits(ref);
+    if (by_id && ++m_id_lookups == lookups_before_bitmap) load_user_ids();
+    if (by_id && !m_user_ids.empty()) {
+        const auto id = static_cast<std::int64_t>(std::stoll(ref));
+        if (id >= 0 && static_cast<std::size_t>(id) < m_user_ids.size() && m_user_ids[static_cast<std::size_t>(id)])
+            return id;
+        return std::nullopt;
+    }
+    auto& q = by_id ? m_user_by_id : m_user_by_email;
+    q.reset();
+    if (&q == &m_user_by_id)
+        q.bind(1, static_cast<std::int64_t>(std::stoll(ref)));
+    else
+        q.bind(1, ref);
+    if (!q.executeStep()) return std::nullopt;
+    return q.getColumn(0).getInt64();
+}
+
+// The buyer: metadata.user_id, else client_reference_id (they must agree when both are set),
+// else the customer's email as a last resort.
+std::optional<std::int64_t> Applier::find_buyer(const Event& e, std::string& why) {
+    if (!e.meta_user_id.empty() && !e.client_reference_id.empty() && e.meta_user_id != e.client_reference_id) {
+        why = fmt::format("metadata.user_id {} and client_reference_id {} disagree", e.meta_user_id,
+                          e.client_reference_id);
+        return std::nullopt;
+    }
+    const std::string& ref = !e.meta_user_id.empty() ? e.meta_user_id : e.client_reference_id;
+    if (!ref.empty()) {
+        if (auto id = find_user(ref)) return id;
+        why = fmt::format("unknown user {} ({})", ref,
+                          e.meta_user_id.empty() ? "client_reference_id" : "metadata.user_id");
+        return std::nullopt;
+    }
+    if (!e.email.empty()) {
+        if (auto id = find_user(e.email)) return id;
+        why = fmt::format("unknown user {} (customer email)", e.email);
+        return std::nullopt;
+    }
+    why = "no buyer: no metadata.user_id, client_reference_id or customer email";
+    return std::nullopt;
+}
+
+Decision Applier::session_event(const Event& e) {
+    if (e.object_type != "checkout.session")
+        return needs(fmt::format("data.object is a {}, not a checkout.session", e.object_type));
+    if (e.object_id.empty()) return needs("the checkout session has no id");
+    if (auto by = session_credited_by(e.object_id))
+        return {Outcome::duplicate, fmt::format("session {} already credited by {}", e.object_id, *by), false, 0, 0};
+    if (e.type == "checkout.session.async_payment_failed")
+        return {Outcome::payment_failed,
+                fmt::format("the asynchronous payment of session {} failed; nothing was credited", e.object_id), true,
+                0, 0};
+    if (e.mode != "payment")
+        return needs(fmt::format("session mode is {}, not payment", e.mode.empty() ? "missing" : e.mode));
+    std::string why;
+    const auto user = find_buyer(e, why);
+    if (!user) return needs(why);
+    const std::string& pack_name = e.meta_pack.empty() ? e.meta_tier : e.meta_pack;
+    const auto* pack = credits::find_pack(pack_name);
+    if (pack == nullptr)
+        return needs(pack_name.empty() ? "no pack (metadata.pack or metadata.tier)"
+                                       : fmt::format("unknown pack {}", pack_name));
+    if (e.amount_total != pack->price_cents || e.currency != credits::currency)
+        return needs(fmt::format("amount {} {} does not match the {} pack ({} {})",
+                                 e.amount_total ? std::to_string(*e.amount_total) : "missing",
+                                 e.currency.empty() ? "(no currency)" : e.currency, pack->name, pack->price_cents,
+                                 credits::currency));
+    if (e.type == "checkout.session.completed" && e.payment_status != "paid") {
+        if (e.payment_status == "unpaid")
+            return {Outcome::pending, fmt::format("session {} unpaid: waiting for its async payment", e.object_id),
+                    false, 0, 0};
+        return needs(fmt::format("payment_status is {}, not paid", e.payment_status));
+    }
+
+    const auto credits = pack->credits;
+    m_purchases.push_back({*user, pack, e.created, e.id, e.object_id});
+    if (m_purchases.size() >= purchases_per_flush) flush();
+
+    m_session_insert.reset();
+    m_session_insert.bind(1, e.object_id);
+    m_session_insert.bind(2, *user);
+    m_session_insert.bind(3, std::string(pack->name));
+    m_session_insert.bind(4, credits);
+    m_session_insert.bind(5, *e.amount_total);
+    if (e.payment_intent.empty())
+        m_session_insert.bind(6);
+    else
+        m_session_insert.bind(6, e.payment_intent);
+    m_session_insert.bind(7, m_now);
+    m_session_insert.exec();
+    return {Outcome::credited, fmt::format("user {} +{} credits ({} pack)", *user, credits, pack->name), false, credits,
+            0};
+}
+
+}  // namespace quicktools::stripe::detail

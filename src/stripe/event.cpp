@@ -1,0 +1,105 @@
+// simdjson on the hot path: nlohmann/json parsed the 333 MB benchmark input several times
+// slower than the whole target allowed (see README, "Dependencies").
+#include "quicktools/stripe/event.hpp"
+
+#include <simdjson.h>
+
+#include "quicktools/stripe/event_reader.hpp"
+
+namespace quicktools::stripe {
+namespace {
+
+using simdjson::dom::element;
+using simdjson::dom::object;
+
+void get_string(object o, std::string_view key, std::string& out) {
+    out.clear();
+    element e;
+    if (o[key].get(e)) return;
+    std::string_view s;
+    if (!e.get_string().get(s)) {
+        out.assign(s);
+        return;
+    }
+    std::int64_t n = 0;  // metadata set by hand sometimes holds a number
+    if (!e.get_int64().get(n)) out = std::to_string(n);
+}
+
+std::optional<std::int64_t> get_int(object o, std::string_view key) {
+    std::int64_t n = 0;
+    if (o[key].get_int64().get(n)) return std::nullopt;
+    return n;
+}
+
+bool get_bool(object o, std::string_view key) {
+    bool b = false;
+    if (o[key].get_bool().get(b)) return false;
+    return b;
+}
+
+void read_session(object s, Event& e) {
+    get_string(s, "mode", e.mode);
+    get_string(s, "payment_status", e.payment_status);
+    get_string(s, "currency", e.currency);
+    get_string(s, "client_reference_id", e.client_reference_id);
+    get_string(s, "payment_intent", e.payment_intent);
+    e.amount_total = get_int(s, "amount_total");
+    object details;
+    e.email.clear();
+    if (!s["customer_details"].get_object().get(details)) get_string(details, "email", e.email);
+    if (e.email.empty()) get_string(s, "customer_email", e.email);
+    object meta;
+    e.meta_user_id.clear();
+    e.meta_pack.clear();
+    e.meta_tier.clear();
+    if (!s["metadata"].get_object().get(meta)) {
+        get_string(meta, "user_id", e.meta_user_id);
+        get_string(meta, "pack", e.meta_pack);
+        get_string(meta, "tier", e.meta_tier);
+    }
+}
+
+}  // namespace
+
+struct EventParser::Impl {
+    simdjson::dom::parser parser;
+};
+
+EventParser::EventParser() : m_impl(std::make_unique<Impl>()) {}
+EventParser::~EventParser() = default;
+
+static_assert(raw_event_padding >= simdjson::SIMDJSON_PADDING, "RawEvent::padded must satisfy simdjson");
+
+std::string EventParser::parse(std::string_view text, Event& e, bool padded) {
+    element doc;
+    if (auto error = m_impl->parser.parse(text.data(), text.size(), !padded).get(doc))
+        return std::string("malformed JSON (") + simdjson::error_message(error) + ")";
+    object o;
+    if (doc.get_object().get(o)) return "not a JSON object";
+    std::string_view s;
+    if (o["id"].get_string().get(s) || s.empty()) return "not a Stripe event (no string \"id\")";
+    e.id.assign(s);
+    if (o["type"].get_string().get(s)) return "not a Stripe event (no string \"type\")";
+    e.type.assign(s);
+    e.created = get_int(o, "created").value_or(0);
+    e.livemode = get_bool(o, "livemode");
+
+    object data;
+    if (o["data"]["object"].get_object().get(data)) return "not a Stripe event (no data.object)";
+    get_string(data, "object", e.object_type);
+    get_string(data, "id", e.object_id);
+    if (e.object_type == "checkout.session") {
+        read_session(data, e);
+    } else if (e.object_type == "charge" || e.object_type == "dispute") {
+        e.amount = get_int(data, "amount");
+        e.amount_refunded = get_int(data, "amount_refunded").value_or(0);
+        e.refunded = get_bool(data, "refunded");
+        get_string(data, "currency", e.currency);
+        get_string(data, "payment_intent", e.payment_intent);
+        get_string(data, "charge", e.charge);
+        get_string(data, "reason", e.reason);
+    }
+    return {};
+}
+
+}  // namespace quicktools::stripe

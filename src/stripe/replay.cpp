@@ -1,0 +1,220 @@
+// The replay loop: read, parse, skip what was applied before, apply, record.
+#include "quicktools/stripe/replay.hpp"
+
+#include <fmt/format.h>
+
+#include <limits>
+#include <unordered_set>
+
+#include "applier.hpp"
+#include "quicktools/credits/ledger.hpp"
+#include "quicktools/db/sql_files.hpp"
+#include "quicktools/util/system.hpp"
+
+namespace quicktools::stripe {
+
+std::string_view to_string(Outcome outcome) {
+    switch (outcome) {
+        case Outcome::credited: return "credited";
+        case Outcome::duplicate: return "duplicate";
+        case Outcome::pending: return "pending";
+        case Outcome::ignored: return "ignored";
+        case Outcome::needs_attention: return "needs_attention";
+        case Outcome::refunded: return "refunded";
+        case Outcome::disputed: return "disputed";
+        case Outcome::payment_failed: return "payment_failed";
+    }
+    return "unknown";
+}
+
+void ReplayResult::add(const ReplayResult& other) {
+    events += other.events;
+    for (std::size_t i = 0; i < counts.size(); ++i) counts[i] += other.counts[i];
+    retried += other.retried;
+    credits_added += other.credits_added;
+    credits_clawed_back += other.credits_clawed_back;
+    attention_total += other.attention_total;
+    for (const auto& a : other.attention)
+        if (attention.size() < max_attention_listed) attention.push_back(a);
+}
+
+namespace detail {
+
+std::optional<std::string> Applier::stored_outcome(const std::string& event_id) {
+    m_event_get.reset();
+    m_event_get.bind(1, event_id);
+    if (!m_event_get.executeStep()) return std::nullopt;
+    auto outcome = m_event_get.getColumn(0).getString();
+    m_event_get.reset();
+    return outcome;
+}
+
+namespace {
+
+// Binds text, or NULL when it is empty.
+void bind_text(SQLite::Statement& q, int index, std::string_view text) {
+    if (text.empty())
+        q.bind(index);
+    else
+        q.bind(index, std::string(text));
+}
+
+}  // namespace
+
+void Applier::record(const Event& e, const Decision& d, std::string_view payload, bool seen_before) {
+    auto& q = seen_before ? m_event_update : m_event_insert;
+    q.reset();
+    const std::string outcome(to_string(d.outcome));
+    const auto kept = d.outcome == Outcome::needs_attention ? payload : std::string_view();
+    if (seen_before) {
+        q.bind(1, outcome);
+        bind_text(q, 2, d.detail);
+        bind_text(q, 3, kept);
+        q.bind(4, m_now);
+        q.bind(5, e.id);
+    } else {
+        q.bind(1, e.id);
+        q.bind(2, e.type);
+        q.bind(3, e.created);
+        q.bind(4, e.livemode ? 1 : 0);
+        bind_text(q, 5, e.object_id);
+        q.bind(6, outcome);
+        bind_text(q, 7, d.detail);
+        bind_text(q, 8, kept);
+        q.bind(9, m_now);
+    }
+    q.exec();
+}
+
+}  // namespace detail
+
+ReplayResult apply_events(db::Database& db, EventSource& source, const ReplayOptions& options) {
+    detail::Applier applier(db, options, util::now_timestamp());
+    EventParser parser;
+    Event event;
+    RawEvent raw;
+    ReplayResult result;
+    std::unordered_set<std::string> attention_this_run;  // so a repeated delivery is reported once
+    while (source.next(raw)) {
+        if (auto why = parser.parse(raw.text, event, raw.padded); !why.empty())
+            throw usage_error(fmt::format("{}: {} in the event at {}", source.name(), why, source.where(raw.offset)));
+        ++result.events;
+        if (options.progress && result.events % 4096 == 0) options.progress(result.events);
+        const auto stored = applier.stored_outcome(event.id);
+        detail::Decision d;
+        if ((stored && *stored != "needs_attention") || attention_this_run.count(event.id) > 0) {
+            d = {Outcome::duplicate, {}, false, 0, 0};
+        } else {
+            d = applier.apply(event);
+            if (stored) ++result.retried;
+            applier.record(event, d, raw.text, stored.has_value());
+            if (d.outcome == Outcome::needs_attention) attention_this_run.insert(event.id);
+        }
+        ++result.counts[static_cast<std::size_t>(d.outcome)];
+        result.credits_added += d.credits_added;
+        result.credits_clawed_back += d.clawed_back;
+        if (d.attention && ++result.attention_total <= static_cast<std::int64_t>(max_attention_listed))
+            result.attention.push_back({event.id, event.type, d.outcome, d.detail});
+    }
+    applier.flush();
+    if (options.progress) options.progress(result.events);
+    return result;
+}
+
+namespace {
+
+// The stored needs-attention events, a page at a time in (created, event_id) order. Events
+// that still need attention after their retry are behind the cursor, so each comes once.
+class StoredEventSource : public EventSource {
+public:
+    explicit StoredEventSource(db::Database& db)
+        : m_query(db.sql(), sql::query("stripe", "events_needing_attention")) {}
+
+    bool next(RawEvent& event) override {
+        if (m_next == m_page.size()) {
+            if (m_done) return false;
+            load_page();
+            if (m_page.empty()) return false;
+        }
+        event.text = m_page[m_next];
+        event.offset = m_offset++;
+        ++m_next;
+        return true;
+    }
+    const std::string& name() const override { return m_name; }
+
+private:
+    static constexpr int page_size = 500;
+    void load_page() {
+        m_page.clear();
+        m_next = 0;
+        m_query.reset();
+        m_query.bind(1, m_created);
+        m_query.bind(2, m_event_id);
+        m_query.bind(3, page_size);
+        while (m_query.executeStep()) {
+            m_created = m_query.getColumn(0).getInt64();
+            m_event_id = m_query.getColumn(1).getString();
+            m_page.push_back(m_query.getColumn(2).getString());
+        }
+        m_query.reset();
+        m_done = m_page.size() < static_cast<std::size_t>(page_size);
+    }
+
+    SQLite::Statement m_query;
+    std::string m_name = "the stored events needing attention";
+    std::vector<std::string> m_page;
+    std::size_t m_next = 0;
+    std::int64_t m_created = std::numeric_limits<std::int64_t>::min();
+    std::string m_event_id;
+    std::int64_t m_offset = 0;
+    bool m_done = false;
+};
+
+}  // namespace
+
+std::unique_ptr<EventSource> stored_needing_attention(db::Database& db) {
+    return std::make_unique<StoredEventSource>(db);
+}
+
+namespace {
+
+ReplayResult apply_input(db::Database& db, const std::string& input, const ReplayOptions& options) {
+    try {
+        StreamEventReader reader(input);
+        return apply_events(db, reader, options);
+    } catch (const Error& e) {
+        throw Error(e.code(), fmt::format("{}; nothing from {} was applied", e.what(), input == "-" ? "stdin" : input));
+    }
+}
+
+}  // namespace
+
+ReplayResult replay_inputs(db::Database& db, const std::vector<std::string>& inputs, bool retry_stored, DryRun dry_run,
+                           const ReplayOptions& options) {
+    credits::require_tool_tables(db);
+    ReplayResult total;
+    if (dry_run == DryRun::yes) {
+        db::WriteTransaction tx(db);  // never committed: the destructor rolls everything back
+        if (retry_stored) {
+            auto stored = stored_needing_attention(db);
+            total.add(apply_events(db, *stored, options));
+        }
+        for (const auto& input : inputs) total.add(apply_input(db, input, options));
+        return total;
+    }
+    if (retry_stored) {
+        db::WriteTransaction tx(db);
+        auto stored = stored_needing_attention(db);
+        total.add(apply_events(db, *stored, options));
+        tx.commit();
+    }
+    for (const auto& input : inputs) {
+        db::WriteTransaction tx(db);
+        total.add(apply_input(db, input, options));
+        tx.commit();
+    }
+    return total;
+}
+
+}  // namespace quicktools::stripe

@@ -1,0 +1,119 @@
+"""Stripe event builders for the e2e tests, shaped from the real objects in
+../shared/reference/stripe/ (Stripe's own API mock)."""
+import copy
+import itertools
+import json
+import sqlite3
+
+from conftest import SHARED, query
+
+REF = SHARED / "reference" / "stripe"
+PRICES = {"starter": 500, "standard": 1500, "pro": 3000, "business": 10000}
+CREDITS = {"starter": 100, "standard": 500, "pro": 1200, "business": 5000}
+_ids = itertools.count(1)
+_fixtures = {}
+
+
+def fixture(name):
+    if name not in _fixtures:
+        _fixtures[name] = json.loads((REF / f"{name}.fixture.json").read_text())
+    return copy.deepcopy(_fixtures[name])
+
+
+def event(kind, obj, id=None, created=1767225600, livemode=False):
+    e = fixture("event")
+    e.update(id=id or f"evt_t{next(_ids):08d}", type=kind, created=created, livemode=livemode,
+             data={"object": obj})
+    return e
+
+
+def session(user, pack, id=None, paid=True, amount=None, currency="usd", mode="payment", metadata=None,
+            client_ref="same", email=None, pi=None):
+    s = fixture("checkout_session")
+    sid = id or f"cs_test_{next(_ids):08d}"
+    s.update(id=sid, mode=mode, status="complete", payment_status="paid" if paid else "unpaid",
+             amount_total=PRICES.get(pack, 999) if amount is None else amount, currency=currency,
+             client_reference_id=(str(user) if client_ref == "same" else client_ref),
+             metadata=({"user_id": str(user), "pack": pack} if metadata is None else metadata),
+             payment_intent=pi or f"pi_{sid}")
+    s["customer_details"]["email"] = email
+    return s
+
+
+def completed(user, pack, **kw):
+    ev = {k: kw.pop(k) for k in ("id", "created", "livemode") if k in kw}
+    sess_id = kw.pop("session_id", None)
+    return event("checkout.session.completed", session(user, pack, id=sess_id, **kw), **ev)
+
+
+def charge(pi, amount, refunded_amount=None, id=None):
+    c = fixture("charge")
+    refunded_amount = amount if refunded_amount is None else refunded_amount
+    c.update(id=id or f"ch_{next(_ids):08d}", payment_intent=pi, amount=amount, amount_captured=amount,
+             amount_refunded=refunded_amount, refunded=refunded_amount >= amount)
+    return c
+
+
+def dispute(charge_id, pi, amount):
+    d = fixture("dispute")
+    d.update(id=f"dp_{next(_ids):08d}", charge=charge_id, payment_intent=pi, amount=amount)
+    return d
+
+
+def write(path, events, fmt="list"):
+    with open(path, "w") as f:
+        if fmt == "ndjson":
+            f.write("".join(json.dumps(e) + "\n" for e in events))
+        elif fmt == "array":
+            json.dump(events, f, indent=1)
+        elif fmt == "single":
+            assert len(events) == 1
+            json.dump(events[0], f, indent=2)
+        else:
+            json.dump({"object": "list", "data": events, "has_more": False, "url": "/v1/events"}, f)
+    return path
+
+
+def replay(qt, db, *events, fmt="list", args=()):
+    path = write(db.parent / f"ev{abs(hash(json.dumps(events, sort_keys=True)))}.json", list(events), fmt)
+    return qt("stripe", "replay", path, *args, db=db, json=True)
+
+
+def add_users(path, *ids):
+    con = sqlite3.connect(str(path))
+    with con:
+        for i in ids:
+            con.execute("INSERT INTO users (id, email, hashed_password, is_active, created_at) "
+                        "VALUES (?, ?, 'x', 1, '2026-01-01 00:00:00.000000')", (i, f"user{i}@example.com"))
+    con.close()
+
+
+def use(path, user, n):
+    """Usage as the web app writes it."""
+    con = sqlite3.connect(str(path))
+    with con:
+        con.execute("UPDATE users SET credits_balance = credits_balance - ?, "
+                    "credits_lifetime_used = credits_lifetime_used + ? WHERE id = ?", (n, n, user))
+    con.close()
+
+
+def user(path, uid):
+    return query(path, "SELECT credits_balance, credits_purchased_total, credits_lifetime_used, api_access_unlocked, "
+                       "last_purchase_amount FROM users WHERE id = ?", (uid,))[0]
+
+
+def invariant_terms(path):
+    """Per user: balance - purchased + used - (the ledger's deltas); the tool's writes keep it."""
+    return query(path, """SELECT u.id, u.credits_balance - u.credits_purchased_total + u.credits_lifetime_used
+        - COALESCE((SELECT SUM(balance_delta - purchased_delta + used_delta) FROM quicktools_ledger l
+        WHERE l.user_id = u.id), 0) FROM users u ORDER BY u.id""")
+
+
+def invariant_holds(path):
+    rows = query(path, """SELECT u.id FROM users u WHERE u.credits_balance - u.credits_purchased_total
+        + u.credits_lifetime_used <> COALESCE((SELECT invariant_base FROM quicktools_migrated_users m
+        WHERE m.user_id = u.id), 10) + COALESCE((SELECT SUM(balance_delta - purchased_delta + used_delta)
+        FROM quicktools_ledger l WHERE l.user_id = u.id), 0)""")
+    return rows == []
+
+

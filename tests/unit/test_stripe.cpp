@@ -1,0 +1,176 @@
+#include <SQLiteCpp/Statement.h>
+#include <doctest/doctest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "quicktools/db/migrations.hpp"
+#include "quicktools/stripe/event.hpp"
+#include "quicktools/stripe/event_reader.hpp"
+#include "quicktools/stripe/replay.hpp"
+#include "quicktools/stripe/signature.hpp"
+#include "quicktools/util/crypto.hpp"
+
+using namespace quicktools;
+
+namespace {
+
+// A temporary file with the given text, removed at the end of the scope.
+struct TempFile {
+    std::string path;
+    explicit TempFile(const std::string& text) {
+        char name[] = "/tmp/qt_stripe_XXXXXX";
+        const int fd = ::mkstemp(name);
+        REQUIRE(fd >= 0);
+        ::close(fd);
+        path = name;
+        std::ofstream(path, std::ios::binary) << text;
+    }
+    ~TempFile() { std::remove(path.c_str()); }
+};
+
+std::vector<std::string> read_all(const std::string& text, std::size_t chunk) {
+    TempFile file(text);
+    stripe::StreamEventReader reader(file.path, chunk);
+    std::vector<std::string> out;
+    stripe::RawEvent raw;
+    while (reader.next(raw)) out.emplace_back(raw.text);
+    return out;
+}
+
+std::string completed(const std::string& id, const std::string& user, const std::string& pack, int amount) {
+    return R"({"id":")" + id +
+           R"(","type":"checkout.session.completed","created":1767225600,"livemode":false,)"
+           R"("data":{"object":{"object":"checkout.session","id":"cs_)" +
+           id +
+           R"(","mode":"payment",)"
+           R"("payment_status":"paid","amount_total":)" +
+           std::to_string(amount) +
+           R"(,"currency":"usd",)"
+           R"("payment_intent":"pi_)" +
+           id + R"(","metadata":{"user_id":")" + user + R"(","pack":")" + pack + R"("}}}})";
+}
+
+}  // namespace
+
+TEST_SUITE("stripe event reader") {
+    const std::string a = R"({"id":"a","s":"x\"}]{[","n":[1,{"b":2}]})";
+    const std::string b = R"({"id":"b","s":"\\","t":true})";
+
+    TEST_CASE("every input format gives the same events, at any chunk size") {
+        for (std::size_t chunk : {std::size_t{1}, std::size_t{3}, std::size_t{7}, std::size_t{1} << 20}) {
+            CAPTURE(chunk);
+            CHECK(read_all(a, chunk) == std::vector<std::string>{a});
+            CHECK(read_all(" [ " + a + " ,\n" + b + " ] \n", chunk) == std::vector<std::string>{a, b});
+            CHECK(read_all(a + "\n" + b + "\n", chunk) == std::vector<std::string>{a, b});
+            CHECK(read_all(R"({"object":"list","url":"/v1/events","data":[)" + a + "," + b + R"(],"has_more":false})",
+                           chunk) == std::vector<std::string>{a, b});
+            CHECK(read_all("[]", chunk).empty());
+        }
+    }
+    TEST_CASE("malformed and truncated input names the file and the byte") {
+        auto error_of = [](const std::string& text) {
+            try {
+                read_all(text, 4);
+            } catch (const Error& e) {
+                CHECK(e.code() == ExitCode::usage);
+                return std::string(e.what());
+            }
+            return std::string("no error");
+        };
+        CHECK(error_of("").find("no JSON found") != std::string::npos);
+        CHECK(error_of("[" + a + "," + b.substr(0, 10)).find("truncated") != std::string::npos);
+        CHECK(error_of("[" + a + " " + b + "]").find("expected ',' or ']'") != std::string::npos);
+        const auto ndjson = error_of(a + "\n" + b + "\nnot json\n");
+        CHECK(ndjson.find("line 3") != std::string::npos);
+        CHECK(ndjson.find("byte " + std::to_string(a.size() + b.size() + 2)) != std::string::npos);
+        CHECK(error_of("[" + a + "] x").find("after the array") != std::string::npos);
+        CHECK(error_of("[1]").find("expected an event object") != std::string::npos);
+    }
+}
+
+TEST_SUITE("stripe event parser") {
+    TEST_CASE("reads the fields replay needs, and refuses what is not an event") {
+        stripe::EventParser parser;
+        stripe::Event e;
+        CHECK(parser.parse(completed("evt_1", "7", "pro", 3000), e).empty());
+        CHECK(e.id == "evt_1");
+        CHECK(e.object_type == "checkout.session");
+        CHECK(e.meta_user_id == "7");
+        CHECK(e.meta_pack == "pro");
+        CHECK(e.amount_total == 3000);
+        CHECK(e.payment_intent == "pi_evt_1");
+        CHECK(parser.parse(R"({"id":"x","type":tru})", e).find("malformed JSON") == 0);
+        CHECK(parser.parse(R"({"type":"a","data":{"object":{}}})", e).find("no string \"id\"") != std::string::npos);
+        CHECK(parser.parse(R"({"id":"x","type":"a"})", e).find("data.object") != std::string::npos);
+    }
+}
+
+TEST_SUITE("stripe apply") {
+    TEST_CASE("a purchase credits once, in the ledger, and its session once") {
+        auto database = db::Database::in_memory();
+        db::initialise(database, "test");
+        database.sql().exec(
+            "INSERT INTO users (id, email, hashed_password, is_active, created_at) "
+            "VALUES (7, 'u7@example.com', 'x', 1, '2026-01-01 00:00:00.000000')");
+        stripe::MemoryEventSource source("memory",
+                                         {completed("evt_1", "7", "pro", 3000), completed("evt_1", "7", "pro", 3000),
+                                          completed("evt_2", "8", "pro", 3000), completed("evt_3", "7", "gold", 3000)});
+        stripe::ReplayOptions options;
+        db::WriteTransaction tx(database);
+        const auto r = stripe::apply_events(database, source, options);
+        tx.commit();
+        CHECK(r.events == 4);
+        CHECK(r.count(stripe::Outcome::credited) == 1);
+        CHECK(r.count(stripe::Outcome::duplicate) == 1);
+        CHECK(r.count(stripe::Outcome::needs_attention) == 2);
+        REQUIRE(r.attention.size() == 2);
+        CHECK(r.attention[0].reason == "unknown user 8 (metadata.user_id)");
+        CHECK(r.attention[1].reason == "unknown pack gold");
+        SQLite::Statement q(database.sql(),
+                            "SELECT credits_balance, credits_purchased_total, api_access_unlocked, "
+                            "last_purchase_date, last_purchase_amount FROM users WHERE id = 7");
+        REQUIRE(q.executeStep());
+        CHECK(q.getColumn(0).getInt() == 1210);
+        CHECK(q.getColumn(1).getInt() == 1200);
+        CHECK(q.getColumn(2).getInt() == 1);
+        CHECK(q.getColumn(3).getString() == "2026-01-01 00:00:00.000000");
+        CHECK(q.getColumn(4).getInt() == 1200);
+        CHECK(database.sql()
+                  .execAndGet("SELECT balance_delta || '/' || purchased_delta || '/' || kind FROM quicktools_ledger")
+                  .getString() == "1200/1200/purchase");
+        CHECK(database.sql()
+                  .execAndGet("SELECT count(*) FROM quicktools_stripe_events WHERE payload IS NOT NULL")
+                  .getInt() == 2);
+    }
+}
+
+TEST_SUITE("stripe signature") {
+    const std::string body = "{\"id\":\"evt_1\"}\n";
+    const std::string secret = "whsec_test";
+    const std::int64_t t = 1767225600;
+
+    TEST_CASE("a header signed with the secret is valid, and any v1 may match") {
+        const auto sig = util::hmac_sha256_hex(secret, std::to_string(t) + "." + body);
+        CHECK(stripe::sign_payload(body, secret, t) == "t=1767225600,v1=" + sig);
+        CHECK(stripe::verify_signature("t=1767225600,v1=" + sig, body, secret, 300, t + 10).valid);
+        CHECK(stripe::verify_signature("t=1767225600,v1=00ff,v1=" + sig + ",v0=abc", body, secret, 300, t).valid);
+    }
+    TEST_CASE("tampered, expired, v0 only and malformed headers are refused with a reason") {
+        const auto header = stripe::sign_payload(body, secret, t);
+        CHECK_FALSE(stripe::verify_signature(header, body + " ", secret, 300, t).valid);
+        CHECK_FALSE(stripe::verify_signature(header, body, "whsec_other", 300, t).valid);
+        const auto old = stripe::verify_signature(header, body, secret, 300, t + 301);
+        CHECK_FALSE(old.valid);
+        CHECK(old.reason.find("tolerance") != std::string::npos);
+        CHECK(stripe::verify_signature(header, body, secret, 0, t + 100000).valid);
+        CHECK(stripe::verify_signature("t=1767225600,v0=abc", body, secret, 0, t).reason.find("v0") !=
+              std::string::npos);
+        CHECK(stripe::verify_signature("v1=abc", body, secret, 0, t).reason.find("malformed") == 0);
+        CHECK(stripe::verify_signature("t=12x,v1=abc", body, secret, 0, t).reason.find("malformed") == 0);
+        CHECK(stripe::verify_signature("", body, secret, 0, t).reason.find("malformed") == 0);
+    }
+}
