@@ -43,6 +43,10 @@ void build(CLI::App& app, Context& ctx) {
     add_global_options(app, ctx);
     // One line per command group; each group lives in src/cli/<group>_group.cpp.
     register_db_group(app, ctx);
+    register_migrate_group(app, ctx);
+    register_user_group(app, ctx);
+    register_packs_group(app, ctx);
+    register_report_group(app, ctx);
 }
 
 int run(int argc, char** argv) {
