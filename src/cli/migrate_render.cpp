@@ -17,6 +17,7 @@ nlohmann::json to_json(const std::vector<migrate::Breakdown>& rows, bool with_st
         row["credits"] = r.credits;
         row["api_unlocks"] = r.api_unlocks;
         row["billing_subscriptions"] = r.billing;
+        row["api_access"] = r.api_access;
         out.push_back(std::move(row));
     }
     return out;

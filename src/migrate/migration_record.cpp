@@ -36,21 +36,26 @@ std::vector<Breakdown> recorded_breakdown(db::Database& db) {
     std::vector<Breakdown> out;
     if (!db.has_table("quicktools_migrated_users")) return out;
     SQLite::Statement q(db.sql(), sql::query("migrate", "breakdown_done"));
-    while (q.executeStep())
-        out.push_back({q.getColumn(0).getString(), q.getColumn(1).getString(), q.getColumn(2).getInt64(),
-                       q.getColumn(3).getInt64(), q.getColumn(4).getInt64(), q.getColumn(5).getInt64()});
+    while (q.executeStep()) out.push_back(breakdown_row(q));
     return out;
+}
+
+Breakdown breakdown_row(SQLite::Statement& row) {
+    return {row.getColumn(0).getString(), row.getColumn(1).getString(), row.getColumn(2).getInt64(),
+            row.getColumn(3).getInt64(),  row.getColumn(4).getInt64(),  row.getColumn(5).getInt64(),
+            row.getColumn(6).getInt64()};
 }
 
 std::vector<Breakdown> per_tier(const std::vector<Breakdown>& by_tier_status) {
     std::vector<Breakdown> out;
     for (const auto& row : by_tier_status) {
-        if (out.empty() || out.back().tier != row.tier) out.push_back({row.tier, "", 0, 0, 0, 0});
+        if (out.empty() || out.back().tier != row.tier) out.push_back({row.tier, "", 0, 0, 0, 0, 0});
         auto& t = out.back();
         t.users += row.users;
         t.credits += row.credits;
         t.api_unlocks += row.api_unlocks;
         t.billing += row.billing;
+        t.api_access += row.api_access;
     }
     return out;
 }

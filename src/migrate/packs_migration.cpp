@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <map>
 
 #include "quicktools/db/backup.hpp"
 #include "quicktools/db/sql_files.hpp"
@@ -75,10 +76,7 @@ void create_views(db::Database& db, db::SchemaState state, Mode mode) {
 
 void read_plan(db::Database& db, MigrateResult& result, std::size_t limit) {
     SQLite::Statement breakdown(db.sql(), q("breakdown_plan"));
-    while (breakdown.executeStep())
-        result.by_tier_status.push_back({breakdown.getColumn(0).getString(), breakdown.getColumn(1).getString(),
-                                         breakdown.getColumn(2).getInt64(), breakdown.getColumn(3).getInt64(),
-                                         breakdown.getColumn(4).getInt64(), breakdown.getColumn(5).getInt64()});
+    while (breakdown.executeStep()) result.by_tier_status.push_back(breakdown_row(breakdown));
     result.by_tier = per_tier(result.by_tier_status);
     SQLite::Statement totals(db.sql(), q("totals_plan"));
     if (totals.executeStep())
@@ -92,9 +90,21 @@ void read_plan(db::Database& db, MigrateResult& result, std::size_t limit) {
                                   billing.getColumn(4).getString()});
 }
 
-// Records every user and sets the new values, one id range at a time.
-std::int64_t convert_users(db::Database& db, const MigrateOptions& options, const std::string& policy, Mode mode,
-                           const std::string& now) {
+void add_to(std::map<std::pair<std::string, std::string>, Breakdown>& sums, const Breakdown& row) {
+    auto& t = sums[{row.tier, row.status}];
+    t.tier = row.tier;
+    t.status = row.status;
+    t.users += row.users;
+    t.credits += row.credits;
+    t.api_unlocks += row.api_unlocks;
+    t.billing += row.billing;
+    t.api_access += row.api_access;
+}
+
+// Records every user and sets the new values, one id range at a time; returns the breakdown of
+// what it recorded. Throws (exit 4) if a user's tier is not in the policy.
+std::vector<Breakdown> convert_users(db::Database& db, const MigrateOptions& options, const std::string& policy,
+                                     Mode mode, const std::string& now) {
     SQLite::Statement range(db.sql(), q("id_range"));
     range.executeStep();
     const std::int64_t first = range.getColumn(0).getInt64();
@@ -109,6 +119,8 @@ std::int64_t convert_users(db::Database& db, const MigrateOptions& options, cons
     record.bind(":policy", policy);
     record.bind(":now", now);
     SQLite::Statement apply(db.sql(), q("apply_users"));
+    SQLite::Statement breakdown(db.sql(), q("breakdown_range"));
+    std::map<std::pair<std::string, std::string>, Breakdown> sums;
     std::int64_t done = 0;
     for (std::int64_t from = first; count > 0 && from <= last; from += chunk_ids) {
         const std::int64_t to = std::min(from + chunk_ids, last + 1);
@@ -122,9 +134,20 @@ std::int64_t convert_users(db::Database& db, const MigrateOptions& options, cons
             apply.exec();
             apply.reset();
         }
+        breakdown.bind(":from", from);
+        breakdown.bind(":to", to);
+        while (breakdown.executeStep()) add_to(sums, breakdown_row(breakdown));
+        breakdown.reset();
         if (options.progress) options.progress(done, count);
     }
-    return done;
+    // The plan joins users to the policy by tier: a user of any other tier was left out.
+    if (done != count) {
+        refuse_unknown_tiers(db, options.policy);
+        throw Error(fmt::format("migrated {} of {} users; nothing was changed", done, count));
+    }
+    std::vector<Breakdown> out;
+    for (auto& [key, row] : sums) out.push_back(std::move(row));
+    return out;
 }
 
 void write_completion(db::Database& db, const Completion& c) {
@@ -155,9 +178,15 @@ MigrateResult migrate_packs(db::Database& db, const MigrateOptions& options) {
     result.dry_run = options.dry_run == db::DryRun::yes;
     if (!result.dry_run && options.backup_path && !read_completion(db)) {
         refuse_existing_backup(options.backup_path);
-        // Right before the write lock (SQLite cannot copy a database its connection is writing).
-        if (db::detect_state(db).state == db::SchemaState::unknown)
-            throw refusal(fmt::format("refusing to migrate {}: {}", db.path(), db::detect_state(db).explanation));
+        // Right before the write lock (SQLite cannot copy a database its connection is writing),
+        // after the checks that would refuse anyway.
+        const auto detected = db::detect_state(db);
+        if (detected.state == db::SchemaState::unknown)
+            throw refusal(fmt::format("refusing to migrate {}: {}", db.path(), detected.explanation));
+        if (decide_mode(db::schema_status(db)) == Mode::convert) {
+            load_policy_table(db, options.policy);
+            refuse_unknown_tiers(db, options.policy);
+        }
         const auto backup = db::backup_to(db, *options.backup_path);
         result.backup_path = backup.path;
         result.backup_bytes = backup.bytes;
@@ -199,24 +228,30 @@ MigrateResult migrate_packs(db::Database& db, const MigrateOptions& options) {
     result.mode = decide_mode(status);
     result.policy = result.mode == Mode::adopt ? "adopted" : options.policy.name;
     load_policy_table(db, options.policy);
-    if (result.mode == Mode::convert) refuse_unknown_tiers(db, options.policy);
     for (int v : status.pending)
         if (!db::migration(v).needs_own_command) result.schema_applied.push_back(v);
 
     if (result.dry_run) {
+        if (result.mode == Mode::convert) refuse_unknown_tiers(db, options.policy);
         create_views(db, status.detected.state, result.mode);
         read_plan(db, result, options.billing_list_limit);
         return result;
     }
+    db.sql().exec(q("cache_for_bulk_work"));
     db::upgrade_in_transaction(db, options.actor);
     create_views(db, db::detect_state(db).state, result.mode);
     Completion completion{util::now_timestamp(), options.actor, 0, result.policy, std::string(to_string(result.mode))};
-    completion.users = convert_users(db, options, result.policy, result.mode, completion.completed_at);
+    result.by_tier_status = convert_users(db, options, result.policy, result.mode, completion.completed_at);
+    result.by_tier = per_tier(result.by_tier_status);
+    // Every user is recorded now, so the breakdown's sums are the totals of users.
+    for (const auto& t : result.by_tier) {
+        result.totals.users += t.users;
+        result.totals.credits += t.credits;
+        result.totals.api_users += t.api_access;
+    }
+    completion.users = result.totals.users;
     write_completion(db, completion);
     result.completion = completion;
-    result.totals = current_totals(db);
-    result.by_tier_status = recorded_breakdown(db);
-    result.by_tier = per_tier(result.by_tier_status);
     result.billing_count = billing_count(result.by_tier_status);
     result.billing = recorded_billing(db, options.billing_list_limit);
     db.sql().exec(q("drop_temp"));

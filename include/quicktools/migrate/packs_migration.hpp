@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <SQLiteCpp/Statement.h>
+
 #include "quicktools/db/database.hpp"
 #include "quicktools/db/migrations.hpp"
 #include "quicktools/db/schema_state.hpp"
@@ -33,7 +35,11 @@ struct Breakdown {
     std::int64_t credits = 0;      // the balances the migration set
     std::int64_t api_unlocks = 0;  // users whose API access the migration turned on
     std::int64_t billing = 0;      // users whose Stripe subscription keeps billing
+    std::int64_t api_access = 0;   // users with API access afterwards
 };
+
+// Reads one breakdown row (tier, status, users, credits, unlocks, billing, api access).
+Breakdown breakdown_row(SQLite::Statement& row);
 
 // A Stripe subscription that Stripe keeps billing until someone cancels it.
 struct BillingSubscription {
