@@ -6,7 +6,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <map>
+#include <tuple>
 
 #include "quicktools/db/backup.hpp"
 #include "quicktools/db/sql_files.hpp"
@@ -90,15 +90,24 @@ void read_plan(db::Database& db, MigrateResult& result, std::size_t limit) {
                                   billing.getColumn(4).getString()});
 }
 
-void add_to(std::map<std::pair<std::string, std::string>, Breakdown>& sums, const Breakdown& row) {
-    auto& t = sums[{row.tier, row.status}];
-    t.tier = row.tier;
-    t.status = row.status;
-    t.users += row.users;
-    t.credits += row.credits;
-    t.api_unlocks += row.api_unlocks;
-    t.billing += row.billing;
-    t.api_access += row.api_access;
+// Adds each recorded user of the statement's rows to the breakdown by old tier and status.
+void add_records(std::vector<Breakdown>& sums, SQLite::Statement& rows) {
+    Breakdown* last = nullptr;
+    while (rows.executeStep()) {
+        const char* tier = rows.getColumn(0).getText();
+        const char* status = rows.getColumn(1).getText();
+        if (last == nullptr || last->tier != tier || last->status != status) {
+            auto it = std::find_if(sums.begin(), sums.end(),
+                                   [&](const Breakdown& b) { return b.tier == tier && b.status == status; });
+            if (it == sums.end()) it = sums.insert(sums.end(), Breakdown{tier, status, 0, 0, 0, 0, 0});
+            last = &*it;
+        }
+        last->users += 1;
+        last->credits += rows.getColumn(2).getInt64();
+        last->api_unlocks += rows.getColumn(3).getInt();
+        last->billing += rows.getColumn(4).getInt();
+        last->api_access += rows.getColumn(5).getInt();
+    }
 }
 
 // Records every user and sets the new values, one id range at a time; returns the breakdown of
@@ -119,8 +128,8 @@ std::vector<Breakdown> convert_users(db::Database& db, const MigrateOptions& opt
     record.bind(":policy", policy);
     record.bind(":now", now);
     SQLite::Statement apply(db.sql(), q("apply_users"));
-    SQLite::Statement breakdown(db.sql(), q("breakdown_range"));
-    std::map<std::pair<std::string, std::string>, Breakdown> sums;
+    SQLite::Statement records(db.sql(), q("records_range"));
+    std::vector<Breakdown> sums;
     std::int64_t done = 0;
     for (std::int64_t from = first; count > 0 && from <= last; from += chunk_ids) {
         const std::int64_t to = std::min(from + chunk_ids, last + 1);
@@ -134,10 +143,10 @@ std::vector<Breakdown> convert_users(db::Database& db, const MigrateOptions& opt
             apply.exec();
             apply.reset();
         }
-        breakdown.bind(":from", from);
-        breakdown.bind(":to", to);
-        while (breakdown.executeStep()) add_to(sums, breakdown_row(breakdown));
-        breakdown.reset();
+        records.bind(":from", from);
+        records.bind(":to", to);
+        add_records(sums, records);
+        records.reset();
         if (options.progress) options.progress(done, count);
     }
     // The plan joins users to the policy by tier: a user of any other tier was left out.
@@ -145,9 +154,9 @@ std::vector<Breakdown> convert_users(db::Database& db, const MigrateOptions& opt
         refuse_unknown_tiers(db, options.policy);
         throw Error(fmt::format("migrated {} of {} users; nothing was changed", done, count));
     }
-    std::vector<Breakdown> out;
-    for (auto& [key, row] : sums) out.push_back(std::move(row));
-    return out;
+    std::sort(sums.begin(), sums.end(),
+              [](const Breakdown& a, const Breakdown& b) { return std::tie(a.tier, a.status) < std::tie(b.tier, b.status); });
+    return sums;
 }
 
 void write_completion(db::Database& db, const Completion& c) {
