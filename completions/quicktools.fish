@@ -13,12 +13,16 @@ function __quicktools_path
     string join ' ' $path
 end
 complete -c quicktools -f
-set -g __quicktools_commands 'db' 'db init' 'db status' 'db upgrade' 'db verify' 'db backup' 'db drop-deprecated' 'completion' 'credits' 'credits grant' 'credits refund' 'credits debit' 'credits import' 'credits history' 'credits audit' 'checkout' 'checkout create' 'stripe' 'stripe replay' 'stripe verify-signature'
+set -g __quicktools_commands 'db' 'db init' 'db status' 'db upgrade' 'db verify' 'db backup' 'db drop-deprecated' 'completion' 'credits' 'credits grant' 'credits refund' 'credits debit' 'credits import' 'credits history' 'credits audit' 'checkout' 'checkout create' 'stripe' 'stripe replay' 'stripe verify-signature' 'migrate' 'migrate packs' 'user' 'user show' 'user list' 'packs' 'packs list' 'report'
 complete -c quicktools -n 'test (__quicktools_path) = ''' -a db
 complete -c quicktools -n 'test (__quicktools_path) = ''' -a completion
 complete -c quicktools -n 'test (__quicktools_path) = ''' -a credits
 complete -c quicktools -n 'test (__quicktools_path) = ''' -a checkout
 complete -c quicktools -n 'test (__quicktools_path) = ''' -a stripe
+complete -c quicktools -n 'test (__quicktools_path) = ''' -a migrate
+complete -c quicktools -n 'test (__quicktools_path) = ''' -a user
+complete -c quicktools -n 'test (__quicktools_path) = ''' -a packs
+complete -c quicktools -n 'test (__quicktools_path) = ''' -a report
 complete -c quicktools -l help -s h -r -d 'Print this help message and exit'
 complete -c quicktools -l db -r -F -d 'The database file (default ./quicktools.db)'
 complete -c quicktools -l json -r -d 'Print exactly one JSON document on stdout'
@@ -99,3 +103,24 @@ complete -c quicktools -n 'test (__quicktools_path) = 'stripe verify-signature''
 complete -c quicktools -n 'test (__quicktools_path) = 'stripe verify-signature'' -l tolerance -r -d 'Largest age of the signature in seconds (default 300; 0 skip'
 complete -c quicktools -n 'test (__quicktools_path) = 'stripe verify-signature'' -l secret-file -r -F -d 'Read the endpoint secret from this file instead'
 complete -c quicktools -n 'test (__quicktools_path) = 'stripe verify-signature'' -F
+complete -c quicktools -n 'test (__quicktools_path) = 'migrate'' -a packs
+complete -c quicktools -n 'test (__quicktools_path) = 'migrate'' -l help -s h -r -d 'Print this help message and exit'
+complete -c quicktools -n 'test (__quicktools_path) = 'migrate packs'' -l help -s h -r -d 'Print this help message and exit'
+complete -c quicktools -n 'test (__quicktools_path) = 'migrate packs'' -l dry-run -r -d 'Show the plan per tier and status; change nothing'
+complete -c quicktools -n 'test (__quicktools_path) = 'migrate packs'' -l policy -r -F -d 'A JSON policy: per tier credits ("unused", "full" or a numbe'
+complete -c quicktools -n 'test (__quicktools_path) = 'migrate packs'' -l backup -r -F -d 'Where to back the database up first (default: next to it, wi'
+complete -c quicktools -n 'test (__quicktools_path) = 'migrate packs'' -l no-backup -r -d 'Skip the backup (you have your own)'
+complete -c quicktools -n 'test (__quicktools_path) = 'user'' -a show
+complete -c quicktools -n 'test (__quicktools_path) = 'user'' -a list
+complete -c quicktools -n 'test (__quicktools_path) = 'user'' -l help -s h -r -d 'Print this help message and exit'
+complete -c quicktools -n 'test (__quicktools_path) = 'user show'' -l help -s h -r -d 'Print this help message and exit'
+complete -c quicktools -n 'test (__quicktools_path) = 'user list'' -l help -s h -r -d 'Print this help message and exit'
+complete -c quicktools -n 'test (__quicktools_path) = 'user list'' -l api -r -d 'Only users with API access unlocked'
+complete -c quicktools -n 'test (__quicktools_path) = 'user list'' -l no-api -r -d 'Only users without API access'
+complete -c quicktools -n 'test (__quicktools_path) = 'user list'' -l tier -r -d 'Only this support tier: community, email, priority or dedica'
+complete -c quicktools -n 'test (__quicktools_path) = 'user list'' -l min-balance -r -d 'Only users with at least N credits'
+complete -c quicktools -n 'test (__quicktools_path) = 'user list'' -l limit -r -d 'At most N users (default 50)'
+complete -c quicktools -n 'test (__quicktools_path) = 'packs'' -a list
+complete -c quicktools -n 'test (__quicktools_path) = 'packs'' -l help -s h -r -d 'Print this help message and exit'
+complete -c quicktools -n 'test (__quicktools_path) = 'packs list'' -l help -s h -r -d 'Print this help message and exit'
+complete -c quicktools -n 'test (__quicktools_path) = 'report'' -l help -s h -r -d 'Print this help message and exit'

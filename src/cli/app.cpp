@@ -48,6 +48,10 @@ void build(CLI::App& app, Context& ctx) {
     register_credits_group(app, ctx);
     register_checkout_group(app, ctx);
     register_stripe_group(app, ctx);
+    register_migrate_group(app, ctx);
+    register_user_group(app, ctx);
+    register_packs_group(app, ctx);
+    register_report_group(app, ctx);
 }
 
 int run(int argc, char** argv) {

@@ -38,4 +38,15 @@ void register_stripe_group(CLI::App& app, Context& ctx);
 void register_stripe_replay(CLI::App& stripe, Context& ctx);
 void register_stripe_verify_signature(CLI::App& stripe, Context& ctx);
 
+// migrate group: src/cli/migrate_*.cpp
+void register_migrate_group(CLI::App& app, Context& ctx);
+void register_migrate_packs(CLI::App& migrate, Context& ctx);
+
+// lookups: src/cli/user_*.cpp, packs_list.cpp, report.cpp
+void register_user_group(CLI::App& app, Context& ctx);
+void register_user_show(CLI::App& user, Context& ctx);
+void register_user_list(CLI::App& user, Context& ctx);
+void register_packs_group(CLI::App& app, Context& ctx);
+void register_report_group(CLI::App& app, Context& ctx);
+
 }  // namespace quicktools::cli

@@ -14,6 +14,7 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
+#include <stdexcept>
 
 namespace quicktools::db {
 namespace {
@@ -40,13 +41,17 @@ std::string default_backup_path(const std::string& db_path) {
 }
 
 BackupResult backup_to(Database& source, const std::string& dest, const BackupProgress& progress) {
+    // SQLite's backup reports BUSY for as long as its source connection holds a write
+    // transaction, so the copy loop below would never end: back up before BEGIN IMMEDIATE.
+    if (sqlite3_txn_state(source.sql().getHandle(), "main") == SQLITE_TXN_WRITE)
+        throw std::logic_error("backup_to called inside a write transaction; back up before taking the write lock");
     create_private_file(dest);
     const bool caller_transaction = sqlite3_get_autocommit(source.sql().getHandle()) == 0;
     try {
         SQLite::Database target(dest, SQLite::OPEN_READWRITE);
         // Holding a read transaction on the source keeps writers from committing mid-copy, so
         // the backup never restarts and is one consistent snapshot.
-        // Inside a caller's write transaction (before its changes) the copy is the exact pre-image.
+        // Inside a caller's read transaction the copy is that transaction's snapshot.
         const bool own_transaction = !caller_transaction;
         if (own_transaction) {
             source.sql().exec("BEGIN");

@@ -112,10 +112,10 @@ void apply_and_record(Database& db, const Migration& m, const std::string& actor
     record(db, m, "applied", actor);
 }
 
-UpgradeResult upgrade(Database& db, DryRun dry_run, const std::string& actor) {
-    std::optional<WriteTransaction> tx;
-    if (dry_run == DryRun::no) tx.emplace(db);  // hold the write lock while deciding
+namespace {
 
+// upgrade() without its own transaction: the caller holds the write lock (or reads, for a dry run).
+UpgradeResult upgrade_locked(Database& db, DryRun dry_run, const std::string& actor) {
     const SchemaStatus status = schema_status(db);
     UpgradeResult result;
     result.state_before = status.detected.state;
@@ -142,8 +142,21 @@ UpgradeResult upgrade(Database& db, DryRun dry_run, const std::string& actor) {
     for (int v : result.recorded_baseline) record(db, migration(v), "baseline", actor);
     for (int v : result.applied) apply_and_record(db, migration(v), actor);
     result.state_after = detect_state(db).state;
-    tx->commit();
     return result;
+}
+
+}  // namespace
+
+UpgradeResult upgrade(Database& db, DryRun dry_run, const std::string& actor) {
+    std::optional<WriteTransaction> tx;
+    if (dry_run == DryRun::no) tx.emplace(db);  // hold the write lock while deciding
+    UpgradeResult result = upgrade_locked(db, dry_run, actor);
+    if (tx) tx->commit();
+    return result;
+}
+
+UpgradeResult upgrade_in_transaction(Database& db, const std::string& actor) {
+    return upgrade_locked(db, DryRun::no, actor);
 }
 
 void initialise(Database& db, const std::string& actor) {

@@ -74,6 +74,10 @@ struct UpgradeResult {
 // migrations. With DryRun::yes, returns the plan and changes nothing.
 UpgradeResult upgrade(Database& db, DryRun dry_run, const std::string& actor);
 
+// Like upgrade(), inside the caller's WriteTransaction, so that a command can commit the schema
+// upgrade and its own changes together (all or nothing).
+UpgradeResult upgrade_in_transaction(Database& db, const std::string& actor);
+
 // Builds the final schema in a new, empty database (`db init`), with its history.
 void initialise(Database& db, const std::string& actor);
 

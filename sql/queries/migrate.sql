@@ -1,0 +1,134 @@
+-- `migrate packs`: set-based statements over the whole users table, in id ranges for progress.
+-- The policy lives in a temporary table; migrate_source reads users as they are in each schema
+-- state, migrate_plan computes every user's new values from it. Nothing here is permanent
+-- except quicktools_migrated_users, the users columns and the quicktools_state rows.
+
+-- name: drop_temp
+DROP VIEW IF EXISTS temp.migrate_plan;
+DROP VIEW IF EXISTS temp.migrate_source;
+DROP TABLE IF EXISTS temp.migrate_policy;
+-- name: create_policy
+CREATE TEMP TABLE migrate_policy (
+	tier TEXT PRIMARY KEY,
+	credits_rule TEXT NOT NULL,          -- unused, full or fixed
+	fixed_credits INTEGER NOT NULL,
+	api INTEGER NOT NULL,
+	api_statuses TEXT NOT NULL,          -- ',active,trialing,'
+	purchased_equivalent INTEGER NOT NULL
+);
+-- name: insert_policy
+INSERT INTO temp.migrate_policy (tier, credits_rule, fixed_credits, api, api_statuses, purchased_equivalent)
+VALUES (?, ?, ?, ?, ?, ?);
+-- name: source_legacy
+-- Before `db upgrade` the credit columns do not exist yet; these are the defaults it adds.
+CREATE TEMP VIEW migrate_source AS
+SELECT id, email, subscription_tier AS tier, subscription_status AS status, stripe_subscription_id AS subscription_id,
+       monthly_credits, credits_used_this_month AS used_this_month,
+       10 AS balance, 0 AS purchased_total, 0 AS lifetime_used, 0 AS api_access
+FROM main.users;
+-- name: source_credit_packs
+CREATE TEMP VIEW migrate_source AS
+SELECT id, email, subscription_tier AS tier, subscription_status AS status, stripe_subscription_id AS subscription_id,
+       monthly_credits, credits_used_this_month AS used_this_month,
+       credits_balance AS balance, credits_purchased_total AS purchased_total, credits_lifetime_used AS lifetime_used,
+       api_access_unlocked AS api_access
+FROM main.users;
+-- name: source_final
+CREATE TEMP VIEW migrate_source AS
+SELECT id, email, NULL AS tier, NULL AS status, NULL AS subscription_id, NULL AS monthly_credits,
+       NULL AS used_this_month, credits_balance AS balance, credits_purchased_total AS purchased_total,
+       credits_lifetime_used AS lifetime_used, api_access_unlocked AS api_access
+FROM main.users;
+-- name: plan_convert
+-- New balance = the policy's credits plus whatever the web app already added or took since
+-- `db upgrade` gave every user the default 10 (usage, purchases), never below zero.
+CREATE TEMP VIEW migrate_plan AS
+SELECT s.id AS user_id, s.email, s.tier, s.status, s.subscription_id, s.monthly_credits, s.used_this_month,
+       s.balance AS old_balance, s.purchased_total AS old_purchased_total, s.api_access AS old_api_access,
+       max(CASE p.credits_rule
+               WHEN 'unused' THEN max(s.monthly_credits - s.used_this_month, 0)
+               WHEN 'full' THEN max(s.monthly_credits, 0)
+               ELSE p.fixed_credits END + s.balance - 10, 0) AS new_balance,
+       s.purchased_total + p.purchased_equivalent AS new_purchased_total,
+       (s.api_access <> 0 OR (p.api <> 0 AND instr(p.api_statuses, ',' || s.status || ',') > 0)) AS new_api_access,
+       s.lifetime_used
+FROM temp.migrate_source s CROSS JOIN temp.migrate_policy p ON p.tier = s.tier;
+-- name: plan_adopt
+-- An earlier script already set the credits: keep every value as it is.
+CREATE TEMP VIEW migrate_plan AS
+SELECT s.id AS user_id, s.email, s.tier, s.status, s.subscription_id, s.monthly_credits, s.used_this_month,
+       s.balance AS old_balance, s.purchased_total AS old_purchased_total, s.api_access AS old_api_access,
+       s.balance AS new_balance, s.purchased_total AS new_purchased_total, (s.api_access <> 0) AS new_api_access,
+       s.lifetime_used
+FROM temp.migrate_source s;
+-- name: unknown_tiers
+SELECT coalesce(subscription_tier, 'NULL'), count(*) FROM main.users
+WHERE NOT EXISTS (SELECT 1 FROM temp.migrate_policy p WHERE p.tier = users.subscription_tier)
+GROUP BY subscription_tier ORDER BY count(*) DESC;
+-- name: id_range
+SELECT coalesce(min(id), 0), coalesce(max(id), 0), count(*) FROM main.users;
+-- name: record_users
+-- invariant_base makes `credits audit` hold from here on: the user's
+-- balance - purchased + used, less what the tool's ledger already accounts for.
+INSERT INTO quicktools_migrated_users (user_id, old_tier, old_status, old_subscription_id, old_monthly_credits,
+       old_used_this_month, old_balance, old_purchased_total, old_api_access, new_balance, new_purchased_total,
+       new_api_access, invariant_base, policy, migrated_at)
+SELECT user_id, tier, status, subscription_id, monthly_credits, used_this_month, old_balance, old_purchased_total,
+       old_api_access, new_balance, new_purchased_total, new_api_access,
+       new_balance - new_purchased_total + lifetime_used
+         - CASE WHEN :has_ledger THEN coalesce((SELECT sum(l.balance_delta - l.purchased_delta + l.used_delta)
+                                                FROM quicktools_ledger l WHERE l.user_id = plan.user_id), 0)
+           ELSE 0 END,
+       :policy, :now
+FROM temp.migrate_plan plan WHERE user_id >= :from AND user_id < :to;
+-- name: apply_users
+UPDATE main.users SET credits_balance = m.new_balance, credits_purchased_total = m.new_purchased_total,
+                      api_access_unlocked = m.new_api_access
+FROM quicktools_migrated_users m
+WHERE m.user_id = users.id AND users.id >= :from AND users.id < :to
+  AND (users.credits_balance IS NOT m.new_balance OR users.credits_purchased_total IS NOT m.new_purchased_total
+       OR users.api_access_unlocked IS NOT m.new_api_access);
+-- name: ledger_rows
+SELECT EXISTS (SELECT 1 FROM quicktools_ledger);
+-- name: breakdown_plan
+SELECT coalesce(tier, ''), coalesce(status, ''), count(*), sum(new_balance), sum(new_api_access AND NOT old_api_access),
+       sum(subscription_id IS NOT NULL AND status IN ('active', 'trialing', 'past_due')), sum(new_api_access)
+FROM temp.migrate_plan GROUP BY tier, status ORDER BY tier, status;
+-- name: breakdown_done
+SELECT coalesce(old_tier, ''), coalesce(old_status, ''), count(*), sum(new_balance),
+       sum(new_api_access AND NOT coalesce(old_api_access, 0)),
+       sum(old_subscription_id IS NOT NULL AND old_status IN ('active', 'trialing', 'past_due')), sum(new_api_access)
+FROM quicktools_migrated_users GROUP BY old_tier, old_status ORDER BY old_tier, old_status;
+-- name: records_range
+-- What one chunk just recorded, summed up by the caller: a scan of fresh pages in the cache is
+-- cheaper than the sort a GROUP BY needs.
+SELECT coalesce(old_tier, ''), coalesce(old_status, ''), new_balance,
+       new_api_access AND NOT coalesce(old_api_access, 0),
+       old_subscription_id IS NOT NULL AND old_status IN ('active', 'trialing', 'past_due'), new_api_access
+FROM quicktools_migrated_users WHERE user_id >= :from AND user_id < :to;
+-- name: totals_plan
+SELECT count(*), coalesce(sum(new_balance), 0), coalesce(sum(new_api_access), 0) FROM temp.migrate_plan;
+-- name: billing_plan
+SELECT user_id, email, tier, status, subscription_id FROM temp.migrate_plan
+WHERE subscription_id IS NOT NULL AND status IN ('active', 'trialing', 'past_due')
+ORDER BY user_id LIMIT ?;
+-- name: billing_done
+SELECT m.user_id, coalesce(u.email, ''), m.old_tier, m.old_status, m.old_subscription_id
+FROM quicktools_migrated_users m LEFT JOIN main.users u ON u.id = m.user_id
+WHERE m.old_subscription_id IS NOT NULL AND m.old_status IN ('active', 'trialing', 'past_due')
+ORDER BY m.user_id LIMIT ?;
+-- name: state_read
+SELECT name, value FROM quicktools_state WHERE name LIKE 'migrate.packs.%';
+-- name: state_write
+INSERT INTO quicktools_state (name, value, updated_at) VALUES (?, ?, ?)
+ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at;
+-- name: totals
+SELECT count(*), coalesce(sum(credits_balance), 0), coalesce(sum(api_access_unlocked <> 0), 0) FROM main.users;
+-- name: recorded_users
+SELECT count(*) FROM quicktools_migrated_users;
+-- name: user_count
+SELECT count(*) FROM main.users;
+-- name: cache_for_bulk_work
+-- 32 MB of page cache (the default is 2 MB): far fewer journal syncs while every page of users
+-- is rewritten, and peak memory still well under 64 MB.
+PRAGMA cache_size = -32768;

@@ -1,0 +1,26 @@
+-- Lookups and the report: read-only statements over users and the tool's tables.
+
+-- name: user_list
+SELECT id, email, credits_balance, credits_purchased_total, credits_lifetime_used, api_access_unlocked,
+       last_purchase_date, last_purchase_amount
+FROM users
+WHERE (:api IS NULL OR (api_access_unlocked <> 0) = :api)
+  AND credits_purchased_total >= :purchased_from AND credits_purchased_total < :purchased_to
+  AND credits_balance >= :min_balance
+ORDER BY id LIMIT :limit;
+-- name: user_count
+SELECT count(*) FROM users
+WHERE (:api IS NULL OR (api_access_unlocked <> 0) = :api)
+  AND credits_purchased_total >= :purchased_from AND credits_purchased_total < :purchased_to
+  AND credits_balance >= :min_balance;
+-- name: migrated_user
+SELECT old_tier, old_status, policy, migrated_at FROM quicktools_migrated_users WHERE user_id = ?;
+-- name: support_tiers
+SELECT coalesce(sum(credits_purchased_total < 500), 0),
+       coalesce(sum(credits_purchased_total >= 500 AND credits_purchased_total < 1200), 0),
+       coalesce(sum(credits_purchased_total >= 1200 AND credits_purchased_total < 5000), 0),
+       coalesce(sum(credits_purchased_total >= 5000), 0)
+FROM users;
+-- name: packs_bought
+SELECT pack, count(*), coalesce(sum(credits), 0), coalesce(sum(amount_total), 0), coalesce(sum(refunded_credits), 0)
+FROM quicktools_checkout_sessions GROUP BY pack ORDER BY pack;

@@ -1,0 +1,120 @@
+// `quicktools migrate packs [--dry-run] [--policy FILE] [--backup DEST | --no-backup]`.
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <optional>
+
+#include "commands.hpp"
+#include "migrate_render.hpp"
+#include "quicktools/db/backup.hpp"
+#include "quicktools/migrate/packs_migration.hpp"
+#include "quicktools/util/progress.hpp"
+#include "quicktools/util/system.hpp"
+
+namespace quicktools::cli {
+namespace {
+
+struct Options {
+    bool dry_run = false;
+    std::string policy_file;
+    std::string backup;
+    bool no_backup = false;
+};
+
+std::string schema_names(const std::vector<int>& versions) {
+    std::vector<std::string> names;
+    for (int v : versions) names.push_back(fmt::format("{:03d}_{}", v, db::migration(v).name));
+    return fmt::format("{}", fmt::join(names, ", "));
+}
+
+nlohmann::json result_json(const migrate::MigrateResult& r) {
+    nlohmann::json doc{{"dry_run", r.dry_run},
+                       {"already_done", r.already_done},
+                       {"changed", !r.dry_run && !r.already_done},
+                       {"mode", migrate::to_string(r.mode)},
+                       {"policy", r.policy},
+                       {"state_before", db::to_string(r.state_before)},
+                       {"schema_applied", r.schema_applied},
+                       {"backup", r.backup_path ? nlohmann::json{{"path", *r.backup_path}, {"bytes", r.backup_bytes}}
+                                                : nlohmann::json()},
+                       {"summary", cli::to_json(r.totals)},
+                       {"by_tier", cli::to_json(r.by_tier, false)},
+                       {"by_tier_status", cli::to_json(r.by_tier_status, true)},
+                       {"billing_subscriptions", billing_json(r.billing_count, r.billing)}};
+    if (r.completion)
+        doc["completed"] = {{"at", r.completion->completed_at}, {"by", r.completion->completed_by},
+                            {"users", r.completion->users}, {"policy", r.completion->policy},
+                            {"mode", r.completion->mode}};
+    return doc;
+}
+
+std::string headline(const migrate::MigrateResult& r, const std::string& path) {
+    if (r.already_done)
+        return fmt::format("{} was already migrated on {} by {} ({} users, policy '{}', {}); nothing changed.\n",
+                           path, r.completion->completed_at, r.completion->completed_by, r.completion->users,
+                           r.completion->policy, r.completion->mode == "adopt" ? "adopted" : "converted");
+    std::string out;
+    const char* would = r.dry_run ? "Would " : "";
+    if (!r.schema_applied.empty())
+        out += fmt::format("{}{} the schema first: {}.\n", would, r.dry_run ? "upgrade" : "Upgraded",
+                           schema_names(r.schema_applied));
+    if (r.mode == migrate::Mode::adopt)
+        out += fmt::format("This database was already converted (state {}) without a migration record: balances are "
+                           "kept as they are and {} recorded as the opening of the credit audit (policy 'adopted').\n",
+                           db::to_string(r.state_before), r.dry_run ? "would be" : "were");
+    else
+        out += fmt::format("{} {} users with policy '{}'.\n", r.dry_run ? "Would migrate" : "Migrated",
+                           r.dry_run ? r.totals.users : r.completion->users, r.policy);
+    return out;
+}
+
+std::string to_text(const migrate::MigrateResult& r, const std::string& path) {
+    std::string out = headline(r, path);
+    if (r.backup_path) out += fmt::format("Backup: {} ({} bytes)\n", *r.backup_path, r.backup_bytes);
+    out += "\n" + totals_text(r.totals) + "\n";
+    out += breakdown_text(r.dry_run ? r.by_tier_status : r.by_tier, r.dry_run);
+    out += "\n" + billing_text(r.billing_count, r.billing, 20);
+    if (r.dry_run) out += "Dry run: nothing changed.\n";
+    return out;
+}
+
+}  // namespace
+
+void register_migrate_packs(CLI::App& migrate, Context& ctx) {
+    auto opts = std::make_shared<Options>();
+    auto* cmd = migrate.add_subcommand(
+        "packs", "Give every subscription user credits by the policy (default: this month's unused allowance; API for "
+                 "active or trialing pro and business), in one transaction, after a backup");
+    cmd->add_flag("--dry-run", opts->dry_run, "Show the plan per tier and status; change nothing");
+    cmd->add_option("--policy", opts->policy_file,
+                    "A JSON policy: per tier credits (\"unused\", \"full\" or a number), api, api_statuses, "
+                    "purchased_equivalent (see README)")
+        ->type_name("FILE");
+    auto* backup = cmd->add_option("--backup", opts->backup,
+                                   "Where to back the database up first (default: next to it, with a timestamp)")
+                       ->type_name("DEST");
+    cmd->add_flag("--no-backup", opts->no_backup, "Skip the backup (you have your own)")->excludes(backup);
+    cmd->footer("Examples:\n  quicktools migrate packs --dry-run\n"
+                "  quicktools migrate packs --policy full-allowance.json --backup /var/backups/pre-packs.db");
+    cmd->callback([&ctx, opts] {
+        migrate::MigrateOptions options;
+        if (!opts->policy_file.empty()) options.policy = migrate::load_policy(opts->policy_file);
+        options.dry_run = opts->dry_run ? db::DryRun::yes : db::DryRun::no;
+        options.actor = util::os_user();
+        if (!opts->no_backup)
+            options.backup_path = opts->backup.empty() ? db::default_backup_path(ctx.options.db_path) : opts->backup;
+        std::optional<util::Progress> progress;
+        options.progress = [&progress, &ctx](std::int64_t done, std::int64_t total) {
+            if (!progress)
+                progress.emplace("migrate packs", total, util::Progress::stderr_is_terminal() && !ctx.options.quiet);
+            progress->update(done);
+        };
+
+        auto database = ctx.open(opts->dry_run ? db::Access::read_only : db::Access::read_write);
+        const auto result = migrate::migrate_packs(database, options);
+        if (progress) progress->finish();
+        ctx.emit(result_json(result), to_text(result, database.path()));
+    });
+}
+
+}  // namespace quicktools::cli

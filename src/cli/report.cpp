@@ -1,0 +1,70 @@
+// `quicktools report`: the design document's summary at any time, support tiers, packs bought
+// and the migration.
+#include <fmt/format.h>
+
+#include "commands.hpp"
+#include "migrate_render.hpp"
+#include "quicktools/report/lookups.hpp"
+
+namespace quicktools::cli {
+namespace {
+
+nlohmann::json report_json(const report::Report& r) {
+    nlohmann::json tiers = nlohmann::json::array();
+    for (const auto& [name, users] : r.support_tiers) tiers.push_back({{"support_tier", name}, {"users", users}});
+    nlohmann::json packs = nlohmann::json::array();
+    for (const auto& p : r.packs_bought)
+        packs.push_back({{"pack", p.pack}, {"sessions", p.sessions}, {"credits", p.credits},
+                         {"amount_cents", p.amount_cents}, {"refunded_credits", p.refunded_credits}});
+    nlohmann::json migration;
+    if (r.migration)
+        migration = {{"completed_at", r.migration->completed_at}, {"completed_by", r.migration->completed_by},
+                     {"users", r.migration->users}, {"policy", r.migration->policy}, {"mode", r.migration->mode},
+                     {"by_tier", cli::to_json(r.migrated_by_tier, false)},
+                     {"billing_subscriptions", r.billing_subscriptions}};
+    return {{"state", db::to_string(r.state)}, {"summary", cli::to_json(r.totals)}, {"support_tiers", tiers},
+            {"packs_bought", packs},           {"migration", migration}};
+}
+
+std::string to_text(const report::Report& r) {
+    std::string out = totals_text(r.totals);
+    if (r.state == db::SchemaState::legacy || r.state == db::SchemaState::unknown)
+        out += fmt::format("(state {}: no credit columns yet; `quicktools migrate packs` adds them)\n",
+                           db::to_string(r.state));
+    if (!r.support_tiers.empty()) {
+        out += "\nUsers per support tier:\n";
+        for (const auto& [name, users] : r.support_tiers) out += fmt::format("  {:<26} {:>10}\n", name, users);
+    }
+    out += "\nPacks bought:\n";
+    if (r.packs_bought.empty()) out += "  none recorded\n";
+    for (const auto& p : r.packs_bought)
+        out += fmt::format("  {:<10} {:>8} sessions {:>12} credits {:>10} refunded ${}.{:02d}\n", p.pack, p.sessions,
+                           p.credits, p.refunded_credits, p.amount_cents / 100, p.amount_cents % 100);
+    if (r.migration) {
+        out += fmt::format("\nMigrated to credit packs on {} by {}: {} users, policy '{}' ({}).\n",
+                           r.migration->completed_at, r.migration->completed_by, r.migration->users,
+                           r.migration->policy, r.migration->mode == "adopt" ? "adopted" : "converted");
+        out += breakdown_text(r.migrated_by_tier, false);
+        if (r.billing_subscriptions > 0)
+            out += fmt::format("{} old Stripe subscriptions were still billing at the migration.\n",
+                               r.billing_subscriptions);
+    } else {
+        out += "\nNot migrated to credit packs yet (`quicktools migrate packs --dry-run` shows the plan).\n";
+    }
+    return out;
+}
+
+}  // namespace
+
+void register_report_group(CLI::App& app, Context& ctx) {
+    auto* cmd = app.add_subcommand("report", "Summary: total users, total credits, users with API access, support "
+                                             "tiers, packs bought and the migration");
+    cmd->footer("Example:\n  quicktools report --json");
+    cmd->callback([&ctx] {
+        auto database = ctx.open(db::Access::read_only);
+        const auto r = report::build_report(database);
+        ctx.emit(report_json(r), to_text(r));
+    });
+}
+
+}  // namespace quicktools::cli

@@ -1,0 +1,271 @@
+#include "quicktools/migrate/packs_migration.hpp"
+
+#include <SQLiteCpp/Statement.h>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <tuple>
+
+#include "quicktools/db/backup.hpp"
+#include "quicktools/db/sql_files.hpp"
+#include "quicktools/util/system.hpp"
+
+namespace quicktools::migrate {
+namespace {
+
+// Users per statement: small enough for smooth progress, large enough to cost nothing.
+constexpr std::int64_t chunk_ids = 100'000;
+
+const std::string& q(std::string_view name) { return sql::query("migrate", name); }
+
+std::string_view rule_name(CreditsRule rule) {
+    switch (rule) {
+        case CreditsRule::unused_allowance: return "unused";
+        case CreditsRule::full_allowance: return "full";
+        case CreditsRule::fixed: return "fixed";
+    }
+    return "unused";
+}
+
+void load_policy_table(db::Database& db, const Policy& policy) {
+    db.sql().exec(q("drop_temp"));
+    db.sql().exec(q("create_policy"));
+    SQLite::Statement insert(db.sql(), q("insert_policy"));
+    for (const auto& t : policy.tiers) {
+        insert.bind(1, t.tier);
+        insert.bind(2, std::string(rule_name(t.credits)));
+        insert.bind(3, t.fixed_credits);
+        insert.bind(4, t.api ? 1 : 0);
+        insert.bind(5, fmt::format(",{},", fmt::join(t.api_statuses, ",")));
+        insert.bind(6, t.purchased_equivalent);
+        insert.exec();
+        insert.reset();
+    }
+}
+
+// Which way a database goes, from its schema and history (read before any upgrade).
+Mode decide_mode(const db::SchemaStatus& status) {
+    if (status.detected.state == db::SchemaState::legacy) return Mode::convert;
+    if (status.detected.state == db::SchemaState::final) return Mode::adopt;
+    // credit-packs: converted by the tool's own `db upgrade` (columns at their defaults, to be
+    // filled in now) or found already in place, as an earlier script left them.
+    for (const auto& row : status.history)
+        if (row.version == db::credit_pack_columns_version) return row.kind == "applied" ? Mode::convert : Mode::adopt;
+    return Mode::adopt;
+}
+
+void refuse_unknown_tiers(db::Database& db, const Policy& policy) {
+    SQLite::Statement unknown(db.sql(), q("unknown_tiers"));
+    std::vector<std::string> found;
+    while (unknown.executeStep())
+        found.push_back(fmt::format("'{}' ({} users)", unknown.getColumn(0).getString(), unknown.getColumn(1).getInt64()));
+    if (!found.empty())
+        throw refusal(fmt::format("refusing to migrate {}: subscription tier {} is not one the policy '{}' covers "
+                                  "(free, basic, pro, business); fix those users first",
+                                  db.path(), fmt::join(found, ", "), policy.name));
+}
+
+void create_views(db::Database& db, db::SchemaState state, Mode mode) {
+    if (state == db::SchemaState::legacy) db.sql().exec(q("source_legacy"));
+    else if (state == db::SchemaState::final) db.sql().exec(q("source_final"));
+    else db.sql().exec(q("source_credit_packs"));
+    db.sql().exec(q(mode == Mode::adopt ? "plan_adopt" : "plan_convert"));
+}
+
+void read_plan(db::Database& db, MigrateResult& result, std::size_t limit) {
+    SQLite::Statement breakdown(db.sql(), q("breakdown_plan"));
+    while (breakdown.executeStep()) result.by_tier_status.push_back(breakdown_row(breakdown));
+    result.by_tier = per_tier(result.by_tier_status);
+    SQLite::Statement totals(db.sql(), q("totals_plan"));
+    if (totals.executeStep())
+        result.totals = {totals.getColumn(0).getInt64(), totals.getColumn(1).getInt64(), totals.getColumn(2).getInt64()};
+    result.billing_count = billing_count(result.by_tier_status);
+    SQLite::Statement billing(db.sql(), q("billing_plan"));
+    billing.bind(1, static_cast<std::int64_t>(limit));
+    while (billing.executeStep())
+        result.billing.push_back({billing.getColumn(0).getInt64(), billing.getColumn(1).getString(),
+                                  billing.getColumn(2).getString(), billing.getColumn(3).getString(),
+                                  billing.getColumn(4).getString()});
+}
+
+// Adds each recorded user of the statement's rows to the breakdown by old tier and status.
+void add_records(std::vector<Breakdown>& sums, SQLite::Statement& rows) {
+    Breakdown* last = nullptr;
+    while (rows.executeStep()) {
+        const char* tier = rows.getColumn(0).getText();
+        const char* status = rows.getColumn(1).getText();
+        if (last == nullptr || last->tier != tier || last->status != status) {
+            auto it = std::find_if(sums.begin(), sums.end(),
+                                   [&](const Breakdown& b) { return b.tier == tier && b.status == status; });
+            if (it == sums.end()) it = sums.insert(sums.end(), Breakdown{tier, status, 0, 0, 0, 0, 0});
+            last = &*it;
+        }
+        last->users += 1;
+        last->credits += rows.getColumn(2).getInt64();
+        last->api_unlocks += rows.getColumn(3).getInt();
+        last->billing += rows.getColumn(4).getInt();
+        last->api_access += rows.getColumn(5).getInt();
+    }
+}
+
+// Records every user and sets the new values, one id range at a time; returns the breakdown of
+// what it recorded. Throws (exit 4) if a user's tier is not in the policy.
+std::vector<Breakdown> convert_users(db::Database& db, const MigrateOptions& options, const std::string& policy,
+                                     Mode mode, const std::string& now) {
+    SQLite::Statement range(db.sql(), q("id_range"));
+    range.executeStep();
+    const std::int64_t first = range.getColumn(0).getInt64();
+    const std::int64_t last = range.getColumn(1).getInt64();
+    const std::int64_t count = range.getColumn(2).getInt64();
+    range.reset();
+
+    SQLite::Statement has_ledger(db.sql(), q("ledger_rows"));
+    has_ledger.executeStep();
+    SQLite::Statement record(db.sql(), q("record_users"));
+    record.bind(":has_ledger", has_ledger.getColumn(0).getInt());
+    record.bind(":policy", policy);
+    record.bind(":now", now);
+    SQLite::Statement apply(db.sql(), q("apply_users"));
+    SQLite::Statement records(db.sql(), q("records_range"));
+    std::vector<Breakdown> sums;
+    std::int64_t done = 0;
+    for (std::int64_t from = first; count > 0 && from <= last; from += chunk_ids) {
+        const std::int64_t to = std::min(from + chunk_ids, last + 1);
+        record.bind(":from", from);
+        record.bind(":to", to);
+        done += record.exec();
+        record.reset();
+        if (mode == Mode::convert) {
+            apply.bind(":from", from);
+            apply.bind(":to", to);
+            apply.exec();
+            apply.reset();
+        }
+        records.bind(":from", from);
+        records.bind(":to", to);
+        add_records(sums, records);
+        records.reset();
+        if (options.progress) options.progress(done, count);
+    }
+    // The plan joins users to the policy by tier: a user of any other tier was left out.
+    if (done != count) {
+        refuse_unknown_tiers(db, options.policy);
+        throw Error(fmt::format("migrated {} of {} users; nothing was changed", done, count));
+    }
+    std::sort(sums.begin(), sums.end(),
+              [](const Breakdown& a, const Breakdown& b) { return std::tie(a.tier, a.status) < std::tie(b.tier, b.status); });
+    return sums;
+}
+
+void write_completion(db::Database& db, const Completion& c) {
+    SQLite::Statement put(db.sql(), q("state_write"));
+    const std::pair<const char*, std::string> values[] = {
+        {"migrate.packs.completed_at", c.completed_at}, {"migrate.packs.completed_by", c.completed_by},
+        {"migrate.packs.users", std::to_string(c.users)}, {"migrate.packs.policy", c.policy},
+        {"migrate.packs.mode", c.mode}};
+    for (const auto& [name, value] : values) {
+        put.bind(1, name);
+        put.bind(2, value);
+        put.bind(3, c.completed_at);
+        put.exec();
+        put.reset();
+    }
+}
+
+void refuse_existing_backup(const std::optional<std::string>& path) {
+    struct stat st {};
+    if (path && ::lstat(path->c_str(), &st) == 0)
+        throw refusal(fmt::format("{} already exists; choose another --backup path (nothing was changed)", *path));
+}
+
+}  // namespace
+
+MigrateResult migrate_packs(db::Database& db, const MigrateOptions& options) {
+    MigrateResult result;
+    result.dry_run = options.dry_run == db::DryRun::yes;
+    if (!result.dry_run && options.backup_path && !read_completion(db)) {
+        refuse_existing_backup(options.backup_path);
+        // Right before the write lock (SQLite cannot copy a database its connection is writing),
+        // after the checks that would refuse anyway.
+        const auto detected = db::detect_state(db);
+        if (detected.state == db::SchemaState::unknown)
+            throw refusal(fmt::format("refusing to migrate {}: {}", db.path(), detected.explanation));
+        if (decide_mode(db::schema_status(db)) == Mode::convert) {
+            load_policy_table(db, options.policy);
+            refuse_unknown_tiers(db, options.policy);
+        }
+        const auto backup = db::backup_to(db, *options.backup_path);
+        result.backup_path = backup.path;
+        result.backup_bytes = backup.bytes;
+    }
+
+    // A dry run reads one snapshot; a real run holds the write lock from the first look to the
+    // commit, so the web app's writes land entirely before or entirely after.
+    std::optional<db::WriteTransaction> tx;
+    if (result.dry_run) db.sql().exec("BEGIN");
+    else tx.emplace(db);
+    struct EndRead {
+        db::Database& db;
+        bool active;
+        ~EndRead() {
+            try {
+                if (active) db.sql().exec("ROLLBACK");
+            } catch (...) {
+                // Closing the connection ends the read transaction anyway.
+            }
+        }
+    } end_read{db, result.dry_run};
+
+    const db::SchemaStatus status = db::schema_status(db);
+    result.state_before = status.detected.state;
+    if (status.detected.state == db::SchemaState::unknown)
+        throw refusal(fmt::format("refusing to migrate {}: {}", db.path(), status.detected.explanation));
+    if (auto done = read_completion(db)) {
+        result.already_done = true;
+        result.completion = done;
+        result.mode = done->mode == "adopt" ? Mode::adopt : Mode::convert;
+        result.policy = done->policy;
+        result.totals = current_totals(db);
+        result.by_tier_status = recorded_breakdown(db);
+        result.by_tier = per_tier(result.by_tier_status);
+        result.billing_count = billing_count(result.by_tier_status);
+        result.billing = recorded_billing(db, options.billing_list_limit);
+        return result;
+    }
+    result.mode = decide_mode(status);
+    result.policy = result.mode == Mode::adopt ? "adopted" : options.policy.name;
+    load_policy_table(db, options.policy);
+    for (int v : status.pending)
+        if (!db::migration(v).needs_own_command) result.schema_applied.push_back(v);
+
+    if (result.dry_run) {
+        if (result.mode == Mode::convert) refuse_unknown_tiers(db, options.policy);
+        create_views(db, status.detected.state, result.mode);
+        read_plan(db, result, options.billing_list_limit);
+        return result;
+    }
+    db.sql().exec(q("cache_for_bulk_work"));
+    db::upgrade_in_transaction(db, options.actor);
+    create_views(db, db::detect_state(db).state, result.mode);
+    Completion completion{util::now_timestamp(), options.actor, 0, result.policy, std::string(to_string(result.mode))};
+    result.by_tier_status = convert_users(db, options, result.policy, result.mode, completion.completed_at);
+    result.by_tier = per_tier(result.by_tier_status);
+    // Every user is recorded now, so the breakdown's sums are the totals of users.
+    for (const auto& t : result.by_tier) {
+        result.totals.users += t.users;
+        result.totals.credits += t.credits;
+        result.totals.api_users += t.api_access;
+    }
+    completion.users = result.totals.users;
+    write_completion(db, completion);
+    result.completion = completion;
+    result.billing_count = billing_count(result.by_tier_status);
+    result.billing = recorded_billing(db, options.billing_list_limit);
+    db.sql().exec(q("drop_temp"));
+    tx->commit();
+    return result;
+}
+
+}  // namespace quicktools::migrate

@@ -1,0 +1,137 @@
+#include "quicktools/migrate/policy.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include "quicktools/error.hpp"
+
+namespace quicktools::migrate {
+namespace {
+
+using nlohmann::json;
+
+template <typename List>
+bool contains(const List& list, std::string_view value) {
+    return std::find(list.begin(), list.end(), value) != list.end();
+}
+
+[[noreturn]] void bad(const std::string& source, const std::string& key, const std::string& problem) {
+    throw usage_error(fmt::format("policy {}: {} {}", source, key, problem));
+}
+
+std::int64_t amount(const json& value, const std::string& source, const std::string& key) {
+    const std::string expected = fmt::format("must be a whole number from 0 to {}", max_policy_credits);
+    if (!value.is_number_integer()) bad(source, key, expected);
+    if (value.is_number_unsigned() && value.get<std::uint64_t>() > static_cast<std::uint64_t>(max_policy_credits))
+        bad(source, key, expected);
+    const auto n = value.get<std::int64_t>();
+    if (n < 0 || n > max_policy_credits) bad(source, key, expected);
+    return n;
+}
+
+void parse_credits(TierPolicy& tier, const json& value, const std::string& source, const std::string& key) {
+    if (value.is_string()) {
+        const auto s = value.get<std::string>();
+        if (s == "unused") tier.credits = CreditsRule::unused_allowance;
+        else if (s == "full") tier.credits = CreditsRule::full_allowance;
+        else bad(source, key, fmt::format("is \"{}\"; use \"unused\", \"full\" or a number of credits", s));
+        return;
+    }
+    tier.credits = CreditsRule::fixed;
+    tier.fixed_credits = amount(value, source, key);
+}
+
+void parse_statuses(TierPolicy& tier, const json& value, const std::string& source, const std::string& key) {
+    if (!value.is_array()) bad(source, key, "must be a list of subscription statuses, like [\"active\", \"trialing\"]");
+    tier.api_statuses.clear();
+    for (const auto& s : value) {
+        if (!s.is_string() || !contains(known_statuses, s.get<std::string>()))
+            bad(source, key, fmt::format("has {}; statuses are {}", s.dump(), fmt::join(known_statuses, ", ")));
+        if (!contains(tier.api_statuses, s.get<std::string>())) tier.api_statuses.push_back(s.get<std::string>());
+    }
+}
+
+void parse_tier(TierPolicy& tier, const json& spec, const std::string& source) {
+    const std::string prefix = "tiers." + tier.tier;
+    if (!spec.is_object()) bad(source, prefix, "must be an object with credits, api, api_statuses, purchased_equivalent");
+    for (const auto& [key, value] : spec.items()) {
+        const std::string name = prefix + "." + key;
+        if (key == "credits") parse_credits(tier, value, source, name);
+        else if (key == "api") {
+            if (!value.is_boolean()) bad(source, name, "must be true or false");
+            tier.api = value.get<bool>();
+        } else if (key == "api_statuses") parse_statuses(tier, value, source, name);
+        else if (key == "purchased_equivalent") tier.purchased_equivalent = amount(value, source, name);
+        else bad(source, name, "is not a policy setting (credits, api, api_statuses, purchased_equivalent)");
+    }
+}
+
+}  // namespace
+
+Policy default_policy() {
+    Policy policy;
+    for (auto tier : known_tiers) {
+        TierPolicy t;
+        t.tier = std::string(tier);
+        t.api = tier == "pro" || tier == "business";
+        policy.tiers.push_back(std::move(t));
+    }
+    return policy;
+}
+
+Policy parse_policy(const std::string& text, const std::string& source) {
+    json doc;
+    try {
+        doc = json::parse(text);
+    } catch (const json::parse_error& e) {
+        throw usage_error(fmt::format("policy {} is not valid JSON (at byte {})", source, e.byte));
+    }
+    if (!doc.is_object()) bad(source, "the document", "must be an object with \"tiers\" (and optionally \"name\")");
+    Policy policy = default_policy();
+    policy.name = "custom";
+    for (const auto& [key, value] : doc.items()) {
+        if (key == "name") {
+            if (!value.is_string() || value.get<std::string>().empty() || value.get<std::string>().size() > 100)
+                bad(source, "name", "must be a non-empty string of at most 100 characters");
+            policy.name = value.get<std::string>();
+        } else if (key == "tiers") {
+            if (!value.is_object()) bad(source, "tiers", "must be an object keyed by tier (free, basic, pro, business)");
+            for (const auto& [tier_name, spec] : value.items()) {
+                auto it = std::find_if(policy.tiers.begin(), policy.tiers.end(),
+                                       [&](const TierPolicy& t) { return t.tier == tier_name; });
+                if (it == policy.tiers.end())
+                    bad(source, "tiers." + tier_name, fmt::format("is not a tier; tiers are {}", fmt::join(known_tiers, ", ")));
+                parse_tier(*it, spec, source);
+            }
+        } else {
+            bad(source, key, "is not a policy key (name, tiers)");
+        }
+    }
+    if (policy.name == "adopted" || policy.name == "default")
+        bad(source, "name", fmt::format("\"{}\" is reserved; choose another name", policy.name));
+    return policy;
+}
+
+Policy load_policy(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw usage_error(fmt::format("cannot read policy file {}", path));
+    std::ostringstream text;
+    text << in.rdbuf();
+    return parse_policy(text.str(), path);
+}
+
+std::string describe(const TierPolicy& tier) {
+    switch (tier.credits) {
+        case CreditsRule::unused_allowance: return "unused";
+        case CreditsRule::full_allowance: return "full";
+        case CreditsRule::fixed: return std::to_string(tier.fixed_credits);
+    }
+    return "unused";
+}
+
+}  // namespace quicktools::migrate
