@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
+#include <thread>
 #include <cstring>
 #include <ctime>
 #include <stdexcept>
@@ -41,10 +43,13 @@ std::string default_backup_path(const std::string& db_path) {
 }
 
 BackupResult backup_to(Database& source, const std::string& dest, const BackupProgress& progress) {
-    // SQLite's backup reports BUSY for as long as its source connection holds a write
-    // transaction, so the copy loop below would never end: back up before BEGIN IMMEDIATE.
-    if (sqlite3_txn_state(source.sql().getHandle(), "main") == SQLITE_TXN_WRITE)
-        throw std::logic_error("backup_to called inside a write transaction; back up before taking the write lock");
+    // SQLite's backup cannot read through a connection that holds a write transaction, so
+    // inside one (before its changes) copy through a second, read-only connection: it sees the
+    // last committed state, which is exactly the pre-image of the caller's transaction.
+    if (sqlite3_txn_state(source.sql().getHandle(), "main") == SQLITE_TXN_WRITE) {
+        Database reader = Database::open_existing({source.path(), source.busy_timeout_ms(), Access::read_only});
+        return backup_to(reader, dest, progress);
+    }
     create_private_file(dest);
     const bool caller_transaction = sqlite3_get_autocommit(source.sql().getHandle()) == 0;
     try {
@@ -59,8 +64,16 @@ BackupResult backup_to(Database& source, const std::string& dest, const BackupPr
         }
         SQLite::Backup backup(target, "main", source.sql(), "main");
         int rc = SQLITE_OK;
+        const auto started = std::chrono::steady_clock::now();
         do {
             util::throw_if_interrupted();
+            if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
+                if (std::chrono::steady_clock::now() - started > std::chrono::milliseconds(source.busy_timeout_ms()))
+                    throw Error(fmt::format("{} stayed locked for {} ms during the backup; nothing was changed. "
+                                            "Try again, or wait longer with --busy-timeout MS",
+                                            source.path(), source.busy_timeout_ms()));
+                std::this_thread::sleep_for(std::chrono::milliseconds(10));
+            }
             rc = backup.executeStep(4096);
             if (progress) progress(backup.getTotalPageCount() - backup.getRemainingPageCount(),
                                    backup.getTotalPageCount());

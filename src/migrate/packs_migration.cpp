@@ -185,10 +185,15 @@ void refuse_existing_backup(const std::optional<std::string>& path) {
 MigrateResult migrate_packs(db::Database& db, const MigrateOptions& options) {
     MigrateResult result;
     result.dry_run = options.dry_run == db::DryRun::yes;
+    // A dry run reads one snapshot; a real run holds the write lock from the first look to the
+    // commit, so the web app's writes land entirely before or entirely after.
+    std::optional<db::WriteTransaction> tx;
+    if (result.dry_run) db.sql().exec("BEGIN");
+    else tx.emplace(db);
     if (!result.dry_run && options.backup_path && !read_completion(db)) {
         refuse_existing_backup(options.backup_path);
-        // Right before the write lock (SQLite cannot copy a database its connection is writing),
-        // after the checks that would refuse anyway.
+        // Under the write lock, after the checks that would refuse anyway: the copy is exactly
+        // the database this migration starts from, with no app write in between.
         const auto detected = db::detect_state(db);
         if (detected.state == db::SchemaState::unknown)
             throw refusal(fmt::format("refusing to migrate {}: {}", db.path(), detected.explanation));
@@ -201,11 +206,6 @@ MigrateResult migrate_packs(db::Database& db, const MigrateOptions& options) {
         result.backup_bytes = backup.bytes;
     }
 
-    // A dry run reads one snapshot; a real run holds the write lock from the first look to the
-    // commit, so the web app's writes land entirely before or entirely after.
-    std::optional<db::WriteTransaction> tx;
-    if (result.dry_run) db.sql().exec("BEGIN");
-    else tx.emplace(db);
     struct EndRead {
         db::Database& db;
         bool active;

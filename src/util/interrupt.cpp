@@ -30,7 +30,12 @@ void install_interrupt_handlers() {
     sigaction(SIGTERM, &action, nullptr);
 }
 
-void set_interruptible(sqlite3* connection) { g_connection.store(connection); }
+void set_interruptible(sqlite3* connection) {
+    // The first connection opened is the command's own; helper connections (a backup reader)
+    // do not take its place.
+    sqlite3* expected = nullptr;
+    g_connection.compare_exchange_strong(expected, connection);
+}
 
 void clear_interruptible(sqlite3* connection) {
     sqlite3* expected = connection;

@@ -101,3 +101,35 @@ TEST_SUITE("schema") {
         CHECK(db::schema_status(database).pending == std::vector<int>{4});
     }
 }
+
+#include <SQLiteCpp/Statement.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "quicktools/db/backup.hpp"
+
+TEST_SUITE("backup") {
+    TEST_CASE("inside a write transaction the copy is the state before the transaction's changes") {
+        char dir_template[] = "/tmp/qt-backup-XXXXXX";
+        REQUIRE(::mkdtemp(dir_template) != nullptr);
+        const std::string dir = dir_template;
+        {
+            auto created = db::Database::create_new(dir + "/a.db", 1000);
+            db::initialise(created, "t");
+            created.sql().exec("INSERT INTO quicktools_state VALUES ('x', 'before', 'now')");
+        }
+        auto database = db::Database::open_existing({dir + "/a.db", 1000, db::Access::read_write});
+        db::WriteTransaction tx(database);
+        const auto result = db::backup_to(database, dir + "/copy.db");
+        database.sql().exec("UPDATE quicktools_state SET value = 'after' WHERE name = 'x'");
+        tx.commit();
+        auto copy = db::Database::open_existing({result.path, 1000, db::Access::read_only});
+        SQLite::Statement q(copy.sql(), "SELECT value FROM quicktools_state WHERE name = 'x'");
+        REQUIRE(q.executeStep());
+        CHECK(q.getColumn(0).getString() == "before");
+        std::remove((dir + "/a.db").c_str());
+        std::remove((dir + "/copy.db").c_str());
+        ::rmdir(dir.c_str());
+    }
+}
