@@ -132,3 +132,16 @@ SELECT count(*) FROM main.users;
 -- 32 MB of page cache (the default is 2 MB): far fewer journal syncs while every page of users
 -- is rewritten, and peak memory still well under 64 MB.
 PRAGMA cache_size = -32768;
+-- name: cancel_candidates
+-- `migrate packs --cancel-subscriptions`: the subscriptions still recorded as billing that the
+-- tool has not cancelled yet (an earlier failure is tried again).
+SELECT user_id, old_subscription_id FROM quicktools_migrated_users
+WHERE old_subscription_id IS NOT NULL AND old_subscription_id <> ''
+  AND old_status IN ('active', 'trialing', 'past_due') AND coalesce(cancel_status, '') <> 'canceled'
+ORDER BY user_id;
+-- name: cancel_done_count
+SELECT count(*) FROM quicktools_migrated_users
+WHERE old_subscription_id IS NOT NULL AND old_subscription_id <> ''
+  AND old_status IN ('active', 'trialing', 'past_due') AND cancel_status = 'canceled';
+-- name: cancel_record
+UPDATE quicktools_migrated_users SET cancel_status = ?, cancel_detail = ?, cancel_updated_at = ? WHERE user_id = ?;
