@@ -160,9 +160,12 @@ def test_dropped_connection_applies_nothing_and_keeps_the_cursor(qt, db, stripe_
 def test_stripe_error_answer_is_one_line_and_changes_nothing(qt, db, stripe_api):
     buy(stripe_api, 1, "starter", 60)
     stripe_api.script(Answer.error(401, "invalid_request_error", "Invalid API Key provided."), method="GET")
-    r = sync(qt, db, stripe_api)
+    r = sync(qt, db, stripe_api, json=False)
     assert r.rc == 1 and r.out == "" and len(error_lines(r)) == 1 and "Invalid API Key" in r.err
     assert cursor(db) is None and user(db, 1)[0] == 10
+    stripe_api.script(Answer.error(401, "invalid_request_error", "Invalid API Key provided."), method="GET")
+    doc = sync(qt, db, stripe_api).json
+    assert doc["ok"] is False and doc["exit_code"] == 1 and "Invalid API Key" in doc["error"]
 
 
 def test_events_needing_attention_exit_3_and_the_cursor_moves_on(qt, db, stripe_api):
