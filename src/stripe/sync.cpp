@@ -78,9 +78,14 @@ SyncResult sync_events(db::Database& db, StripeClient& client, const SyncOptions
     MemoryEventSource source("the events listed by Stripe", std::move(texts));
     result.replay = apply_events(db, source, o.replay);
     if (result.dry_run) return result;
-    if (result.cursor_after &&
-        (!result.cursor_before || result.cursor_before->event_id != result.cursor_after->event_id))
+    // Read again under the write lock: a sync that overlapped this one may have stored a newer
+    // cursor meanwhile, and the cursor never moves back.
+    const auto stored = read_sync_cursor(db);
+    if (result.cursor_after && (!stored || (stored->event_id != result.cursor_after->event_id &&
+                                            stored->created <= result.cursor_after->created)))
         write_sync_cursor(db, *result.cursor_after);
+    else if (stored)
+        result.cursor_after = stored;
     tx.commit();
     return result;
 }

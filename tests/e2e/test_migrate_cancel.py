@@ -125,3 +125,17 @@ def test_dry_run_sends_nothing(qt, shop, stripe_api):
     assert qt("migrate", "packs", "--no-backup", db=shop).rc == 0
     done = cancel(qt, shop, stripe_api, "--dry-run", json=False)
     assert done.rc == 0 and "Would cancel 3 Stripe subscriptions" in done.out and stripe_api.calls() == []
+
+
+def test_cancelled_ones_no_longer_count_as_billing(qt, shop, stripe_api):
+    stripe_api.script(Answer.error(500, "api_error"), method="DELETE", path="/v1/subscriptions/sub_C")
+    assert cancel(qt, shop, stripe_api, "--max-retries", "0").rc == 1
+    rerun = qt("migrate", "packs", "--no-backup", db=shop, json=True)
+    billing = rerun.json["billing_subscriptions"]
+    assert billing["count"] == 1 and [s["subscription_id"] for s in billing["shown"]] == ["sub_C"]
+    assert qt("report", db=shop, json=True).json["migration"]["billing_subscriptions"] == 1
+    assert qt("db", "drop-deprecated", "--dry-run", "--no-backup", db=shop).rc == 4
+    assert cancel(qt, shop, stripe_api).rc == 0
+    text = qt("migrate", "packs", "--no-backup", db=shop)
+    assert "No Stripe subscription is still billing." in text.out
+    assert qt("report", db=shop, json=True).json["migration"]["billing_subscriptions"] == 0

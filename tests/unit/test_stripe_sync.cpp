@@ -85,6 +85,29 @@ TEST_SUITE("stripe sync") {
         CHECK(http.requests.back().url.find("ending_before=evt_3") != std::string::npos);
         CHECK(read_sync_cursor(database)->event_id == "evt_3");
     }
+    TEST_CASE("a newer cursor stored by an overlapping sync is not moved back") {
+        auto database = shop();
+        // Another sync commits a newer cursor while this one is paging.
+        struct OverlappingHttp final : stripe::HttpClient {
+            FakeHttp fake;
+            db::Database* db = nullptr;
+            stripe::HttpResponse send(const stripe::HttpRequest& request) override {
+                db->sql().exec(
+                    "INSERT OR REPLACE INTO quicktools_state (name, value, updated_at) VALUES ('stripe.sync.cursor', "
+                    "'{\"event_id\":\"evt_9\",\"created\":" + std::to_string(now - 5) + "}', 'x')");
+                return fake.send(request);
+            }
+        } http;
+        http.db = &database;
+        StripeClient client(http, ApiKey{"sk_test_x", "env"}, quiet_options());
+        http.fake.answer(200, page({purchase("evt_2", now - 20)}, false));
+        SyncOptions o;
+        o.now = now;
+        const auto r = sync_events(database, client, o);
+        CHECK(r.replay.count(Outcome::credited) == 1);
+        CHECK(read_sync_cursor(database)->event_id == "evt_9");
+        CHECK(r.cursor_after->event_id == "evt_9");
+    }
     TEST_CASE("a failure on a later page applies nothing and keeps the cursor") {
         auto database = shop();
         FakeHttp http;
