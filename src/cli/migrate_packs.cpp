@@ -138,7 +138,10 @@ void register_migrate_packs(CLI::App& migrate, Context& ctx) {
                 "  quicktools migrate packs --policy full-allowance.json --backup /var/backups/pre-packs.db\n"
                 "  STRIPE_API_KEY=sk_test_... quicktools migrate packs --cancel-subscriptions\n"
                 "Exit 1 when a subscription could not be cancelled (listed; a re-run finishes the rest).");
-    cmd->callback([&ctx, opts] {
+    cmd->callback([&ctx, opts, cmd] {
+        for (const char* name : {"--live", "--api-key-file", "--timeout", "--connect-timeout", "--max-retries"})
+            if (!opts->cancel && cmd->count(name) > 0)
+                throw usage_error(fmt::format("{} only applies with --cancel-subscriptions", name));
         migrate::MigrateOptions options;
         if (!opts->policy_file.empty()) options.policy = migrate::load_policy(opts->policy_file);
         options.dry_run = opts->dry_run ? db::DryRun::yes : db::DryRun::no;
