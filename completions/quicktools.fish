@@ -13,7 +13,7 @@ function __quicktools_path
     string join ' ' $path
 end
 complete -c quicktools -f
-set -g __quicktools_commands 'db' 'db init' 'db status' 'db upgrade' 'db verify' 'db backup' 'db drop-deprecated' 'completion' 'credits' 'credits grant' 'credits refund' 'credits debit' 'credits import' 'credits history' 'credits audit' 'checkout' 'checkout create' 'stripe' 'stripe replay' 'stripe verify-signature' 'migrate' 'migrate packs' 'user' 'user show' 'user list' 'packs' 'packs list' 'report'
+set -g __quicktools_commands 'db' 'db init' 'db status' 'db upgrade' 'db verify' 'db backup' 'db drop-deprecated' 'completion' 'credits' 'credits grant' 'credits refund' 'credits debit' 'credits import' 'credits history' 'credits audit' 'checkout' 'checkout create' 'stripe' 'stripe replay' 'stripe sync' 'stripe verify-signature' 'migrate' 'migrate packs' 'user' 'user show' 'user list' 'packs' 'packs list' 'report'
 complete -c quicktools -n 'test (__quicktools_path) = ''' -a db
 complete -c quicktools -n 'test (__quicktools_path) = ''' -a completion
 complete -c quicktools -n 'test (__quicktools_path) = ''' -a credits
@@ -91,6 +91,7 @@ complete -c quicktools -n 'test (__quicktools_path) = 'checkout create'' -l time
 complete -c quicktools -n 'test (__quicktools_path) = 'checkout create'' -l connect-timeout -r -d 'Seconds to wait for a connection (default 10)'
 complete -c quicktools -n 'test (__quicktools_path) = 'checkout create'' -l max-retries -r -d 'Retries after connection errors, 409, 429 and 5xx, with back'
 complete -c quicktools -n 'test (__quicktools_path) = 'stripe'' -a replay
+complete -c quicktools -n 'test (__quicktools_path) = 'stripe'' -a sync
 complete -c quicktools -n 'test (__quicktools_path) = 'stripe'' -a verify-signature
 complete -c quicktools -n 'test (__quicktools_path) = 'stripe'' -l help -s h -r -d 'Print this help message and exit'
 complete -c quicktools -n 'test (__quicktools_path) = 'stripe replay'' -l help -s h -r -d 'Print this help message and exit'
@@ -98,6 +99,14 @@ complete -c quicktools -n 'test (__quicktools_path) = 'stripe replay'' -l dry-ru
 complete -c quicktools -n 'test (__quicktools_path) = 'stripe replay'' -l live -r -d 'Expect live-mode events (without it, live events need attent'
 complete -c quicktools -n 'test (__quicktools_path) = 'stripe replay'' -l retry -r -d 'Also try again the events stored as needing attention (for e'
 complete -c quicktools -n 'test (__quicktools_path) = 'stripe replay'' -F
+complete -c quicktools -n 'test (__quicktools_path) = 'stripe sync'' -l help -s h -r -d 'Print this help message and exit'
+complete -c quicktools -n 'test (__quicktools_path) = 'stripe sync'' -l since -r -d 'List events from this long ago (90m, 36h, 7d, 2w) instead of'
+complete -c quicktools -n 'test (__quicktools_path) = 'stripe sync'' -l dry-run -r -d 'Fetch and report what would happen; change nothing (cursor t'
+complete -c quicktools -n 'test (__quicktools_path) = 'stripe sync'' -l live -r -d 'Allow a live key (sk_live_/rk_live_): real payments'
+complete -c quicktools -n 'test (__quicktools_path) = 'stripe sync'' -l api-key-file -r -F -d 'Read the Stripe API key from FILE instead of STRIPE_API_KEY'
+complete -c quicktools -n 'test (__quicktools_path) = 'stripe sync'' -l timeout -r -d 'Seconds one attempt may take in total (default 30)'
+complete -c quicktools -n 'test (__quicktools_path) = 'stripe sync'' -l connect-timeout -r -d 'Seconds to wait for a connection (default 10)'
+complete -c quicktools -n 'test (__quicktools_path) = 'stripe sync'' -l max-retries -r -d 'Retries after connection errors, 409, 429 and 5xx, with back'
 complete -c quicktools -n 'test (__quicktools_path) = 'stripe verify-signature'' -l help -s h -r -d 'Print this help message and exit'
 complete -c quicktools -n 'test (__quicktools_path) = 'stripe verify-signature'' -l header -r -d 'The Stripe-Signature header: t=...,v1=...'
 complete -c quicktools -n 'test (__quicktools_path) = 'stripe verify-signature'' -l tolerance -r -d 'Largest age of the signature in seconds (default 300; 0 skip'
@@ -110,6 +119,12 @@ complete -c quicktools -n 'test (__quicktools_path) = 'migrate packs'' -l dry-ru
 complete -c quicktools -n 'test (__quicktools_path) = 'migrate packs'' -l policy -r -F -d 'A JSON policy: per tier credits ("unused", "full" or a numbe'
 complete -c quicktools -n 'test (__quicktools_path) = 'migrate packs'' -l backup -r -F -d 'Where to back the database up first (default: next to it, wi'
 complete -c quicktools -n 'test (__quicktools_path) = 'migrate packs'' -l no-backup -r -d 'Skip the backup (you have your own)'
+complete -c quicktools -n 'test (__quicktools_path) = 'migrate packs'' -l cancel-subscriptions -r -d 'Then cancel at Stripe each migrated user'\''s subscription stil'
+complete -c quicktools -n 'test (__quicktools_path) = 'migrate packs'' -l live -r -d 'Allow a live key (sk_live_/rk_live_): real payments'
+complete -c quicktools -n 'test (__quicktools_path) = 'migrate packs'' -l api-key-file -r -F -d 'Read the Stripe API key from FILE instead of STRIPE_API_KEY'
+complete -c quicktools -n 'test (__quicktools_path) = 'migrate packs'' -l timeout -r -d 'Seconds one attempt may take in total (default 30)'
+complete -c quicktools -n 'test (__quicktools_path) = 'migrate packs'' -l connect-timeout -r -d 'Seconds to wait for a connection (default 10)'
+complete -c quicktools -n 'test (__quicktools_path) = 'migrate packs'' -l max-retries -r -d 'Retries after connection errors, 409, 429 and 5xx, with back'
 complete -c quicktools -n 'test (__quicktools_path) = 'user'' -a show
 complete -c quicktools -n 'test (__quicktools_path) = 'user'' -a list
 complete -c quicktools -n 'test (__quicktools_path) = 'user'' -l help -s h -r -d 'Print this help message and exit'

@@ -95,9 +95,11 @@ SELECT coalesce(tier, ''), coalesce(status, ''), count(*), sum(new_balance), sum
        sum(subscription_id IS NOT NULL AND status IN ('active', 'trialing', 'past_due')), sum(new_api_access)
 FROM temp.migrate_plan GROUP BY tier, status ORDER BY tier, status;
 -- name: breakdown_done
+-- "billing": still billing, that is not cancelled since by `migrate packs --cancel-subscriptions`.
 SELECT coalesce(old_tier, ''), coalesce(old_status, ''), count(*), sum(new_balance),
        sum(new_api_access AND NOT coalesce(old_api_access, 0)),
-       sum(old_subscription_id IS NOT NULL AND old_status IN ('active', 'trialing', 'past_due')), sum(new_api_access)
+       sum(old_subscription_id IS NOT NULL AND old_status IN ('active', 'trialing', 'past_due')
+           AND coalesce(cancel_status, '') <> 'canceled'), sum(new_api_access)
 FROM quicktools_migrated_users GROUP BY old_tier, old_status ORDER BY old_tier, old_status;
 -- name: records_range
 -- What one chunk just recorded, summed up by the caller: a scan of fresh pages in the cache is
@@ -116,6 +118,7 @@ ORDER BY user_id LIMIT ?;
 SELECT m.user_id, coalesce(u.email, ''), m.old_tier, m.old_status, m.old_subscription_id
 FROM quicktools_migrated_users m LEFT JOIN main.users u ON u.id = m.user_id
 WHERE m.old_subscription_id IS NOT NULL AND m.old_status IN ('active', 'trialing', 'past_due')
+  AND coalesce(m.cancel_status, '') <> 'canceled'
 ORDER BY m.user_id LIMIT ?;
 -- name: state_read
 SELECT name, value FROM quicktools_state WHERE name LIKE 'migrate.packs.%';
@@ -132,3 +135,16 @@ SELECT count(*) FROM main.users;
 -- 32 MB of page cache (the default is 2 MB): far fewer journal syncs while every page of users
 -- is rewritten, and peak memory still well under 64 MB.
 PRAGMA cache_size = -32768;
+-- name: cancel_candidates
+-- `migrate packs --cancel-subscriptions`: the subscriptions still recorded as billing that the
+-- tool has not cancelled yet (an earlier failure is tried again).
+SELECT user_id, old_subscription_id FROM quicktools_migrated_users
+WHERE old_subscription_id IS NOT NULL AND old_subscription_id <> ''
+  AND old_status IN ('active', 'trialing', 'past_due') AND coalesce(cancel_status, '') <> 'canceled'
+ORDER BY user_id;
+-- name: cancel_done_count
+SELECT count(*) FROM quicktools_migrated_users
+WHERE old_subscription_id IS NOT NULL AND old_subscription_id <> ''
+  AND old_status IN ('active', 'trialing', 'past_due') AND cancel_status = 'canceled';
+-- name: cancel_record
+UPDATE quicktools_migrated_users SET cancel_status = ?, cancel_detail = ?, cancel_updated_at = ? WHERE user_id = ?;

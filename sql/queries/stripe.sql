@@ -55,3 +55,10 @@ UPDATE users SET credits_balance = credits_balance - ?1, credits_purchased_total
 WHERE id = ?3 RETURNING credits_balance;
 -- name: user_revoke_api
 UPDATE users SET api_access_unlocked = 0 WHERE id = ?;
+
+-- The cursor of `stripe sync` (and other small values) in quicktools_state.
+-- name: state_get
+SELECT value FROM quicktools_state WHERE name = ?;
+-- name: state_put
+INSERT INTO quicktools_state (name, value, updated_at) VALUES (?, ?, ?)
+ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at;

@@ -1,12 +1,15 @@
-// `quicktools migrate packs [--dry-run] [--policy FILE] [--backup DEST | --no-backup]`.
+// `quicktools migrate packs [--dry-run] [--policy FILE] [--backup DEST | --no-backup]
+// [--cancel-subscriptions [API options]]`.
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 #include <optional>
 
+#include "api_options.hpp"
 #include "commands.hpp"
 #include "migrate_render.hpp"
 #include "quicktools/db/backup.hpp"
+#include "quicktools/migrate/cancel_subscriptions.hpp"
 #include "quicktools/migrate/packs_migration.hpp"
 #include "quicktools/util/progress.hpp"
 #include "quicktools/util/system.hpp"
@@ -19,6 +22,8 @@ struct Options {
     std::string policy_file;
     std::string backup;
     bool no_backup = false;
+    bool cancel = false;
+    ApiOptions api;
 };
 
 std::string schema_names(const std::vector<int>& versions) {
@@ -68,12 +73,43 @@ std::string headline(const migrate::MigrateResult& r, const std::string& path) {
     return out;
 }
 
-std::string to_text(const migrate::MigrateResult& r, const std::string& path) {
+nlohmann::json cancel_json(const migrate::CancelSubscriptionsResult& c) {
+    nlohmann::json failures = nlohmann::json::array();
+    for (const auto& f : c.failures)
+        failures.push_back({{"user_id", f.user_id}, {"subscription_id", f.subscription_id}, {"detail", f.detail}});
+    return {{"ok", c.failed == 0 && c.not_attempted == 0},
+            {"dry_run", c.dry_run},
+            {"to_cancel", c.to_cancel},
+            {"canceled", c.canceled},
+            {"already_canceled", c.already_canceled},
+            {"done_before", c.done_before},
+            {"failed", c.failed},
+            {"not_attempted", c.not_attempted},
+            {"failures", failures}};
+}
+
+std::string cancel_text(const migrate::CancelSubscriptionsResult& c) {
+    if (c.dry_run)
+        return fmt::format("Would cancel {} Stripe subscription{} ({} cancelled by an earlier run).\n", c.to_cancel,
+                           c.to_cancel == 1 ? "" : "s", c.done_before);
+    std::string out = fmt::format(
+        "Stripe subscriptions: {} cancelled now, {} already cancelled at Stripe, {} cancelled by an earlier run, "
+        "{} failed{}.\n",
+        c.canceled, c.already_canceled, c.done_before, c.failed,
+        c.not_attempted > 0 ? fmt::format(", {} not attempted", c.not_attempted) : "");
+    for (const auto& f : c.failures)
+        out += fmt::format("  user {:<8} {}: {}\n", f.user_id, f.subscription_id, f.detail);
+    if (c.failed > 0 || c.not_attempted > 0)
+        out += "Run `quicktools migrate packs --cancel-subscriptions` again to finish; cancelled ones are skipped.\n";
+    return out;
+}
+
+std::string to_text(const migrate::MigrateResult& r, const std::string& path, bool cancelling) {
     std::string out = headline(r, path);
     if (r.backup_path) out += fmt::format("Backup: {} ({} bytes)\n", *r.backup_path, r.backup_bytes);
     out += "\n" + totals_text(r.totals) + "\n";
     out += breakdown_text(r.dry_run ? r.by_tier_status : r.by_tier, r.dry_run);
-    out += "\n" + billing_text(r.billing_count, r.billing, 20);
+    if (!cancelling) out += "\n" + billing_text(r.billing_count, r.billing, 20);
     if (r.dry_run) out += "Dry run: nothing changed.\n";
     return out;
 }
@@ -94,9 +130,18 @@ void register_migrate_packs(CLI::App& migrate, Context& ctx) {
                                    "Where to back the database up first (default: next to it, with a timestamp)")
                        ->type_name("DEST");
     cmd->add_flag("--no-backup", opts->no_backup, "Skip the backup (you have your own)")->excludes(backup);
+    cmd->add_flag("--cancel-subscriptions", opts->cancel,
+                  "Then cancel at Stripe each migrated user's subscription still active, trialing or past_due "
+                  "(each result recorded at once; run again to finish after a failure). Needs STRIPE_API_KEY");
+    add_api_options(*cmd, opts->api);
     cmd->footer("Examples:\n  quicktools migrate packs --dry-run\n"
-                "  quicktools migrate packs --policy full-allowance.json --backup /var/backups/pre-packs.db");
-    cmd->callback([&ctx, opts] {
+                "  quicktools migrate packs --policy full-allowance.json --backup /var/backups/pre-packs.db\n"
+                "  STRIPE_API_KEY=sk_test_... quicktools migrate packs --cancel-subscriptions\n"
+                "Exit 1 when a subscription could not be cancelled (listed; a re-run finishes the rest).");
+    cmd->callback([&ctx, opts, cmd] {
+        for (const char* name : {"--live", "--api-key-file", "--timeout", "--connect-timeout", "--max-retries"})
+            if (!opts->cancel && cmd->count(name) > 0)
+                throw usage_error(fmt::format("{} only applies with --cancel-subscriptions", name));
         migrate::MigrateOptions options;
         if (!opts->policy_file.empty()) options.policy = migrate::load_policy(opts->policy_file);
         options.dry_run = opts->dry_run ? db::DryRun::yes : db::DryRun::no;
@@ -110,10 +155,38 @@ void register_migrate_packs(CLI::App& migrate, Context& ctx) {
             progress->update(done);
         };
 
+        // The key first: a missing one must not leave the migration done and the cancelling not.
+        std::optional<ApiConnection> api;
+        if (opts->cancel && !opts->dry_run) api = connect_api(opts->api, ctx);
+
         auto database = ctx.open(opts->dry_run ? db::Access::read_only : db::Access::read_write);
         const auto result = migrate::migrate_packs(database, options);
         if (progress) progress->finish();
-        ctx.emit(result_json(result), to_text(result, database.path()));
+        auto doc = result_json(result);
+        auto text = to_text(result, database.path(), opts->cancel);
+        if (opts->cancel) {
+            migrate::CancelSubscriptionsResult cancel;
+            if (opts->dry_run && !result.already_done) {
+                cancel.dry_run = true;
+                cancel.to_cancel = result.billing_count;
+            } else {
+                migrate::CancelOptions cancel_options;
+                cancel_options.dry_run = opts->dry_run ? db::DryRun::yes : db::DryRun::no;
+                std::optional<util::Progress> cancel_progress;
+                cancel_options.progress = [&cancel_progress, &ctx](std::int64_t done, std::int64_t total) {
+                    if (!cancel_progress)
+                        cancel_progress.emplace("cancel subscriptions", total,
+                                                util::Progress::stderr_is_terminal() && !ctx.options.quiet);
+                    cancel_progress->update(done);
+                };
+                cancel = migrate::cancel_subscriptions(database, api ? api->client.get() : nullptr, cancel_options);
+                if (cancel_progress) cancel_progress->finish();
+            }
+            doc["cancel_subscriptions"] = cancel_json(cancel);
+            text += "\n" + cancel_text(cancel);
+            if (cancel.failed > 0 || cancel.not_attempted > 0) ctx.exit_code = ExitCode::failed;
+        }
+        ctx.emit(doc, text);
     });
 }
 

@@ -32,7 +32,7 @@ nlohmann::json billing_json(std::int64_t count, const std::vector<migrate::Billi
             {"shown", list},
             {"truncated", static_cast<std::int64_t>(shown.size()) < count},
             {"note", "Stripe keeps billing these until they are cancelled; `quicktools migrate packs "
-                     "--cancel-subscriptions` (coming with the Stripe API work) will cancel them"}};
+                     "--cancel-subscriptions` cancels them (and can be run again to finish)"}};
 }
 
 std::string totals_text(const migrate::Totals& totals) {
@@ -63,7 +63,7 @@ std::string billing_text(std::int64_t count, const std::vector<migrate::BillingS
     if (count == 0) return "No Stripe subscription is still billing.\n";
     std::string out = fmt::format(
         "Stripe keeps billing {} subscription{} (status active, trialing or past_due) until {} cancelled;\n"
-        "`quicktools migrate packs --cancel-subscriptions` (coming with the Stripe API work) will cancel them:\n",
+        "`quicktools migrate packs --cancel-subscriptions` cancels them (STRIPE_API_KEY; safe to run again):\n",
         count, count == 1 ? "" : "s", count == 1 ? "it is" : "they are");
     std::size_t n = 0;
     for (const auto& s : shown) {

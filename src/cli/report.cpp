@@ -46,7 +46,8 @@ std::string to_text(const report::Report& r) {
                            r.migration->policy, r.migration->mode == "adopt" ? "adopted" : "converted");
         out += breakdown_text(r.migrated_by_tier, false);
         if (r.billing_subscriptions > 0)
-            out += fmt::format("{} old Stripe subscriptions were still billing at the migration.\n",
+            out += fmt::format("{} old Stripe subscriptions are still billing (`quicktools migrate packs "
+                               "--cancel-subscriptions` cancels them).\n",
                                r.billing_subscriptions);
     } else {
         out += "\nNot migrated to credit packs yet (`quicktools migrate packs --dry-run` shows the plan).\n";

@@ -1,0 +1,92 @@
+// `quicktools stripe sync [--since DURATION] [--dry-run] [API options]`: fetch the events
+// Stripe's Events API lists since the last sync and apply them as `stripe replay` does.
+#include <fmt/format.h>
+
+#include <ctime>
+
+#include "api_options.hpp"
+#include "commands.hpp"
+#include "stripe_render.hpp"
+#include "quicktools/stripe/events_api.hpp"
+#include "quicktools/stripe/sync.hpp"
+#include "quicktools/util/system.hpp"
+
+namespace quicktools::cli {
+namespace {
+
+nlohmann::json cursor_json(const std::optional<stripe::SyncCursor>& c) {
+    if (!c) return nullptr;
+    return {{"event_id", c->event_id}, {"created", c->created}};
+}
+
+nlohmann::json to_json(const stripe::SyncResult& r) {
+    auto doc = replay_json(r.replay, r.dry_run);
+    doc["start"] = r.start;
+    doc["since"] = r.since ? nlohmann::json(*r.since) : nlohmann::json(nullptr);
+    doc["pages"] = r.pages;
+    doc["cursor_before"] = cursor_json(r.cursor_before);
+    doc["cursor_after"] = cursor_json(r.cursor_after);
+    doc["warnings"] = r.warnings;
+    return doc;
+}
+
+std::string to_text(const stripe::SyncResult& r, bool verbose) {
+    std::string from;
+    if (r.start == "cursor")
+        from = fmt::format("after {} (the last sync)", r.cursor_before->event_id);
+    else
+        from = fmt::format("since {} UTC{}", util::timestamp_from_unix(*r.since).substr(0, 19),
+                           r.start == "default" ? " (no earlier sync: all Stripe still lists)" : "");
+    std::string out = fmt::format("Listed {} events {} in {} page{}.\n", r.replay.events, from, r.pages,
+                                  r.pages == 1 ? "" : "s");
+    out += replay_text(r.replay, r.dry_run, verbose);
+    if (r.cursor_after && !r.dry_run)
+        out += fmt::format("Cursor: {}{}.\n", r.cursor_after->event_id,
+                           r.cursor_before && r.cursor_before->event_id == r.cursor_after->event_id ? " (unchanged)"
+                                                                                                    : "");
+    return out;
+}
+
+}  // namespace
+
+void register_stripe_sync(CLI::App& stripe, Context& ctx) {
+    struct Options {
+        std::string since;
+        bool dry_run = false;
+        ApiOptions api;
+    };
+    auto opts = std::make_shared<Options>();
+    auto* cmd = stripe.add_subcommand(
+        "sync",
+        "Fetch the events Stripe's Events API lists since the last sync and apply them as `stripe replay` "
+        "does; the cursor is stored with them, so the next run (cron) resumes where this one stopped");
+    cmd->add_option("--since", opts->since,
+                    "List events from this long ago (90m, 36h, 7d, 2w) instead of after the stored cursor; "
+                    "Stripe keeps 30 days")
+        ->type_name("DURATION");
+    cmd->add_flag("--dry-run", opts->dry_run, "Fetch and report what would happen; change nothing (cursor too)");
+    add_api_options(*cmd, opts->api);
+    cmd->footer(
+        "Examples:\n  quicktools stripe sync\n  quicktools stripe sync --since 7d --dry-run\n"
+        "  */15 * * * * quicktools --db /srv/app/quicktools.db -q stripe sync || alert\n"
+        "Without a stored cursor it lists the last 30 days. Events applied before (by replay, the web app's "
+        "webhook or an earlier sync) are not applied again.\n"
+        "Exit 3 when any event needs attention (listed in the report), 1 when Stripe cannot be reached "
+        "(nothing applied, cursor unchanged).");
+    cmd->callback([&ctx, opts] {
+        stripe::SyncOptions options;
+        if (!opts->since.empty()) options.since_seconds = stripe::parse_duration_seconds(opts->since);
+        options.dry_run = opts->dry_run ? stripe::DryRun::yes : stripe::DryRun::no;
+        options.now = static_cast<std::int64_t>(std::time(nullptr));
+        auto api = connect_api(opts->api, ctx);
+        options.replay.livemode = api.client->live_key() ? stripe::Livemode::live : stripe::Livemode::test;
+        options.replay.actor = util::os_user();
+        auto database = ctx.open(db::Access::read_write);
+        const auto result = stripe::sync_events(database, *api.client, options);
+        for (const auto& w : result.warnings) ctx.note("warning: " + w);
+        ctx.emit(to_json(result), to_text(result, ctx.options.verbose > 0));
+        if (result.replay.attention_total > 0) ctx.exit_code = ExitCode::check_failed;
+    });
+}
+
+}  // namespace quicktools::cli

@@ -1,0 +1,96 @@
+// Cancelling the migrated users' old Stripe subscriptions, one committed result at a time.
+#include "quicktools/migrate/cancel_subscriptions.hpp"
+
+#include <fmt/format.h>
+
+#include "quicktools/credits/ledger.hpp"
+#include "quicktools/db/sql_files.hpp"
+#include "quicktools/migrate/packs_migration.hpp"
+#include "quicktools/stripe/subscriptions.hpp"
+#include "quicktools/util/system.hpp"
+
+namespace quicktools::migrate {
+namespace {
+
+struct Candidate {
+    std::int64_t user_id = 0;
+    std::string subscription_id;
+};
+
+std::vector<Candidate> read_candidates(db::Database& db) {
+    std::vector<Candidate> out;
+    SQLite::Statement q(db.sql(), sql::query("migrate", "cancel_candidates"));
+    while (q.executeStep()) out.push_back({q.getColumn(0).getInt64(), q.getColumn(1).getString()});
+    return out;
+}
+
+std::int64_t count_done(db::Database& db) {
+    SQLite::Statement q(db.sql(), sql::query("migrate", "cancel_done_count"));
+    q.executeStep();
+    return q.getColumn(0).getInt64();
+}
+
+// One result, committed at once: a later failure (or kill) cannot lose it.
+void record(db::Database& db, std::int64_t user_id, std::string_view status, const std::string& detail) {
+    db::WriteTransaction tx(db);
+    SQLite::Statement q(db.sql(), sql::query("migrate", "cancel_record"));
+    q.bind(1, std::string(status));
+    if (detail.empty())
+        q.bind(2);
+    else
+        q.bind(2, detail);
+    q.bind(3, util::now_timestamp());
+    q.bind(4, user_id);
+    q.exec();
+    tx.commit();
+}
+
+}  // namespace
+
+CancelSubscriptionsResult cancel_subscriptions(db::Database& db, stripe::StripeClient* client,
+                                               const CancelOptions& options) {
+    credits::require_tool_tables(db);
+    if (!read_completion(db))
+        throw refusal("the migration has not run yet: run `quicktools migrate packs` (with --cancel-subscriptions "
+                      "to do both)");
+    CancelSubscriptionsResult result;
+    result.dry_run = options.dry_run == db::DryRun::yes;
+    const auto candidates = read_candidates(db);
+    result.to_cancel = static_cast<std::int64_t>(candidates.size());
+    result.done_before = count_done(db);
+    if (result.dry_run || candidates.empty()) return result;
+    if (client == nullptr) throw Error("cancelling subscriptions needs the Stripe API client");
+
+    std::int64_t handled = 0;
+    for (const auto& c : candidates) {
+        if (options.progress) options.progress(handled, result.to_cancel);
+        try {
+            const auto answer = stripe::cancel_subscription(*client, c.subscription_id);
+            if (answer.outcome == stripe::CancelOutcome::already_gone) {
+                ++result.already_canceled;
+                record(db, c.user_id, cancel_status_canceled,
+                       fmt::format("already cancelled at Stripe: {}", answer.detail));
+            } else {
+                ++result.canceled;
+                record(db, c.user_id, cancel_status_canceled, {});
+            }
+        } catch (const Error& e) {
+            ++result.failed;
+            record(db, c.user_id, cancel_status_failed, e.what());
+            result.failures.push_back({c.user_id, c.subscription_id, e.what()});
+            // Stripe's refusal of this one subscription (or a malformed id): go on with the rest.
+            // Stripe unreachable, or the key refused: the rest would fail the same way, slowly.
+            const auto* api = dynamic_cast<const stripe::ApiError*>(&e);
+            const bool stop = api ? (api->status == 401 || api->status == 403) : e.code() == ExitCode::failed;
+            if (stop) {
+                result.not_attempted = result.to_cancel - handled - 1;
+                break;
+            }
+        }
+        ++handled;
+    }
+    if (options.progress) options.progress(handled, result.to_cancel);
+    return result;
+}
+
+}  // namespace quicktools::migrate

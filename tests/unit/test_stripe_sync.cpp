@@ -1,0 +1,150 @@
+// stripe::sync_events with a scripted HTTP client: the cursor moves with the events, a failure
+// part-way changes nothing, a dry run leaves the cursor alone.
+#include <SQLiteCpp/Statement.h>
+#include <doctest/doctest.h>
+
+#include "fake_http.hpp"
+#include "quicktools/db/migrations.hpp"
+#include "quicktools/stripe/sync.hpp"
+
+using namespace quicktools;
+using namespace quicktools::stripe;
+using quicktools::testing::FakeHttp;
+
+namespace {
+
+ClientOptions quiet_options() {
+    ClientOptions o;
+    o.api_base = "http://stripe.test";
+    o.sleep = [](std::chrono::milliseconds) {};
+    o.jitter = [] { return 0.0; };
+    o.retry.max_retries = 0;
+    return o;
+}
+
+nlohmann::json purchase(const std::string& id, std::int64_t created) {
+    return {{"id", id},
+            {"object", "event"},
+            {"type", "checkout.session.completed"},
+            {"created", created},
+            {"livemode", false},
+            {"data",
+             {{"object",
+               {{"object", "checkout.session"}, {"id", "cs_" + id}, {"mode", "payment"}, {"payment_status", "paid"},
+                {"amount_total", 500}, {"currency", "usd"}, {"payment_intent", "pi_" + id},
+                {"metadata", {{"user_id", "7"}, {"pack", "starter"}}}}}}}};
+}
+
+std::string page(std::vector<nlohmann::json> newest_first, bool has_more) {
+    return nlohmann::json{{"object", "list"}, {"data", newest_first}, {"has_more", has_more}}.dump();
+}
+
+db::Database shop() {
+    auto database = db::Database::in_memory();
+    db::initialise(database, "test");
+    database.sql().exec(
+        "INSERT INTO users (id, email, hashed_password, is_active, created_at) "
+        "VALUES (7, 'u7@example.com', 'x', 1, '2026-01-01 00:00:00.000000')");
+    return database;
+}
+
+int balance(db::Database& database) {
+    SQLite::Statement q(database.sql(), "SELECT credits_balance FROM users WHERE id = 7");
+    q.executeStep();
+    return q.getColumn(0).getInt();
+}
+
+constexpr std::int64_t now = 1'767'225'600;
+
+}  // namespace
+
+TEST_SUITE("stripe sync") {
+    TEST_CASE("applies every page, stores the newest event as the cursor, resumes from it") {
+        auto database = shop();
+        FakeHttp http;
+        StripeClient client(http, ApiKey{"sk_test_x", "env"}, quiet_options());
+        http.answer(200, page({purchase("evt_3", now - 10), purchase("evt_2", now - 20)}, true));
+        http.answer(200, page({purchase("evt_1", now - 30)}, false));
+        SyncOptions o;
+        o.now = now;
+        auto r = sync_events(database, client, o);
+        CHECK(r.start == "default");
+        CHECK(r.pages == 2);
+        CHECK(r.replay.count(Outcome::credited) == 3);
+        REQUIRE(r.cursor_after);
+        CHECK(r.cursor_after->event_id == "evt_3");
+        CHECK(r.cursor_after->created == now - 10);
+        CHECK(balance(database) == 310);
+        REQUIRE(read_sync_cursor(database));
+        CHECK(read_sync_cursor(database)->event_id == "evt_3");
+
+        http.answer(200, page({}, false));
+        r = sync_events(database, client, o);
+        CHECK(r.start == "cursor");
+        CHECK(r.replay.events == 0);
+        CHECK(http.requests.back().url.find("ending_before=evt_3") != std::string::npos);
+        CHECK(read_sync_cursor(database)->event_id == "evt_3");
+    }
+    TEST_CASE("a newer cursor stored by an overlapping sync is not moved back") {
+        auto database = shop();
+        // Another sync commits a newer cursor while this one is paging.
+        struct OverlappingHttp final : stripe::HttpClient {
+            FakeHttp fake;
+            db::Database* db = nullptr;
+            stripe::HttpResponse send(const stripe::HttpRequest& request) override {
+                db->sql().exec(
+                    "INSERT OR REPLACE INTO quicktools_state (name, value, updated_at) VALUES ('stripe.sync.cursor', "
+                    "'{\"event_id\":\"evt_9\",\"created\":" + std::to_string(now - 5) + "}', 'x')");
+                return fake.send(request);
+            }
+        } http;
+        http.db = &database;
+        StripeClient client(http, ApiKey{"sk_test_x", "env"}, quiet_options());
+        http.fake.answer(200, page({purchase("evt_2", now - 20)}, false));
+        SyncOptions o;
+        o.now = now;
+        const auto r = sync_events(database, client, o);
+        CHECK(r.replay.count(Outcome::credited) == 1);
+        CHECK(read_sync_cursor(database)->event_id == "evt_9");
+        CHECK(r.cursor_after->event_id == "evt_9");
+    }
+    TEST_CASE("a failure on a later page applies nothing and keeps the cursor") {
+        auto database = shop();
+        FakeHttp http;
+        StripeClient client(http, ApiKey{"sk_test_x", "env"}, quiet_options());
+        http.answer(200, page({purchase("evt_2", now - 20)}, true));
+        http.fail(stripe::TransportFailure::other, "connection reset");
+        SyncOptions o;
+        o.now = now;
+        CHECK_THROWS_AS(sync_events(database, client, o), Error);
+        CHECK(balance(database) == 10);
+        CHECK_FALSE(read_sync_cursor(database));
+    }
+    TEST_CASE("a dry run reports and leaves the events and the cursor alone") {
+        auto database = shop();
+        FakeHttp http;
+        StripeClient client(http, ApiKey{"sk_test_x", "env"}, quiet_options());
+        http.answer(200, page({purchase("evt_1", now - 20)}, false));
+        SyncOptions o;
+        o.now = now;
+        o.dry_run = DryRun::yes;
+        const auto r = sync_events(database, client, o);
+        CHECK(r.replay.count(Outcome::credited) == 1);
+        CHECK(balance(database) == 10);
+        CHECK_FALSE(read_sync_cursor(database));
+    }
+    TEST_CASE("--since past 30 days warns and lists from that date") {
+        auto database = shop();
+        FakeHttp http;
+        StripeClient client(http, ApiKey{"sk_test_x", "env"}, quiet_options());
+        http.answer(200, page({}, false));
+        SyncOptions o;
+        o.now = now;
+        o.since_seconds = 40 * 86400;
+        const auto r = sync_events(database, client, o);
+        CHECK(r.start == "since");
+        REQUIRE(r.warnings.size() == 1);
+        CHECK(r.warnings[0].find("30 days") != std::string::npos);
+        CHECK(http.requests[0].url.find("created%5Bgte%5D=" + std::to_string(now - 40 * 86400)) != std::string::npos);
+    }
+}
