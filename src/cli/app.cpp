@@ -35,6 +35,33 @@ void print_error(const Context& ctx, ExitCode code, const std::string& message) 
                   << '\n';
 }
 
+// The first example of a command's footer, if any ("  quicktools ..." line).
+std::string first_example(const CLI::App& cmd) {
+    const std::string footer = cmd.get_footer();
+    const auto at = footer.find("\n  quicktools ");
+    if (at == std::string::npos) return {};
+    return footer.substr(at + 1, footer.find('\n', at + 1) - at - 1);
+}
+
+// A footer for each command group (and the program) without one: an example of each command,
+// and where to read more.
+void add_group_footers(CLI::App& app) {
+    std::string overview = "Examples:\n";
+    for (auto* group : app.get_subcommands({})) {
+        if (group->get_group().empty()) continue;  // hidden
+        std::string examples;
+        for (const auto* cmd : group->get_subcommands({}))
+            if (const auto line = first_example(*cmd); !line.empty()) examples += line + "\n";
+        if (examples.empty()) examples = first_example(*group) + "\n";
+        if (group->get_footer().empty())
+            group->footer(fmt::format("Examples:\n{}Run `quicktools {} COMMAND --help` for each command's options.",
+                                      examples, group->get_name()));
+        overview += examples.substr(0, examples.find('\n') + 1);
+    }
+    app.footer(overview + "Run `quicktools COMMAND --help` for more; the README has runbooks for operators, support, "
+                          "cron and CI.");
+}
+
 }  // namespace
 
 void build(CLI::App& app, Context& ctx) {
@@ -52,6 +79,7 @@ void build(CLI::App& app, Context& ctx) {
     register_user_group(app, ctx);
     register_packs_group(app, ctx);
     register_report_group(app, ctx);
+    add_group_footers(app);
 }
 
 int run(int argc, char** argv) {
