@@ -38,9 +38,12 @@ void print_error(const Context& ctx, ExitCode code, const std::string& message) 
 // The first example of a command's footer, if any ("  quicktools ..." line).
 std::string first_example(const CLI::App& cmd) {
     const std::string footer = cmd.get_footer();
-    const auto at = footer.find("\n  quicktools ");
-    if (at == std::string::npos) return {};
-    return footer.substr(at + 1, footer.find('\n', at + 1) - at - 1);
+    for (auto at = footer.find("\n  quicktools "); at != std::string::npos;
+         at = footer.find("\n  quicktools ", at + 1)) {
+        const auto line = footer.substr(at + 1, footer.find('\n', at + 1) - at - 1);
+        if (line.back() != '\\') return line;  // not one continued on the next line
+    }
+    return {};
 }
 
 // A footer for each command group (and the program) without one: an example of each command,

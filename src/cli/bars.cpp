@@ -47,11 +47,11 @@ std::string bar_chart(const std::vector<BarRow>& rows, int width, bool colour) {
     const std::int64_t columns = std::max(10, width - used - 1);
     std::string out;
     for (const auto& row : rows) {
-        out += fmt::format("  {:<{}} {:>{}} ", row.label, label_width, row.value, value_width);
-        if (note_width) out += fmt::format("{:<{}} ", row.note, note_width);
+        out += fmt::format("  {:<{}} {:>{}}", row.label, label_width, row.value, value_width);
+        if (note_width) out += fmt::format(" {:<{}}", row.note, note_width);
         const std::int64_t length = largest > 0 ? (std::max<std::int64_t>(row.value, 0) * columns * 8) / largest : 0;
-        if (colour && length > 0) out += "\x1b[36m" + bar(length) + "\x1b[0m";
-        else out += bar(length);
+        if (length > 0) out += colour ? " \x1b[36m" + bar(length) + "\x1b[0m" : " " + bar(length);
+        while (out.back() == ' ') out.pop_back();
         out += '\n';
     }
     return out;

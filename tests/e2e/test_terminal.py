@@ -24,7 +24,7 @@ def terminal(tmp_path):
 @pytest.fixture(scope="module")
 def big_db(tmp_path_factory):
     from conftest import make_database
-    return make_database(tmp_path_factory.mktemp("big") / "big.db", users=60000, state="legacy")
+    return make_database(tmp_path_factory.mktemp("big") / "big.db", users=200000, state="legacy")
 
 
 def copy(src, dst):
@@ -36,12 +36,12 @@ def test_migration_shows_count_rate_and_time_left_while_running(terminal, big_db
     path = copy(big_db, tmp_path / "q.db")
     seen = []
     rc, screen = terminal.run([BIN, "--db", path, "migrate", "packs", "--no-backup"],
-                              while_running=lambda s: seen.extend(re.findall(r"migrate packs: \d+/60000 .*left", s)))
+                              while_running=lambda s: seen.extend(re.findall(r"migrate packs: \d+/200000 .*left", s)))
     assert rc == 0, screen
     assert re.search(PROGRESS["migrate"], screen), screen
-    assert "60000/60000" in screen
+    assert "60000/200000" in screen
     assert seen, "no progress line with the time left was on the screen while the migration ran"
-    assert re.search(r"migrate packs: \d+/60000 \(\d+%\), \d+/s, \d+s left", seen[0])
+    assert re.search(r"migrate packs: \d+/200000 \(\d+%\), \d+/s, \d+s left", seen[0])
 
 
 def test_backup_and_import_show_progress_on_a_terminal(terminal, big_db, tmp_path):
