@@ -132,5 +132,5 @@ def test_ci_schema_check(tmp_path):
     assert ran == len(section_lines(SECTIONS["ci"]))
     assert (tmp_path / "ci.db").exists()
     # and the check fails the job on drift
-    execute(tmp_path / "ci.db", "ALTER TABLE users ADD COLUMN nickname TEXT")
+    execute(tmp_path / "ci.db", "DROP INDEX ix_quicktools_ledger_user_id")
     assert run_qt("--db", "ci.db", "db", "verify", cwd=tmp_path).rc == 3
