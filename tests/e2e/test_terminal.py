@@ -10,6 +10,7 @@ from terminal import Terminal
 PROGRESS = {  # the label each long operation draws, and a regex of its final line
     "backup": r"db backup: pages: (\d+)/\1 \(100%\), \d+/s, done in \d+\.\ds",
     "migrate": r"migrate packs: (\d+)/\1 \(100%\), \d+/s, done in \d+\.\ds",
+    "drop": r"drop-deprecated: backup pages: (\d+)/\1 \(100%\), \d+/s, done in \d+\.\ds",
     "import": r"applying rows: (\d+)/\1 \(100%\), \d+/s, done in \d+\.\ds",
 }
 
@@ -44,7 +45,7 @@ def test_migration_shows_count_rate_and_time_left_while_running(terminal, big_db
     assert re.search(r"migrate packs: \d+/200000 \(\d+%\), \d+/s, \d+s left", seen[0])
 
 
-def test_backup_and_import_show_progress_on_a_terminal(terminal, big_db, tmp_path):
+def test_backup_import_and_drop_show_progress_on_a_terminal(terminal, big_db, tmp_path):
     rc, screen = terminal.run([BIN, "--db", big_db, "db", "backup", tmp_path / "copy.db"])
     assert rc == 0 and re.search(PROGRESS["backup"], screen), screen
     path = copy(big_db, tmp_path / "q.db")
@@ -53,6 +54,10 @@ def test_backup_and_import_show_progress_on_a_terminal(terminal, big_db, tmp_pat
     csv.write_text("user,action,amount,reason\n" + "".join(f"{i},grant,1,goodwill\n" for i in range(1, 2001)))
     rc, screen = terminal.run([BIN, "--db", path, "credits", "import", csv])
     assert rc == 0 and re.search(PROGRESS["import"], screen), screen
+    rc, screen = terminal.run([BIN, "--db", path, "db", "drop-deprecated", "--yes", "--force",
+                               "--backup", tmp_path / "before-drop.db"])
+    assert rc == 0 and re.search(PROGRESS["drop"], screen), screen
+    assert "drop-deprecated: rewriting users..." in screen
 
 
 def test_no_progress_when_stderr_is_not_a_terminal(big_db, tmp_path):
