@@ -12,7 +12,8 @@ ROOT=$(pwd)
 BUILD_DIR=${BUILD_DIR:-build}
 
 PACKAGES=(cmake make g++ pkg-config libcli11-dev libsqlitecpp-dev libsqlite3-dev libfmt-dev nlohmann-json3-dev
-          libcurl4-openssl-dev libssl-dev libsimdjson-dev doctest-dev sqlite3 python3 python3-pytest)
+          libcurl4-openssl-dev libssl-dev libsimdjson-dev doctest-dev sqlite3 python3 python3-pytest
+          tmux)
 BENCH_PACKAGES=(python3-sqlalchemy time)
 
 install_missing() {

@@ -19,7 +19,11 @@ SELECT old_tier, old_status, policy, migrated_at FROM quicktools_migrated_users 
 SELECT coalesce(sum(credits_purchased_total < 500), 0),
        coalesce(sum(credits_purchased_total >= 500 AND credits_purchased_total < 1200), 0),
        coalesce(sum(credits_purchased_total >= 1200 AND credits_purchased_total < 5000), 0),
-       coalesce(sum(credits_purchased_total >= 5000), 0)
+       coalesce(sum(credits_purchased_total >= 5000), 0),
+       coalesce(sum(CASE WHEN credits_purchased_total < 500 THEN credits_balance END), 0),
+       coalesce(sum(CASE WHEN credits_purchased_total >= 500 AND credits_purchased_total < 1200 THEN credits_balance END), 0),
+       coalesce(sum(CASE WHEN credits_purchased_total >= 1200 AND credits_purchased_total < 5000 THEN credits_balance END), 0),
+       coalesce(sum(CASE WHEN credits_purchased_total >= 5000 THEN credits_balance END), 0)
 FROM users;
 -- name: packs_bought
 SELECT pack, count(*), coalesce(sum(credits), 0), coalesce(sum(amount_total), 0), coalesce(sum(refunded_credits), 0)

@@ -2,6 +2,7 @@
 
 #include <SQLiteCpp/Exception.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <iostream>
 
@@ -35,6 +36,72 @@ void print_error(const Context& ctx, ExitCode code, const std::string& message) 
                   << '\n';
 }
 
+// The first example of a command's footer ("  quicktools ..." line, with its continuation
+// lines), or with `one_line` the first that fits on one line; empty if there is none.
+std::string first_example(const CLI::App& cmd, bool one_line) {
+    const std::string footer = cmd.get_footer() + "\n";
+    for (auto at = footer.find("\n  quicktools "); at != std::string::npos;
+         at = footer.find("\n  quicktools ", at + 1)) {
+        auto end = footer.find('\n', at + 1);
+        while (!one_line && footer[end - 1] == '\\' && end + 1 < footer.size()) end = footer.find('\n', end + 1);
+        const auto example = footer.substr(at + 1, end - at - 1);
+        if (example.back() != '\\') return example;
+    }
+    return {};
+}
+
+// A footer for each command group (and the program) without one: an example of each command,
+// and where to read more.
+void add_group_footers(CLI::App& app) {
+    std::string overview = "Examples:\n";
+    for (auto* group : app.get_subcommands({})) {
+        if (group->get_group().empty()) continue;  // hidden
+        std::string examples;
+        for (const auto* cmd : group->get_subcommands({}))
+            if (const auto example = first_example(*cmd, false); !example.empty()) examples += example + "\n";
+        if (examples.empty()) examples = first_example(*group, false) + "\n";
+        if (group->get_footer().empty())
+            group->footer(fmt::format("Examples:\n{}Run `quicktools {} COMMAND --help` for each command's options.",
+                                      examples, group->get_name()));
+        std::string line;
+        for (const auto* cmd : group->get_subcommands({}))
+            if (line.empty()) line = first_example(*cmd, true);
+        if (line.empty()) line = first_example(*group, true);
+        if (!line.empty()) overview += line + "\n";
+    }
+    app.footer(overview + "Run `quicktools COMMAND --help` for more; the README has runbooks for operators, support, "
+                          "cron and CI.");
+}
+
+// A command-line mistake, with the command it was in and where to look next.
+std::string usage_message(const CLI::App& app, const CLI::ParseError& e) {
+    const CLI::App* deepest = &app;
+    std::string path = "quicktools";
+    for (bool deeper = true; deeper;) {
+        deeper = false;
+        for (const auto* sub : deepest->get_subcommands()) {
+            deepest = sub;
+            path += " " + sub->get_name();
+            deeper = true;
+            break;
+        }
+    }
+    std::string message = e.what();
+    if (dynamic_cast<const CLI::RequiredError*>(&e) != nullptr && !deepest->get_subcommands({}).empty() &&
+        deepest->get_subcommands().empty()) {
+        std::vector<std::string> names;
+        for (const auto* sub : deepest->get_subcommands({}))
+            if (!sub->get_group().empty()) names.push_back(sub->get_name());
+        auto extra = deepest->remaining();
+        if (extra.empty()) extra = app.remaining();
+        message = extra.empty() || extra.front().rfind('-', 0) == 0
+                      ? fmt::format("{} needs a command: {}", path, fmt::join(names, ", "))
+                      : fmt::format("{} is not a command of {}; the commands are {}", extra.front(), path,
+                                    fmt::join(names, ", "));
+    }
+    return fmt::format("{}; run `{} --help` for the options and an example", message, path);
+}
+
 }  // namespace
 
 void build(CLI::App& app, Context& ctx) {
@@ -52,6 +119,7 @@ void build(CLI::App& app, Context& ctx) {
     register_user_group(app, ctx);
     register_packs_group(app, ctx);
     register_report_group(app, ctx);
+    add_group_footers(app);
 }
 
 int run(int argc, char** argv) {
@@ -65,11 +133,7 @@ int run(int argc, char** argv) {
     } catch (const CLI::Success& e) {
         return app.exit(e);
     } catch (const CLI::ParseError& e) {
-        if (ctx.options.json) {
-            print_error(ctx, ExitCode::usage, e.what());
-            return static_cast<int>(ExitCode::usage);
-        }
-        app.exit(e);
+        print_error(ctx, ExitCode::usage, usage_message(app, e));
         return static_cast<int>(ExitCode::usage);
     } catch (const Error& e) {
         print_error(ctx, e.code(), e.what());

@@ -4,9 +4,11 @@
 #include <unistd.h>
 
 #include <iostream>
+#include <optional>
 
 #include "commands.hpp"
 #include "quicktools/db/drop_deprecated.hpp"
+#include "quicktools/util/progress.hpp"
 #include "quicktools/util/system.hpp"
 
 namespace quicktools::cli {
@@ -78,8 +80,17 @@ void register_db_drop_deprecated(CLI::App& db, Context& ctx) {
         options.actor = util::os_user();
         if (!opts->no_backup && !opts->dry_run)
             options.backup_path = opts->backup.empty() ? db::default_backup_path(database.path()) : opts->backup;
-        if (ctx.stderr_is_terminal() && !ctx.options.quiet)
-            options.on_step = [](const std::string& what) { std::cerr << "drop-deprecated: " << what << "...\n"; };
+        std::optional<util::Progress> backup_bar;
+        if (ctx.stderr_is_terminal() && !ctx.options.quiet) {
+            options.on_step = [&backup_bar](const std::string& what) {
+                if (backup_bar) backup_bar->finish();
+                std::cerr << "drop-deprecated: " << what << "...\n";
+            };
+            options.backup_progress = [&backup_bar](int done, int total) {
+                if (!backup_bar) backup_bar.emplace("drop-deprecated: backup pages", total, true);
+                backup_bar->update(done);
+            };
+        }
 
         nlohmann::json doc{{"dry_run", opts->dry_run}, {"dropped_columns", db::deprecated_columns}};
         const auto nothing_to_do = [&](const db::DropPlan& plan) {

@@ -21,7 +21,9 @@ std::string read_all(const std::string& path) {
         return out.str();
     }
     std::ifstream in(path, std::ios::binary);
-    if (!in) throw usage_error(fmt::format("cannot read {}", path));
+    if (!in)
+        throw usage_error(fmt::format("cannot read {}: check the path and that you may read it ('-' reads stdin)",
+                                      path));
     return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 

@@ -97,7 +97,9 @@ BackupResult backup_to(Database& source, const std::string& dest, const BackupPr
             }
         }
         ::unlink(dest.c_str());
-        throw Error(fmt::format("backup to {} failed: {}", dest, e.what()));
+        throw Error(fmt::format("backup to {} failed: {}; check the free space and that its folder is writable "
+                                "(no partial copy was left)",
+                                dest, e.what()));
     }
 }
 

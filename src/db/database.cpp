@@ -65,7 +65,8 @@ Database Database::open_existing(const OpenOptions& options) {
                                     "or create one with `quicktools db init`", path));
         throw Error(fmt::format("cannot open {}: {}", path, std::strerror(errno)));
     }
-    if (S_ISDIR(st.st_mode)) throw Error(fmt::format("{} is a directory, not a database file", path));
+    if (S_ISDIR(st.st_mode))
+        throw Error(fmt::format("{} is a directory, not a database file: pass --db with the file's path", path));
     if (::access(path.c_str(), R_OK) != 0)
         throw Error(fmt::format("cannot read {}: permission denied", path));
 

@@ -84,7 +84,7 @@ DropResult drop_deprecated(Database& db, const DropOptions& options) {
             // From a second connection: SQLite cannot back up from one that holds a write
             // transaction, and a reader still sees the last commit, which our lock keeps current.
             Database reader = Database::open_existing({db.path(), db.busy_timeout_ms(), Access::read_only});
-            result.backup = backup_to(reader, *options.backup_path);
+            result.backup = backup_to(reader, *options.backup_path, options.backup_progress);
         }
         step("rewriting users");
         for (const auto& statement : result.plan.rewrite) {

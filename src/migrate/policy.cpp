@@ -119,7 +119,7 @@ Policy parse_policy(const std::string& text, const std::string& source) {
 
 Policy load_policy(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
-    if (!in) throw usage_error(fmt::format("cannot read policy file {}", path));
+    if (!in) throw usage_error(fmt::format("cannot read policy file {}: check the path and that you may read it", path));
     std::ostringstream text;
     text << in.rdbuf();
     return parse_policy(text.str(), path);

@@ -99,9 +99,11 @@ Report build_report(db::Database& db) {
             SQLite::Statement tiers(db.sql(), q("support_tiers"));
             tiers.executeStep();
             constexpr std::int64_t thresholds[] = {0, 500, 1200, 5000};
-            for (int i = 0; i < 4; ++i)
+            for (int i = 0; i < 4; ++i) {
                 r.support_tiers.emplace_back(std::string(credits::support_tier(thresholds[i])),
                                              tiers.getColumn(i).getInt64());
+                r.support_tier_credits.push_back(tiers.getColumn(i + 4).getInt64());
+            }
         }
         if (db.has_table("quicktools_checkout_sessions")) {
             SQLite::Statement packs(db.sql(), q("packs_bought"));

@@ -161,7 +161,8 @@ ApiResponse StripeClient::request(std::string_view method, std::string_view path
         if (response && response->status >= 200 && response->status < 300) {
             auto body = nlohmann::json::parse(response->body, nullptr, false);
             if (body.is_discarded())
-                throw Error(redact(fmt::format("Stripe answered {} with HTTP {} but the body is not JSON", what,
+                throw Error(redact(fmt::format("Stripe answered {} with HTTP {} but the body is not JSON; check that "
+                                                "STRIPE_API_BASE points at Stripe", what,
                                                response->status),
                                    m_key.value));
             return {std::move(body), response->status, response->header("Request-Id"), idempotency_key, attempt};

@@ -47,7 +47,7 @@ std::int64_t resolve_user(db::Database& db, const std::string& ref) {
 User load_user(db::Database& db, std::int64_t id) {
     SQLite::Statement q(db.sql(), sql::query("users", "credit_columns"));
     q.bind(1, id);
-    if (!q.executeStep()) throw Error(fmt::format("no user with id {} in {}", id, db.path()));
+    if (!q.executeStep()) throw Error(fmt::format("no user with id {} in {} (`quicktools user list` shows the users there)", id, db.path()));
     User u;
     u.id = q.getColumn(0).getInt64();
     u.email = q.getColumn(1).getString();

@@ -21,6 +21,7 @@ struct DropOptions {
     bool vacuum = false;                     // VACUUM after the commit to give the space back
     std::string actor;                       // recorded in the schema history
     std::function<void(const std::string&)> on_step;  // told each step as it starts (progress)
+    BackupProgress backup_progress;                   // told the pages copied by the backup
 };
 
 // An index, trigger or view that refers to users.

@@ -59,6 +59,7 @@ struct Report {
     db::SchemaState state = db::SchemaState::unknown;
     migrate::Totals totals;
     std::vector<std::pair<std::string, std::int64_t>> support_tiers;  // display name, users
+    std::vector<std::int64_t> support_tier_credits;                   // credit balances, same order
     std::vector<PackSales> packs_bought;                              // from quicktools_checkout_sessions
     std::optional<migrate::Completion> migration;
     std::vector<migrate::Breakdown> migrated_by_tier;
