@@ -337,6 +337,7 @@ def test_backup_while_the_app_writes(qt, make_db, tmp_path):
             con.execute("COMMIT")
             writes.append(i)
             i += 1
+            time.sleep(0.001)  # a real app pauses between requests; SQLite's locks are not fair
         con.close()
 
     t = threading.Thread(target=writer)
