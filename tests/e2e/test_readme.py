@@ -15,11 +15,7 @@ SECTIONS = {"operator": "### Operator: migration day", "support": "### Support: 
             "cron": "### Cron: unattended jobs", "ci": "### CI: the schema check"}
 
 # Lines that are not run here, each with the reason and what the test does in its place.
-SKIPPED = {
-    "quicktools migrate packs --cancel-subscriptions":
-        "built on the issue-sync branch with its own tests against the Stripe stand-in; until it is merged "
-        "here, the test records the cancellations it would make so the runbook can go on",
-}
+SKIPPED = {}
 
 
 def execute(path, *statements):
@@ -79,21 +75,21 @@ def test_skipped_lines_are_still_in_the_readme():
         assert line in all_lines, f"{line!r} is no longer in the README: remove it from SKIPPED"
 
 
-def test_operator_runbook(make_db, tmp_path):
+def test_operator_runbook(make_db, tmp_path, stripe_api):
     path = make_db(users=300, state="legacy")
     (tmp_path / "backups").mkdir()
-    billing = [row[0] for row in query(path, "SELECT id FROM users WHERE subscription_status IN "
+    billing = [row[0] for row in query(path, "SELECT stripe_subscription_id FROM users WHERE subscription_status IN "
                                              "('active', 'trialing', 'past_due') AND stripe_subscription_id <> ''")]
     assert billing, "the prepared database should have billing subscriptions for the runbook to cancel"
-
-    def before(line):
-        if line.startswith("quicktools migrate packs --cancel-subscriptions"):
-            execute(path, "UPDATE quicktools_migrated_users SET cancel_status = 'canceled' WHERE user_id IN "
-                          "(SELECT id FROM users WHERE stripe_subscription_id <> '')")
-
-    ran = run_section("operator", tmp_path, {"QUICKTOOLS_DB": str(path)},
-                      [("/var/backups/", f"{tmp_path}/backups/")], before)
+    stripe_api.subscriptions.update({sub: "active" for sub in billing})
+    env = dict(stripe_api.env(), QUICKTOOLS_DB=str(path))
+    ran = run_section("operator", tmp_path, env, [("/var/backups/", f"{tmp_path}/backups/")])
     assert ran >= 9
+    # the runbook's --cancel-subscriptions line really cancelled every billing subscription at the stand-in
+    assert sorted(c.path for c in stripe_api.calls("DELETE")) == sorted(f"/v1/subscriptions/{s}" for s in billing)
+    assert query(path, "SELECT DISTINCT cancel_status FROM quicktools_migrated_users "
+                       "WHERE old_subscription_id IS NOT NULL AND old_status IN ('active','trialing','past_due')") \
+        == [("canceled",)]
     assert query(path, "SELECT count(*) FROM pragma_table_info('users') WHERE name = 'subscription_tier'") == [(0,)]
     for name in ("quicktools-before-packs.db", "pre-packs.db", "before-drop.db"):
         assert (tmp_path / "backups" / name).exists(), name
