@@ -7,7 +7,6 @@ through a digest of the schema and every row; the moments a run records (columns
 in the tool tables, `quicktools_state` values named `*_at`) are left out, since two clean runs
 differ only there (checked below).
 """
-import hashlib
 import os
 import random
 import shutil
@@ -23,10 +22,9 @@ from conftest import BIN, make_database, run_qt
 USERS = int(os.environ.get("QUICKTOOLS_CRASH_USERS", "100000"))
 EVENTS = 3000
 IMPORT_ROWS = 20000
-# Kill points as fractions of the clean run's measured wall time (a kill after the process ended
-# is not counted as a kill).
-FRACTIONS = (0.0, 0.05, 0.15, 0.3, 0.45, 0.6, 0.75, 0.9)
-KILLS = {}  # command -> number of kills that landed while the process was running
+# Kill points: once early (before any write), then at fractions of the clean run's write phase,
+# counted from the moment its rollback journal appears (a kill after the end is no kill).
+FRACTIONS = (-1, 0.0, 0.2, 0.4, 0.6, 0.85)  # -1: before the write starts
 
 
 def volatile(table, column):
@@ -34,24 +32,24 @@ def volatile(table, column):
 
 
 def digest(path):
-    """sha256 of the schema and all rows (the run's own moments left out)."""
+    """Per table, SHA3 of its rows in order (the run's own moments left out), and of the schema;
+    hashed by the sqlite3 shell's sha3_query, in C."""
     con = sqlite3.connect(str(path))  # opening it rolls a hot journal back
     try:
         assert con.execute("PRAGMA quick_check").fetchall() == [("ok",)]
-        h = hashlib.sha256()
-        schema = con.execute("SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name").fetchall()
-        h.update(repr(schema).encode())
+        queries = {"schema": "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name"}
         for (table,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").fetchall():
             cols = [r[1] for r in con.execute(f'PRAGMA table_info("{table}")')]
-            sel = ", ".join("NULL" if volatile(table, c) else f'"{c}"' for c in cols)
+            exprs = ["NULL" if volatile(table, c) else f'"{c}"' for c in cols]
             if table == "quicktools_state":
-                sel = "name, CASE WHEN name LIKE '%\\_at' ESCAPE '\\' THEN NULL ELSE value END"
-            rows = con.execute(f'SELECT {sel} FROM "{table}" ORDER BY {", ".join(map(str, range(1, len(cols) + 1)))}')
-            h.update(table.encode())
-            h.update(repr(rows.fetchall()).encode())
-        return h.hexdigest()
+                exprs = ["name", "CASE WHEN name LIKE '%\\_at' ESCAPE '\\' THEN NULL ELSE value END"]
+            order = ", ".join(map(str, range(1, len(exprs) + 1)))
+            queries[table] = f'SELECT {", ".join(exprs)} FROM "{table}" ORDER BY {order}'
     finally:
         con.close()
+    script = "".join("SELECT '{}', hex(sha3_query('{}'));\n".format(t, q.replace("'", "''")) for t, q in queries.items())
+    out = subprocess.run(["sqlite3", "-readonly", str(path)], input=script, capture_output=True, text=True, check=True)
+    return dict(line.split("|") for line in out.stdout.splitlines())
 
 
 def copy(src, dst):
@@ -90,14 +88,30 @@ def import_file(path, users):
     return path
 
 
+def start(args, path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("QUICKTOOLS_DB", "STRIPE_"))}
+    return subprocess.Popen([BIN, "--db", str(path), *map(str, args)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, env=env)
+
+
+def wait_for_writing(p, path):
+    """Seconds until the rollback journal appears (the first page written), or None if it ended first."""
+    journal = path.with_name(path.name + "-journal")
+    t0 = time.monotonic()
+    while not journal.exists():
+        if p.poll() is not None:
+            return None
+        time.sleep(0.0005)
+    return time.monotonic() - t0
+
+
 @pytest.fixture(scope="session")
 def world(tmp_path_factory):
-    """The four long writes: (args, the database before, its digest, the digest after a clean run)."""
+    """The four long writes: args, the database before, its digest, the digest after a clean run,
+    and how long the clean run wrote (from the journal's appearance to the end)."""
     d = tmp_path_factory.mktemp("crash")
     legacy = make_database(d / "legacy.db", users=USERS, state="legacy", seed=5)
-    cases = {
-        "migrate packs": (["migrate", "packs", "--no-backup"], legacy),
-    }
+    cases = {"migrate packs": (["migrate", "packs", "--no-backup"], legacy)}
     migrated = copy(legacy, d / "migrated.db")
     assert run_qt("migrate", "packs", "--no-backup", db=migrated).rc == 0
     con = sqlite3.connect(str(migrated))
@@ -109,45 +123,43 @@ def world(tmp_path_factory):
     cases["db drop-deprecated"] = (["db", "drop-deprecated", "--yes", "--no-backup"], migrated)
     out = {}
     for name, (args, base) in cases.items():
-        before = digest(base)
-        runs = []
-        for i in range(2):  # two clean runs: the digest is the same (only the moments differ)
-            path = copy(base, d / f"clean{i}.db")
-            start = time.monotonic()
-            r = run_qt(*args, db=path)
-            runs.append(time.monotonic() - start)
-            assert r.rc == 0, (name, r.err)
-            after = digest(path)
-            assert i == 0 or after == out[name][2]
-            out[name] = (args, base, before, after, min(runs))
-            assert after != before
+        path = copy(base, d / "clean.db")
+        p = start(args, path)
+        waited = wait_for_writing(p, path)
+        t0 = time.monotonic()
+        assert p.wait() == 0 and waited is not None, name
+        writing = time.monotonic() - t0
+        out[name] = (args, base, digest(base), digest(path), writing)
+        assert out[name][2] != out[name][3]
     return d, out
 
 
 @pytest.mark.parametrize("name", ["migrate packs", "stripe replay", "credits import", "db drop-deprecated"])
 def test_sigkill_leaves_before_or_after_and_a_rerun_completes_once(world, name):
     d, cases = world
-    args, base, before, after, seconds = cases[name]
+    args, base, before, after, writing = cases[name]
     seen = {"before": 0, "after": 0}
-    kills = 0
+    kills = mid_write = 0
     for n, fraction in enumerate(FRACTIONS):
         path = copy(base, d / f"kill{n}.db")
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("QUICKTOOLS_DB", "STRIPE_"))}
-        p = subprocess.Popen([BIN, "--db", str(path), *map(str, args)], stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL, env=env)
-        time.sleep(seconds * fraction)
+        p = start(args, path)
+        if fraction < 0:  # before it writes: while it starts, reads and checks
+            time.sleep(0.02)
+        elif wait_for_writing(p, path) is not None:
+            time.sleep(writing * fraction)
         if p.poll() is None:
+            journal = path.with_name(path.name + "-journal")
             p.send_signal(signal.SIGKILL)
             kills += 1
+            mid_write += journal.exists() and journal.stat().st_size > 0
         p.wait()
         now = digest(path)
-        assert now in (before, after), f"{name}: killed at {fraction:.0%} of the run left a third state"
+        assert now in (before, after), f"{name}: killed at {fraction:.0%} of the write left a third state"
         seen["before" if now == before else "after"] += 1
         r = run_qt(*args, db=path)
         assert r.rc == 0, (name, r.err)
         assert digest(path) == after, f"{name}: the re-run after a kill at {fraction:.0%} did not end as a clean run"
         audit_clean(path)
-    KILLS[name] = kills
-    print(f"{name}: {kills} kills over {seconds:.2f} s, {seen}")
+    print(f"{name}: {kills} kills ({mid_write} with a hot journal) over a write of {writing:.2f} s, {seen}")
     assert kills >= len(FRACTIONS) // 2, f"{name}: only {kills} kills landed while the process ran"
-    assert seen["before"] >= 1
+    assert mid_write >= 2, f"{name}: only {mid_write} kills landed mid-write"
