@@ -101,7 +101,9 @@ Policy parse_policy(const std::string& text, const std::string& source) {
             policy.name = value.get<std::string>();
         } else if (key == "tiers") {
             if (!value.is_object()) bad(source, "tiers", "must be an object keyed by tier (free, basic, pro, business)");
-            for (const auto& [tier_name, spec] : value.items()) {
+            for (const auto& item : value.items()) {
+                const std::string& tier_name = item.key();  // a plain name: lambdas capture no bindings before C++20
+                const auto& spec = item.value();
                 auto it = std::find_if(policy.tiers.begin(), policy.tiers.end(),
                                        [&](const TierPolicy& t) { return t.tier == tier_name; });
                 if (it == policy.tiers.end())
