@@ -90,6 +90,9 @@ Policy parse_policy(const std::string& text, const std::string& source) {
         doc = json::parse(text);
     } catch (const json::parse_error& e) {
         throw usage_error(fmt::format("policy {} is not valid JSON (at byte {})", source, e.byte));
+    } catch (const json::out_of_range&) {  // a number too large for a double, such as 1E400
+        throw usage_error(fmt::format("policy {} holds a number too large to read; credits are whole numbers up to {}",
+                                      source, max_policy_credits));
     }
     if (!doc.is_object()) bad(source, "the document", "must be an object with \"tiers\" (and optionally \"name\")");
     Policy policy = default_policy();

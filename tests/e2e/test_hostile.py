@@ -159,12 +159,22 @@ def test_hostile_policy_files(qt, make_db, tmp_path, text):
 
 @pytest.mark.parametrize("tiers", [{"pro": {"credits": int(HUGE)}}, {"pro": {"credits": -1}},
                                    {"pro": {"credits": "1e3"}}, {"pro": {"purchased_equivalent": -5}},
-                                   {"pro": {"api": "yes"}}, {"pro": []}, {"pro": {"api_statuses": "active"}}])
+                                   {"pro": {"api": "yes"}}, {"pro": []}, {"pro": {"api_statuses": "active"}},
+                                   {"pro": {"credits": 1.5}}, {"pro": {"credits": True}}])
 def test_hostile_policy_values(qt, make_db, tmp_path, tiers):
     path = make_db(users=3)
     policy = tmp_path / "p.json"
     policy.write_text(json.dumps({"name": SQL, "tiers": tiers}))
     unchanged_error(qt, path, ["migrate", "packs", "--no-backup", "--policy", policy], 2)
+
+
+def test_a_policy_number_beyond_a_double_is_a_usage_error(qt, make_db, tmp_path):
+    """Found by fuzz_policy: nlohmann's out_of_range escaped as an internal error (exit 1)."""
+    path = make_db(users=3)
+    policy = tmp_path / "p.json"
+    policy.write_text('{"tiers": {"pro": {"credits": 6666666666666666666666666040088761E386}}}')
+    r = unchanged_error(qt, path, ["migrate", "packs", "--no-backup", "--policy", policy], 2)
+    assert "too large" in r.err
 
 
 # --- empty files ----------------------------------------------------------------------------------
