@@ -13,6 +13,16 @@ if(QUICKTOOLS_SANITIZE)
   target_link_options(quicktools_standard_settings INTERFACE -fsanitize=address,undefined)
 endif()
 
+if(QUICKTOOLS_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+    message(FATAL_ERROR "QUICKTOOLS_FUZZ=ON needs clang (libFuzzer): CXX=clang++ cmake ...")
+  endif()
+  # Coverage for libFuzzer in the core, and the sanitizers that turn bad memory use into a crash.
+  target_compile_options(quicktools_standard_settings INTERFACE
+    -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+  target_link_options(quicktools_standard_settings INTERFACE -fsanitize=address,undefined)
+endif()
+
 add_library(quicktools_standard_warnings INTERFACE)
 target_compile_options(quicktools_standard_warnings INTERFACE
   -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion -Wnon-virtual-dtor

@@ -4,6 +4,7 @@
 #   test   runs the whole test suite (unit + end-to-end) through CTest
 #   build  only builds
 #   bench  runs the benchmarks against the peers in ../shared/bench
+#   fuzz [SECONDS]  builds the libFuzzer targets with clang and runs each (scripts/fuzz.sh)
 #   completions  regenerates completions/ from the command tree (after adding commands)
 # Environment: BUILD_DIR (default build), QUICKTOOLS_SANITIZE=ON for ASan/UBSan, CI=true for -Werror.
 set -euo pipefail
@@ -15,6 +16,7 @@ PACKAGES=(cmake make g++ pkg-config libcli11-dev libsqlitecpp-dev libsqlite3-dev
           libcurl4-openssl-dev libssl-dev libsimdjson-dev doctest-dev sqlite3 python3 python3-pytest
           tmux)
 BENCH_PACKAGES=(python3-sqlalchemy time)
+FUZZ_PACKAGES=(clang libclang-rt-14-dev)
 
 install_missing() {
     local missing=()
@@ -74,6 +76,7 @@ case "${1:-}" in
           ctest --test-dir "$BUILD_DIR" --output-on-failure ;;
     bench) install_missing "${PACKAGES[@]}" "${BENCH_PACKAGES[@]}"; build
            shift; /usr/bin/python3 bench/run.py --quicktools "$ROOT/$BUILD_DIR/quicktools" "$@" ;;
+    fuzz) install_missing "${PACKAGES[@]}" "${FUZZ_PACKAGES[@]}"; shift; ./scripts/fuzz.sh "$@" ;;
     completions) install_missing "${PACKAGES[@]}"; build; completions ;;
-    *) echo "usage: scripts/dev.sh demo|test|build|bench|completions" >&2; exit 2 ;;
+    *) echo "usage: scripts/dev.sh demo|test|build|bench|fuzz|completions" >&2; exit 2 ;;
 esac

@@ -90,6 +90,9 @@ Policy parse_policy(const std::string& text, const std::string& source) {
         doc = json::parse(text);
     } catch (const json::parse_error& e) {
         throw usage_error(fmt::format("policy {} is not valid JSON (at byte {})", source, e.byte));
+    } catch (const json::out_of_range&) {  // a number too large for a double, such as 1E400
+        throw usage_error(fmt::format("policy {} holds a number too large to read; credits are whole numbers up to {}",
+                                      source, max_policy_credits));
     }
     if (!doc.is_object()) bad(source, "the document", "must be an object with \"tiers\" (and optionally \"name\")");
     Policy policy = default_policy();
@@ -101,7 +104,9 @@ Policy parse_policy(const std::string& text, const std::string& source) {
             policy.name = value.get<std::string>();
         } else if (key == "tiers") {
             if (!value.is_object()) bad(source, "tiers", "must be an object keyed by tier (free, basic, pro, business)");
-            for (const auto& [tier_name, spec] : value.items()) {
+            for (const auto& item : value.items()) {
+                const std::string& tier_name = item.key();  // a plain name: lambdas capture no bindings before C++20
+                const auto& spec = item.value();
                 auto it = std::find_if(policy.tiers.begin(), policy.tiers.end(),
                                        [&](const TierPolicy& t) { return t.tier == tier_name; });
                 if (it == policy.tiers.end())

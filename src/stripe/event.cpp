@@ -81,8 +81,10 @@ std::string EventParser::parse(std::string_view text, Event& e, bool padded) {
     e.id.assign(s);
     if (o["type"].get_string().get(s)) return "not a Stripe event (no string \"type\")";
     e.type.assign(s);
-    e.created = get_int(o, "created").value_or(0);
-    e.livemode = get_bool(o, "livemode");
+    // Every Stripe event has both; a string "false" must not pass as test mode, nor a missing
+    // time become a 1970 purchase date.
+    if (o["created"].get_int64().get(e.created)) return "not a Stripe event (no integer \"created\")";
+    if (o["livemode"].get_bool().get(e.livemode)) return "not a Stripe event (no true or false \"livemode\")";
 
     object data;
     if (o["data"]["object"].get_object().get(data)) return "not a Stripe event (no data.object)";

@@ -67,6 +67,11 @@ TEST_SUITE("credits request") {
         CHECK(code_of([] { credits::normalise_reason("   "); }) == ExitCode::usage);
         CHECK(code_of([] { credits::normalise_reason("a\nb"); }) == ExitCode::usage);
         CHECK(code_of([] { credits::normalise_reason(std::string(501, 'x')); }) == ExitCode::usage);
+        // Text must be valid UTF-8 (a Latin-1 file, a cut multi-byte character, overlong forms, surrogates).
+        CHECK(credits::normalise_reason("caf\xc3\xa9 \xf0\x9f\x92\xb3") == "caf\xc3\xa9 \xf0\x9f\x92\xb3");
+        for (const char* bad : {"caf\xe9", "\xc3", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xff"})
+            CHECK(code_of([bad] { credits::normalise_reason(bad); }) == ExitCode::usage);
+        CHECK(code_of([] { credits::check_idempotency_key("k\xe9"); }) == ExitCode::usage);
         CHECK(code_of([] { credits::check_idempotency_key("has space"); }) == ExitCode::usage);
         CHECK(code_of([] { credits::check_idempotency_key(std::string(256, 'k')); }) == ExitCode::usage);
         CHECK(code_of([] { credits::normalise_actor(" "); }) == ExitCode::usage);

@@ -105,7 +105,15 @@ TEST_SUITE("stripe event parser") {
         CHECK(e.payment_intent == "pi_evt_1");
         CHECK(parser.parse(R"({"id":"x","type":tru})", e).find("malformed JSON") == 0);
         CHECK(parser.parse(R"({"type":"a","data":{"object":{}}})", e).find("no string \"id\"") != std::string::npos);
-        CHECK(parser.parse(R"({"id":"x","type":"a"})", e).find("data.object") != std::string::npos);
+        CHECK(parser.parse(R"({"id":"x","type":"a","created":1,"livemode":false})", e).find("data.object") !=
+              std::string::npos);
+        // The envelope's types are checked: "false" as a string is no test mode, and no time is no 1970.
+        CHECK(parser.parse(R"({"id":"x","type":"a","livemode":false,"data":{"object":{}}})", e).find("\"created\"") !=
+              std::string::npos);
+        CHECK(parser.parse(R"({"id":"x","type":"a","created":"1","livemode":false,"data":{"object":{}}})", e)
+                  .find("\"created\"") != std::string::npos);
+        CHECK(parser.parse(R"({"id":"x","type":"a","created":1,"livemode":"true","data":{"object":{}}})", e)
+                  .find("\"livemode\"") != std::string::npos);
     }
 }
 

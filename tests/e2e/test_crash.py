@@ -1,0 +1,169 @@
+"""Crash harness: every long write is killed with SIGKILL at several points of its run; the database
+must then be exactly as before or exactly as after a clean run (never anything in between), and
+running the command again must complete the work once (the clean run's content, audit clean).
+
+The databases are generated once per session and copied for each kill point. Content is compared
+through a digest of the schema and every row; the moments a run records (columns ending in `_at`
+in the tool tables, `quicktools_state` values named `*_at`) are left out, since two clean runs
+differ only there (checked below).
+"""
+import os
+import random
+import shutil
+import signal
+import sqlite3
+import subprocess
+import time
+
+import pytest
+
+from conftest import BIN, make_database, run_qt
+
+USERS = int(os.environ.get("QUICKTOOLS_CRASH_USERS", "100000"))
+EVENTS = 3000
+IMPORT_ROWS = 20000
+# Kill points: once early (before any write), then at fractions of the clean run's write phase,
+# counted from the moment its rollback journal appears (a kill after the end is no kill).
+FRACTIONS = (-1, 0.0, 0.2, 0.4, 0.6, 0.85)  # -1: before the write starts
+
+
+def volatile(table, column):
+    return table != "users" and column.endswith("_at")
+
+
+def digest(path):
+    """Per table, SHA3 of its rows in order (the run's own moments left out), and of the schema;
+    hashed by the sqlite3 shell's sha3_query, in C."""
+    con = sqlite3.connect(str(path))  # opening it rolls a hot journal back
+    try:
+        assert con.execute("PRAGMA quick_check").fetchall() == [("ok",)]
+        queries = {"schema": "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name"}
+        for (table,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").fetchall():
+            cols = [r[1] for r in con.execute(f'PRAGMA table_info("{table}")')]
+            exprs = ["NULL" if volatile(table, c) else f'"{c}"' for c in cols]
+            if table == "quicktools_state":
+                exprs = ["name", "CASE WHEN name LIKE '%\\_at' ESCAPE '\\' THEN NULL ELSE value END"]
+            order = ", ".join(map(str, range(1, len(exprs) + 1)))
+            queries[table] = f'SELECT {", ".join(exprs)} FROM "{table}" ORDER BY {order}'
+    finally:
+        con.close()
+    script = "".join("SELECT '{}', hex(sha3_query('{}'));\n".format(t, q.replace("'", "''")) for t, q in queries.items())
+    out = subprocess.run(["sqlite3", "-readonly", str(path)], input=script, capture_output=True, text=True, check=True)
+    return dict(line.split("|") for line in out.stdout.splitlines())
+
+
+def copy(src, dst):
+    shutil.copyfile(src, dst)
+    return dst
+
+
+def audit_clean(path):
+    r = run_qt("credits", "audit", db=path, json_out=True)
+    assert r.rc == 0 and r.json["violations"] == 0, r.out + r.err
+
+
+def events_file(path, users):
+    rnd = random.Random(9)
+    prices = {"starter": 500, "standard": 1500, "pro": 3000, "business": 10000}
+    with open(path, "w") as f:
+        for i in range(EVENTS):
+            uid = rnd.randint(1, users)
+            pack = rnd.choice(list(prices))
+            sid = f"cs_test_crash{i:06d}"
+            f.write(f'{{"id":"evt_crash{i:06d}","object":"event","type":"checkout.session.completed",'
+                    f'"created":{1767225600 + i},"livemode":false,"data":{{"object":{{"id":"{sid}",'
+                    f'"object":"checkout.session","mode":"payment","status":"complete","payment_status":"paid",'
+                    f'"amount_total":{prices[pack]},"currency":"usd","client_reference_id":"{uid}",'
+                    f'"metadata":{{"user_id":"{uid}","pack":"{pack}"}},"payment_intent":"pi_{sid}",'
+                    f'"customer_details":{{"email":null}}}}}}}}\n')
+    return path
+
+
+def import_file(path, users):
+    rnd = random.Random(11)
+    with open(path, "w") as f:
+        f.write("user,action,amount,reason,idempotency_key\n")
+        for i in range(IMPORT_ROWS):
+            f.write(f"{rnd.randint(1, users)},grant,{rnd.randint(1, 50)},crash test row {i},crash-{i}\n")
+    return path
+
+
+def start(args, path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("QUICKTOOLS_DB", "STRIPE_"))}
+    return subprocess.Popen([BIN, "--db", str(path), *map(str, args)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, env=env)
+
+
+def wait_for_writing(p, path):
+    """Seconds until the rollback journal appears (the first page written), or None if it ended first."""
+    journal = path.with_name(path.name + "-journal")
+    t0 = time.monotonic()
+    while not journal.exists():
+        if p.poll() is not None:
+            return None
+        time.sleep(0.0005)
+    return time.monotonic() - t0
+
+
+@pytest.fixture(scope="session")
+def world(tmp_path_factory):
+    """The four long writes: args, the database before, its digest, the digest after a clean run,
+    and how long the clean run wrote (from the journal's appearance to the end)."""
+    d = tmp_path_factory.mktemp("crash")
+    legacy = make_database(d / "legacy.db", users=USERS, state="legacy", seed=5)
+    cases = {"migrate packs": (["migrate", "packs", "--no-backup"], legacy)}
+    migrated = copy(legacy, d / "migrated.db")
+    assert run_qt("migrate", "packs", "--no-backup", db=migrated).rc == 0
+    con = sqlite3.connect(str(migrated))
+    with con:
+        con.execute("UPDATE users SET subscription_status = 'canceled', stripe_subscription_id = NULL")
+    con.close()
+    cases["stripe replay"] = (["stripe", "replay", events_file(d / "events.ndjson", USERS)], migrated)
+    cases["credits import"] = (["credits", "import", import_file(d / "grants.csv", USERS)], migrated)
+    cases["db drop-deprecated"] = (["db", "drop-deprecated", "--yes", "--no-backup"], migrated)
+    out = {}
+    for name, (args, base) in cases.items():
+        path = copy(base, d / "clean.db")
+        p = start(args, path)
+        waited = wait_for_writing(p, path)
+        t0 = time.monotonic()
+        assert p.wait() == 0 and waited is not None, name
+        writing = time.monotonic() - t0
+        out[name] = (args, base, digest(base), digest(path), writing)
+        assert out[name][2] != out[name][3]
+    return d, out
+
+
+@pytest.mark.parametrize("name", ["migrate packs", "stripe replay", "credits import", "db drop-deprecated"])
+def test_sigkill_leaves_before_or_after_and_a_rerun_completes_once(world, name):
+    d, cases = world
+    args, base, before, after, writing = cases[name]
+    seen = {"before": 0, "after": 0}
+    kills = mid_write = 0
+    for n, fraction in enumerate(FRACTIONS):
+        path = copy(base, d / f"kill{n}.db")
+        p = start(args, path)
+        if fraction < 0:  # before it writes: while it starts, reads and checks
+            time.sleep(0.02)
+        elif wait_for_writing(p, path) is not None:
+            time.sleep(writing * fraction)
+        if p.poll() is None:
+            journal = path.with_name(path.name + "-journal")
+            p.send_signal(signal.SIGKILL)
+            kills += 1
+            mid_write += journal.exists() and journal.stat().st_size > 0
+        p.wait()
+        now = digest(path)
+        assert now in (before, after), f"{name}: killed at {fraction:.0%} of the write left a third state"
+        seen["before" if now == before else "after"] += 1
+        r = run_qt(*args, db=path)
+        assert r.rc == 0, (name, r.err)
+        assert digest(path) == after, f"{name}: the re-run after a kill at {fraction:.0%} did not end as a clean run"
+        audit_clean(path)
+    # And once more on the completed database: nothing applies twice (the replay's events are
+    # duplicates, the import's keyed rows are skipped, the migration and the drop say they ran).
+    r = run_qt(*args, db=path)
+    assert r.rc in (0, 4) and digest(path) == after, (name, r.rc, r.err)
+    print(f"{name}: {kills} kills ({mid_write} with a hot journal) over a write of {writing:.2f} s, {seen}")
+    assert kills >= len(FRACTIONS) // 2, f"{name}: only {kills} kills landed while the process ran"
+    assert mid_write >= 2, f"{name}: only {mid_write} kills landed mid-write"
