@@ -4,6 +4,7 @@
 #include <variant>
 #include <vector>
 
+#include "quicktools/stripe/api_client.hpp"
 #include "quicktools/stripe/http_client.hpp"
 
 namespace quicktools::testing {
@@ -39,5 +40,15 @@ public:
 private:
     std::deque<Answer> m_answers;
 };
+
+// Client options for tests against FakeHttp: no real sleeping, no jitter.
+inline stripe::ClientOptions offline_options(int max_retries = 2) {
+    stripe::ClientOptions o;
+    o.api_base = "http://stripe.test";
+    o.sleep = [](std::chrono::milliseconds) {};
+    o.jitter = [] { return 0.0; };
+    o.retry.max_retries = max_retries;
+    return o;
+}
 
 }  // namespace quicktools::testing

@@ -10,14 +10,6 @@ using quicktools::testing::FakeHttp;
 
 namespace {
 
-ClientOptions quiet_options() {
-    ClientOptions o;
-    o.api_base = "http://stripe.test";
-    o.sleep = [](std::chrono::milliseconds) {};
-    o.jitter = [] { return 0.0; };
-    return o;
-}
-
 std::string page(std::initializer_list<const char*> ids, bool has_more) {
     nlohmann::json data = nlohmann::json::array();
     for (const char* id : ids) data.push_back({{"id", id}, {"object", "event"}, {"type", "charge.refunded"}});
@@ -29,7 +21,7 @@ std::string page(std::initializer_list<const char*> ids, bool has_more) {
 TEST_SUITE("stripe events api") {
     TEST_CASE("from a date: pages with starting_after and returns oldest first") {
         FakeHttp http;
-        StripeClient client(http, ApiKey{"sk_test_x", "env"}, quiet_options());
+        StripeClient client(http, ApiKey{"sk_test_x", "env"}, quicktools::testing::offline_options());
         http.answer(200, page({"evt_5", "evt_4"}, true));
         http.answer(200, page({"evt_3"}, false));
         ListEventsOptions o;
@@ -53,7 +45,7 @@ TEST_SUITE("stripe events api") {
     }
     TEST_CASE("from a cursor: walks towards newer events with ending_before") {
         FakeHttp http;
-        StripeClient client(http, ApiKey{"sk_test_x", "env"}, quiet_options());
+        StripeClient client(http, ApiKey{"sk_test_x", "env"}, quicktools::testing::offline_options());
         http.answer(200, page({"evt_3", "evt_2"}, true));
         http.answer(200, page({"evt_5", "evt_4"}, false));
         ListEventsOptions o;
@@ -69,7 +61,7 @@ TEST_SUITE("stripe events api") {
     }
     TEST_CASE("nothing new keeps the cursor") {
         FakeHttp http;
-        StripeClient client(http, ApiKey{"sk_test_x", "env"}, quiet_options());
+        StripeClient client(http, ApiKey{"sk_test_x", "env"}, quicktools::testing::offline_options());
         http.answer(200, page({}, false));
         ListEventsOptions o;
         o.cursor = "evt_9";
@@ -79,7 +71,7 @@ TEST_SUITE("stripe events api") {
     }
     TEST_CASE("the 30-day limit is explained and an expired cursor is one sentence") {
         FakeHttp http;
-        StripeClient client(http, ApiKey{"sk_test_x", "env"}, quiet_options());
+        StripeClient client(http, ApiKey{"sk_test_x", "env"}, quicktools::testing::offline_options());
         http.answer(200, page({}, false));
         ListEventsOptions o;
         o.now = 1'800'000'000;
@@ -117,7 +109,7 @@ TEST_SUITE("stripe events api") {
 TEST_SUITE("stripe subscriptions") {
     TEST_CASE("cancel sends DELETE with a stable idempotency key") {
         FakeHttp http;
-        StripeClient client(http, ApiKey{"sk_test_x", "env"}, quiet_options());
+        StripeClient client(http, ApiKey{"sk_test_x", "env"}, quicktools::testing::offline_options());
         http.answer(200, R"({"id":"sub_1","object":"subscription","status":"canceled"})");
         const auto r = cancel_subscription(client, "sub_1");
         CHECK(r.outcome == CancelOutcome::canceled);
@@ -129,7 +121,7 @@ TEST_SUITE("stripe subscriptions") {
     }
     TEST_CASE("resource_missing counts as already done; other errors do not") {
         FakeHttp http;
-        StripeClient client(http, ApiKey{"sk_test_x", "env"}, quiet_options());
+        StripeClient client(http, ApiKey{"sk_test_x", "env"}, quicktools::testing::offline_options());
         http.answer(404, R"({"error":{"type":"invalid_request_error","code":"resource_missing","param":"id","message":"No such subscription: 'sub_2'"}})");
         const auto r = cancel_subscription(client, "sub_2", "k");
         CHECK(r.outcome == CancelOutcome::already_gone);
@@ -141,7 +133,7 @@ TEST_SUITE("stripe subscriptions") {
     }
     TEST_CASE("ids that are not sub_ are refused before any request") {
         FakeHttp http;
-        StripeClient client(http, ApiKey{"sk_test_x", "env"}, quiet_options());
+        StripeClient client(http, ApiKey{"sk_test_x", "env"}, quicktools::testing::offline_options());
         CHECK_THROWS_AS(cancel_subscription(client, "../charges"), Error);
         CHECK_THROWS_AS(cancel_subscription(client, "sub_"), Error);
         CHECK_THROWS_AS(cancel_subscription(client, "cus_1"), Error);

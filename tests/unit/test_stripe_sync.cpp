@@ -13,15 +13,6 @@ using quicktools::testing::FakeHttp;
 
 namespace {
 
-ClientOptions quiet_options() {
-    ClientOptions o;
-    o.api_base = "http://stripe.test";
-    o.sleep = [](std::chrono::milliseconds) {};
-    o.jitter = [] { return 0.0; };
-    o.retry.max_retries = 0;
-    return o;
-}
-
 nlohmann::json purchase(const std::string& id, std::int64_t created) {
     return {{"id", id},
             {"object", "event"},
@@ -62,7 +53,7 @@ TEST_SUITE("stripe sync") {
     TEST_CASE("applies every page, stores the newest event as the cursor, resumes from it") {
         auto database = shop();
         FakeHttp http;
-        StripeClient client(http, ApiKey{"sk_test_x", "env"}, quiet_options());
+        StripeClient client(http, ApiKey{"sk_test_x", "env"}, quicktools::testing::offline_options(0));
         http.answer(200, page({purchase("evt_3", now - 10), purchase("evt_2", now - 20)}, true));
         http.answer(200, page({purchase("evt_1", now - 30)}, false));
         SyncOptions o;
@@ -99,7 +90,7 @@ TEST_SUITE("stripe sync") {
             }
         } http;
         http.db = &database;
-        StripeClient client(http, ApiKey{"sk_test_x", "env"}, quiet_options());
+        StripeClient client(http, ApiKey{"sk_test_x", "env"}, quicktools::testing::offline_options(0));
         http.fake.answer(200, page({purchase("evt_2", now - 20)}, false));
         SyncOptions o;
         o.now = now;
@@ -111,7 +102,7 @@ TEST_SUITE("stripe sync") {
     TEST_CASE("a failure on a later page applies nothing and keeps the cursor") {
         auto database = shop();
         FakeHttp http;
-        StripeClient client(http, ApiKey{"sk_test_x", "env"}, quiet_options());
+        StripeClient client(http, ApiKey{"sk_test_x", "env"}, quicktools::testing::offline_options(0));
         http.answer(200, page({purchase("evt_2", now - 20)}, true));
         http.fail(stripe::TransportFailure::other, "connection reset");
         SyncOptions o;
@@ -123,7 +114,7 @@ TEST_SUITE("stripe sync") {
     TEST_CASE("a dry run reports and leaves the events and the cursor alone") {
         auto database = shop();
         FakeHttp http;
-        StripeClient client(http, ApiKey{"sk_test_x", "env"}, quiet_options());
+        StripeClient client(http, ApiKey{"sk_test_x", "env"}, quicktools::testing::offline_options(0));
         http.answer(200, page({purchase("evt_1", now - 20)}, false));
         SyncOptions o;
         o.now = now;
@@ -136,7 +127,7 @@ TEST_SUITE("stripe sync") {
     TEST_CASE("--since past 30 days warns and lists from that date") {
         auto database = shop();
         FakeHttp http;
-        StripeClient client(http, ApiKey{"sk_test_x", "env"}, quiet_options());
+        StripeClient client(http, ApiKey{"sk_test_x", "env"}, quicktools::testing::offline_options(0));
         http.answer(200, page({}, false));
         SyncOptions o;
         o.now = now;
