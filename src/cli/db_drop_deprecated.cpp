@@ -14,7 +14,7 @@
 namespace quicktools::cli {
 namespace {
 
-struct Options {
+struct DropOptions {
     bool dry_run = false;
     bool yes = false;
     bool force = false;
@@ -58,7 +58,7 @@ void confirm(const std::string& path) {
 }  // namespace
 
 void register_db_drop_deprecated(CLI::App& db, Context& ctx) {
-    auto opts = std::make_shared<Options>();
+    auto opts = std::make_shared<DropOptions>();
     auto* cmd = db.add_subcommand("drop-deprecated",
                                   "Drop the six subscription columns from users with one table rewrite, once every "
                                   "user is on credit packs (irreversible; backs up first)");

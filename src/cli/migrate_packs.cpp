@@ -17,7 +17,7 @@
 namespace quicktools::cli {
 namespace {
 
-struct Options {
+struct MigratePacksOptions {
     bool dry_run = false;
     std::string policy_file;
     std::string backup;
@@ -117,7 +117,7 @@ std::string to_text(const migrate::MigrateResult& r, const std::string& path, bo
 }  // namespace
 
 void register_migrate_packs(CLI::App& migrate, Context& ctx) {
-    auto opts = std::make_shared<Options>();
+    auto opts = std::make_shared<MigratePacksOptions>();
     auto* cmd = migrate.add_subcommand(
         "packs", "Give every subscription user credits by the policy (default: this month's unused allowance; API for "
                  "active or trialing pro and business), in one transaction, after a backup");

@@ -7,7 +7,7 @@
 namespace quicktools::cli {
 namespace {
 
-struct Options {
+struct UserListOptions {
     bool api = false;
     bool no_api = false;
     std::string tier;
@@ -29,7 +29,7 @@ std::string to_text(const report::UserList& list) {
 }  // namespace
 
 void register_user_list(CLI::App& user, Context& ctx) {
-    auto opts = std::make_shared<Options>();
+    auto opts = std::make_shared<UserListOptions>();
     auto* cmd = user.add_subcommand("list", "List users by id, filtered by API access, support tier and balance");
     auto* api = cmd->add_flag("--api", opts->api, "Only users with API access unlocked");
     cmd->add_flag("--no-api", opts->no_api, "Only users without API access")->excludes(api);

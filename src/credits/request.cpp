@@ -7,18 +7,12 @@
 #include "quicktools/credits/packs.hpp"
 #include "quicktools/error.hpp"
 #include "quicktools/util/crypto.hpp"
+#include "quicktools/util/text.hpp"
 
 namespace quicktools::credits {
 namespace {
 
 bool is_control(unsigned char c) { return c < 0x20 || c == 0x7f; }
-
-std::string_view trim(std::string_view s) {
-    const auto not_space = [](unsigned char c) { return c != ' ' && c != '\t'; };
-    while (!s.empty() && !not_space(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-    while (!s.empty() && !not_space(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-    return s;
-}
 
 // Well-formed UTF-8 (no overlong forms, surrogates or code points past U+10FFFF): what the ledger
 // stores is text the web app, the JSON output and a person's terminal can all show.
@@ -90,7 +84,7 @@ std::int64_t parse_amount(std::string_view text) {
 }
 
 std::string normalise_reason(std::string_view reason) {
-    const auto t = trim(reason);
+    const auto t = util::trim(reason);
     if (t.empty()) throw usage_error("a reason is required: say why, for example --reason \"ticket 4411: failed export\"");
     if (t.size() > max_reason_length)
         throw usage_error(fmt::format("the reason is {} characters long; keep it to {}", t.size(), max_reason_length));
@@ -110,7 +104,7 @@ void check_idempotency_key(std::string_view key) {
 }
 
 std::string normalise_actor(std::string_view actor) {
-    const auto t = trim(actor);
+    const auto t = util::trim(actor);
     if (t.empty()) throw usage_error("the actor must not be empty (it defaults to the OS user)");
     if (t.size() > max_actor_length)
         throw usage_error(fmt::format("the actor is {} characters long; keep it to {}", t.size(), max_actor_length));

@@ -8,6 +8,8 @@
 #include <memory>
 #include <mutex>
 
+#include "quicktools/util/text.hpp"
+
 namespace quicktools::stripe {
 namespace {
 
@@ -15,12 +17,6 @@ bool iequals(std::string_view a, std::string_view b) {
     return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](unsigned char x, unsigned char y) {
                return std::tolower(x) == std::tolower(y);
            });
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-    return s;
 }
 
 size_t on_body(char* data, size_t size, size_t count, void* user) {
@@ -35,7 +31,9 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
     if (line.rfind("HTTP/", 0) == 0) {
         headers->clear();
     } else if (auto colon = line.find(':'); colon != std::string_view::npos) {
-        headers->emplace_back(std::string(trim(line.substr(0, colon))), std::string(trim(line.substr(colon + 1))));
+        constexpr std::string_view blanks = " \t\r\n\v\f";
+        headers->emplace_back(std::string(util::trim(line.substr(0, colon), blanks)),
+                              std::string(util::trim(line.substr(colon + 1), blanks)));
     }
     return size * count;
 }

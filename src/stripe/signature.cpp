@@ -6,19 +6,9 @@
 #include <vector>
 
 #include "quicktools/util/crypto.hpp"
+#include "quicktools/util/text.hpp"
 
 namespace quicktools::stripe {
-namespace {
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
-        s.remove_suffix(1);
-    return s;
-}
-
-}  // namespace
-
 SignatureCheck verify_signature(std::string_view header, std::string_view body, std::string_view secret,
                                 std::int64_t tolerance_seconds, std::int64_t now) {
     SignatureCheck check;
@@ -29,7 +19,7 @@ SignatureCheck verify_signature(std::string_view header, std::string_view body, 
     while (pos <= header.size()) {
         auto comma = header.find(',', pos);
         if (comma == std::string_view::npos) comma = header.size();
-        const auto item = trim(header.substr(pos, comma - pos));
+        const auto item = util::trim(header.substr(pos, comma - pos), " \t\r\n");
         pos = comma + 1;
         const auto eq = item.find('=');
         if (eq == std::string_view::npos) continue;
