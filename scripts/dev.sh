@@ -4,17 +4,20 @@
 #   test   runs the whole test suite (unit + end-to-end) through CTest
 #   build  only builds
 #   bench  runs the benchmarks against the peers in ../shared/bench
-#   fuzz [SECONDS]  builds the libFuzzer targets with clang and runs each (scripts/fuzz.sh)
+#   sanitize [SECONDS]  builds with clang, AddressSanitizer and UndefinedBehaviorSanitizer (build-san),
+#                  runs the whole suite (unit + e2e) on that build, then each fuzz target SECONDS (10)
+#   fuzz [SECONDS] [TARGET...]  builds the libFuzzer targets (build-san) and runs each (scripts/fuzz.sh)
 #   completions  regenerates completions/ from the command tree (after adding commands)
-# Environment: BUILD_DIR (default build), QUICKTOOLS_SANITIZE=ON for ASan/UBSan, CI=true for -Werror.
+# Environment: BUILD_DIR (default build), SAN_BUILD_DIR (default build-san), CI=true for -Werror.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 BUILD_DIR=${BUILD_DIR:-build}
+SAN_BUILD_DIR=${SAN_BUILD_DIR:-build-san}
 
 PACKAGES=(cmake make g++ pkg-config libcli11-dev libsqlitecpp-dev libsqlite3-dev libfmt-dev nlohmann-json3-dev
           libcurl4-openssl-dev libssl-dev libsimdjson-dev doctest-dev sqlite3 python3 python3-pytest
-          tmux)
+          python3-pytest-xdist tmux)
 BENCH_PACKAGES=(python3-sqlalchemy time)
 FUZZ_PACKAGES=(clang libclang-rt-14-dev)
 
@@ -31,12 +34,21 @@ install_missing() {
     DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 }
 
+werror() { if [ "${CI:-}" = "true" ]; then echo ON; else echo OFF; fi; }
+
 build() {
-    local werror=OFF
-    [ "${CI:-}" = "true" ] && werror=ON
-    cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DQUICKTOOLS_WERROR=$werror \
+    cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DQUICKTOOLS_WERROR="$(werror)" \
           -DQUICKTOOLS_SANITIZE="${QUICKTOOLS_SANITIZE:-OFF}" -DPython3_EXECUTABLE=/usr/bin/python3 >/dev/null
     cmake --build "$BUILD_DIR" -j"$(nproc)"
+}
+
+# One clang build for the sanitizer suite and the fuzz targets: the library is compiled with
+# ASan, UBSan and libFuzzer's coverage; -O1 keeps both the build and the suite quick.
+sanitized_build() {
+    CXX=clang++ CC=clang cmake -S . -B "$SAN_BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+          -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only" -DQUICKTOOLS_FUZZ=ON \
+          -DQUICKTOOLS_WERROR="$(werror)" -DPython3_EXECUTABLE=/usr/bin/python3 >/dev/null
+    cmake --build "$SAN_BUILD_DIR" -j"$(nproc)" "$@"
 }
 
 demo() {
@@ -76,7 +88,12 @@ case "${1:-}" in
           ctest --test-dir "$BUILD_DIR" --output-on-failure ;;
     bench) install_missing "${PACKAGES[@]}" "${BENCH_PACKAGES[@]}"; build
            shift; /usr/bin/python3 bench/run.py --quicktools "$ROOT/$BUILD_DIR/quicktools" "$@" ;;
-    fuzz) install_missing "${PACKAGES[@]}" "${FUZZ_PACKAGES[@]}"; shift; ./scripts/fuzz.sh "$@" ;;
+    sanitize) install_missing "${PACKAGES[@]}" "${FUZZ_PACKAGES[@]}"; sanitized_build
+              ASAN_OPTIONS=detect_leaks=1 ctest --test-dir "$SAN_BUILD_DIR" --output-on-failure
+              ./scripts/fuzz.sh "$SAN_BUILD_DIR" "${2:-10}" ;;
+    fuzz) install_missing "${PACKAGES[@]}" "${FUZZ_PACKAGES[@]}"; shift
+          sanitized_build --target fuzz_events fuzz_signature fuzz_csv_import fuzz_policy
+          ./scripts/fuzz.sh "$SAN_BUILD_DIR" "$@" ;;
     completions) install_missing "${PACKAGES[@]}"; build; completions ;;
-    *) echo "usage: scripts/dev.sh demo|test|build|bench|fuzz|completions" >&2; exit 2 ;;
+    *) echo "usage: scripts/dev.sh demo|test|build|bench|sanitize|fuzz|completions" >&2; exit 2 ;;
 esac
