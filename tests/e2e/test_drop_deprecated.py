@@ -326,8 +326,9 @@ def test_waits_for_a_brief_writer(qt, migrated):
 def test_gives_up_on_a_long_writer_and_changes_nothing(qt, migrated):
     path = migrated()
     before = dump(path)
-    holder = hold_lock(path, 2.0, commit=False)
+    holder = hold_lock(path, 60, commit=False)  # held until the tool gave up
     r = qt("--busy-timeout", "300", "db", "drop-deprecated", "--yes", "--no-backup", db=path)
+    holder.release.set()
     holder.join()
     assert r.rc == 1
     assert "locked" in r.err and len(r.err.strip().splitlines()) == 1

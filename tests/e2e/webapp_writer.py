@@ -193,8 +193,9 @@ class WebApp(threading.Thread):
 
 def hold_lock(path, seconds, commit=True):
     """A thread that takes the write lock with the app's usage write of one credit (of the first
-    user who has one) and keeps it `seconds`, then commits (or rolls back); holding the lock when
-    this returns. Afterwards the sum of credits_lifetime_used is 1 more when it committed."""
+    user who has one) and keeps it `seconds` or until its `release` event is set, then commits
+    (or rolls back); holding the lock when this returns. Afterwards the sum of
+    credits_lifetime_used is 1 more when it committed."""
     started = threading.Event()
 
     def hold():
@@ -204,11 +205,12 @@ def hold_lock(path, seconds, commit=True):
                     "credits_lifetime_used = credits_lifetime_used + 1 "
                     "WHERE id = (SELECT min(id) FROM users WHERE credits_balance >= 1)")
         started.set()
-        time.sleep(seconds)
+        t.release.wait(seconds)
         con.execute("COMMIT" if commit else "ROLLBACK")
         con.close()
 
     t = threading.Thread(target=hold)
+    t.release = threading.Event()
     t.start()
     started.wait()
     return t
