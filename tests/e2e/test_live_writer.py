@@ -62,6 +62,10 @@ def assert_nothing_lost(path, before, tool_adds, app):
         tool = tool_adds.get(uid, (0, 0, 0))
         expected = tuple(s + t + a for s, t, a in zip(start, tool, app.delta.get(uid, (0, 0, 0))))
         assert now == expected, f"user {uid}: {now} != before {start} + tool {tool} + app {app.delta.get(uid)}"
+    # and the tool's ledger (empty before: the migration records a base, no rows) says the same
+    ledger = {r[0]: r[1:] for r in query(path, "SELECT user_id, sum(balance_delta), sum(purchased_delta), "
+                                               "sum(used_delta) FROM quicktools_ledger GROUP BY user_id")}
+    assert ledger == tool_adds
     r = run_qt("credits", "audit", db=path, json_out=True)
     assert r.rc == 0 and r.json["violations"] == 0, r.out + r.err
 
