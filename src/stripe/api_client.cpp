@@ -37,12 +37,18 @@ std::string field(const nlohmann::json& object, const char* name) {
 }
 
 std::string describe_transport(const TransportError& e, const HttpRequest& request) {
+    const std::string partial =
+        e.status_seen() != 0 ? fmt::format("HTTP {} arrived but its body did not arrive completely", e.status_seen())
+                             : std::string();
     switch (e.kind()) {
         case TransportFailure::connect: return fmt::format("cannot connect ({})", one_line(e.what()));
         case TransportFailure::timeout:
-            return fmt::format("no answer within the timeout ({} ms total, {} ms to connect)",
-                               request.total_timeout.count(), request.connect_timeout.count());
-        case TransportFailure::dropped: return fmt::format("the connection closed without an answer ({})", one_line(e.what()));
+            return fmt::format("{} within the timeout ({} ms total, {} ms to connect)",
+                               partial.empty() ? std::string("no answer") : partial, request.total_timeout.count(),
+                               request.connect_timeout.count());
+        case TransportFailure::dropped:
+            if (!partial.empty()) return fmt::format("{}: the connection closed ({})", partial, one_line(e.what()));
+            return fmt::format("the connection closed without an answer ({})", one_line(e.what()));
         case TransportFailure::other: break;
     }
     return one_line(e.what());
@@ -153,10 +159,12 @@ ApiResponse StripeClient::request(std::string_view method, std::string_view path
     for (int attempt = 1;; ++attempt) {
         std::optional<HttpResponse> response;
         std::string failure;
+        bool partial = false;
         try {
             response = m_http.send(http_request);
         } catch (const TransportError& e) {
             failure = describe_transport(e, http_request);
+            partial = e.status_seen() != 0;
         }
         if (response && response->status >= 200 && response->status < 300) {
             auto body = nlohmann::json::parse(response->body, nullptr, false);
@@ -180,18 +188,20 @@ ApiResponse StripeClient::request(std::string_view method, std::string_view path
             m_options.sleep(delay);
             continue;
         }
-        fail(what, answered, failure, attempt, idempotency_key);
+        fail(what, answered, failure, attempt, idempotency_key, partial);
     }
 }
 
 void StripeClient::fail(const std::string& what, const HttpResponse* response, const std::string& failure, int attempts,
-                        const std::string& idempotency_key) const {
+                        const std::string& idempotency_key, bool partial) const {
     const std::string after = attempts > 1 ? fmt::format(" (after {} attempts)", attempts) : std::string();
     const std::string again =
         idempotency_key.empty() ? std::string()
                                 : fmt::format("; a repeat with idempotency key {} is safe", idempotency_key);
     if (response == nullptr)
-        throw Error(redact(fmt::format("could not reach Stripe at {} for {}: {}{}{}", m_options.api_base, what, failure,
+        throw Error(redact(fmt::format("{} Stripe at {} for {}: {}{}{}",
+                                       partial ? "an incomplete answer from" : "could not reach", m_options.api_base,
+                                       what, failure,
                                        after, again),
                            m_key.value));
     const auto doc = nlohmann::json::parse(response->body, nullptr, false);

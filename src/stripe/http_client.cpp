@@ -117,7 +117,9 @@ HttpResponse CurlHttpClient::send(const HttpRequest& request) {
     const CURLcode code = curl_easy_perform(c);
     if (code != CURLE_OK) {
         const std::string detail = error_buffer[0] != '\0' ? error_buffer : curl_easy_strerror(code);
-        throw TransportError(classify(code), detail);
+        long status_seen = 0;  // set when the status line came and the body then stalled or stopped
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status_seen);
+        throw TransportError(classify(code), detail, status_seen);
     }
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &response.status);
     return response;

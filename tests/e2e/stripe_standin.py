@@ -8,6 +8,11 @@ objects shaped like the fixtures in reference/stripe/. Tests script failures per
 
     api.script(Answer.error(429, "rate_limit_error", headers={"Retry-After": "1"}))
     api.script(Answer.drop(), Answer.slow(5), Answer.error(500, "api_error"))
+    api.script(Answer.trickle(3.0), Answer.stall(after=40, seconds=2, then="close"))
+
+Slow bodies: trickle and stall answer normally (the request is processed, its idempotent answer
+stored) but send the status and headers at once and the body slowly: in pieces spread over some
+seconds, or part of it, then a pause, then the rest or a closed connection.
 
 Scripted answers are used in order by the next matching requests, before normal handling.
 """
@@ -34,6 +39,7 @@ class Recorded:
     form: dict              # the same as a dict (last value wins)
     raw: str                # the raw body or query string
     answer: object = None   # the status sent, or "dropped"
+    replayed: bool = False  # answered from the stored answer of its Idempotency-Key
 
     @property
     def idempotency_key(self):
@@ -48,6 +54,10 @@ class Answer:
     delay: float = 0.0
     drop: bool = False
     passthrough: bool = False   # after the delay, answer normally
+    body_pieces: int = 0        # slow body: send it in this many pieces ...
+    body_seconds: float = 0.0   # ... spread over this many seconds
+    stall_after: int = None     # stalled body: this many bytes, then a pause of body_seconds ...
+    stall_then: str = "finish"  # ... then the rest ("finish") or a closed connection ("close")
     method: str = None
     path: str = None
 
@@ -67,6 +77,17 @@ class Answer:
     @staticmethod
     def slow(seconds):
         return Answer(delay=seconds, passthrough=True)
+
+    @staticmethod
+    def trickle(seconds, pieces=20):
+        """The normal answer, its body in `pieces` pieces spread over `seconds`."""
+        return Answer(passthrough=True, body_pieces=pieces, body_seconds=seconds)
+
+    @staticmethod
+    def stall(after, seconds, then="finish"):
+        """The normal answer: `after` bytes of its body, a pause of `seconds`, then the rest
+        ("finish") or the connection closed short of its Content-Length ("close")."""
+        return Answer(passthrough=True, stall_after=after, body_seconds=seconds, stall_then=then)
 
 
 class StripeStandin(StripeBehaviour):
@@ -128,7 +149,7 @@ class StripeStandin(StripeBehaviour):
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self._server.block_on_close = False
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()  # quick stop()
         self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}"
         return self
 
@@ -175,9 +196,10 @@ class StripeStandin(StripeBehaviour):
 
         status, body, extra = self._process(h.command, url.path, headers, pairs, bad_form, raw)
         rec.answer = status
-        self._send(h, status, body, extra)
+        rec.replayed = extra.get("Idempotent-Replayed") == "true"
+        self._send(h, status, body, extra, pace=scripted)
 
-    def _send(self, h, status, body, headers):
+    def _send(self, h, status, body, headers, pace=None):
         data = json.dumps(body).encode()
         try:
             h.send_response(status)
@@ -187,7 +209,22 @@ class StripeStandin(StripeBehaviour):
             for k, v in (headers or {}).items():
                 h.send_header(k, v)
             h.end_headers()
-            h.wfile.write(data)
+            if pace is not None and pace.body_pieces:
+                size = -(-len(data) // pace.body_pieces)
+                for i in range(0, len(data), size):
+                    time.sleep(pace.body_seconds / pace.body_pieces)
+                    h.wfile.write(data[i:i + size])
+                    h.wfile.flush()
+            elif pace is not None and pace.stall_after is not None:
+                h.wfile.write(data[:pace.stall_after])
+                h.wfile.flush()
+                time.sleep(pace.body_seconds)
+                if pace.stall_then == "close":
+                    h.close_connection = True
+                    return
+                h.wfile.write(data[pace.stall_after:])
+            else:
+                h.wfile.write(data)
         except (BrokenPipeError, ConnectionResetError):
             pass   # the client gave up (a timeout test)
 

@@ -3,12 +3,12 @@ import os
 import signal
 import sqlite3
 import subprocess
-import threading
 import time
 
 import pytest
 
 from conftest import BIN, dump, query
+from webapp_writer import hold_lock
 
 DEPRECATED = ["subscription_tier", "subscription_status", "stripe_subscription_id", "monthly_credits",
               "credits_used_this_month", "credits_reset_date"]
@@ -312,44 +312,27 @@ def test_kill_9_mid_rewrite_leaves_before_or_after(qt, migrated, tmp_path):
     assert "rolled back" in outcomes, outcomes  # at least one kill landed mid-rewrite
 
 
-def hold_lock(path, seconds, started):
-    con = sqlite3.connect(str(path), isolation_level=None)
-    con.execute("BEGIN IMMEDIATE")
-    con.execute("UPDATE users SET credits_balance = credits_balance + 1 WHERE id = 1")
-    started.set()
-    time.sleep(seconds)
-    con.execute("COMMIT")
-    con.close()
-
-
 def test_waits_for_a_brief_writer(qt, migrated):
     path = migrated()
-    balance = query(path, "SELECT credits_balance FROM users WHERE id = 1")[0][0]
-    started = threading.Event()
-    t = threading.Thread(target=hold_lock, args=(path, 0.5, started))
-    t.start()
-    started.wait()
+    used = query(path, "SELECT sum(credits_lifetime_used) FROM users")[0][0]
+    holder = hold_lock(path, 0.5)
     r = qt("--busy-timeout", "5000", "db", "drop-deprecated", "--yes", "--no-backup", db=path)
-    t.join()
+    holder.join()
     assert r.rc == 0, r.err
-    assert query(path, "SELECT credits_balance FROM users WHERE id = 1") == [(balance + 1,)]
+    assert query(path, "SELECT sum(credits_lifetime_used) FROM users") == [(used + 1,)]
     assert not set(DEPRECATED) & set(columns(path))
 
 
 def test_gives_up_on_a_long_writer_and_changes_nothing(qt, migrated):
     path = migrated()
     before = dump(path)
-    started = threading.Event()
-    t = threading.Thread(target=hold_lock, args=(path, 2.0, started))
-    t.start()
-    started.wait()
+    holder = hold_lock(path, 60, commit=False)  # held until the tool gave up
     r = qt("--busy-timeout", "300", "db", "drop-deprecated", "--yes", "--no-backup", db=path)
-    t.join()
+    holder.release.set()
+    holder.join()
     assert r.rc == 1
     assert "locked" in r.err and len(r.err.strip().splitlines()) == 1
-    after = dump(path)
-    assert set(DEPRECATED) <= set(columns(path))
-    assert len(after) == len(before)  # only the writer's own update changed a value
+    assert dump(path) == before
 
 
 def run_on_terminal(path, answer):

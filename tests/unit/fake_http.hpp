@@ -16,8 +16,8 @@ public:
     void answer(long status, std::string body, stripe::Headers headers = {}) {
         m_answers.emplace_back(stripe::HttpResponse{status, std::move(headers), std::move(body)});
     }
-    void fail(stripe::TransportFailure kind, const std::string& message = "simulated") {
-        m_answers.emplace_back(stripe::TransportError(kind, message));
+    void fail(stripe::TransportFailure kind, const std::string& message = "simulated", long status_seen = 0) {
+        m_answers.emplace_back(stripe::TransportError(kind, message, status_seen));
     }
 
     stripe::HttpResponse send(const stripe::HttpRequest& request) override {

@@ -178,6 +178,25 @@ TEST_SUITE("stripe retries") {
         }
         CHECK(t.http.requests.size() == 3);
     }
+    TEST_CASE("a body that stalled or was cut short after the status is retried with the same key, then named") {
+        Harness h(1);
+        h.http.fail(TransportFailure::dropped, "transfer closed with 900 bytes remaining to read", 200);
+        h.http.fail(TransportFailure::timeout, "Operation timed out", 200);
+        try {
+            h.client.post("/v1/checkout/sessions", {}, "k-slow");
+            FAIL("expected Error");
+        } catch (const Error& e) {
+            const std::string m = e.what();
+            CHECK(m.find("HTTP 200 arrived but its body did not arrive completely within the timeout") !=
+                  std::string::npos);
+            CHECK(m.find("a repeat with idempotency key k-slow is safe") != std::string::npos);
+        }
+        REQUIRE(h.http.requests.size() == 2);
+        CHECK(FakeHttp::header(h.http.requests[1], "Idempotency-Key") == "k-slow");
+        CHECK(h.notes.size() == 1);
+        CHECK(h.notes[0].find("HTTP 200 arrived but its body did not arrive completely: the connection closed") !=
+              std::string::npos);
+    }
     TEST_CASE("a 4xx other than 409 and 429 is not retried") {
         Harness h;
         h.http.answer(402, R"({"error":{"type":"card_error","message":"declined"}})");

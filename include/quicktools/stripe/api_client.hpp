@@ -118,9 +118,10 @@ private:
                         std::string idempotency_key);
     HttpRequest build(std::string_view method, std::string_view path, const std::string& form,
                       const std::string& idempotency_key) const;
-    // Throws the one-line error for the last attempt: ApiError for an answer, Error for none.
+    // Throws the one-line error for the last attempt: ApiError for an answer, Error for none or
+    // for one whose body stalled or was cut short (`partial`).
     [[noreturn]] void fail(const std::string& what, const HttpResponse* response, const std::string& failure,
-                           int attempts, const std::string& idempotency_key) const;
+                           int attempts, const std::string& idempotency_key, bool partial = false) const;
 
     HttpClient& m_http;
     ApiKey m_key;

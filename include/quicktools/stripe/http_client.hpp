@@ -34,14 +34,19 @@ struct HttpResponse {
 // Stripe, and the Idempotency-Key makes a repeat of one that did harmless.
 enum class TransportFailure { connect, timeout, dropped, other };
 
-// Thrown by HttpClient::send when no HTTP response arrived.
+// Thrown by HttpClient::send when no complete HTTP response arrived. `status_seen` is the status
+// of an answer whose body then stalled or was cut short (0 when none came): the request did
+// reach the server, so only the Idempotency-Key keeps a repeat from acting twice.
 class TransportError : public std::runtime_error {
 public:
-    TransportError(TransportFailure kind, const std::string& message) : std::runtime_error(message), m_kind(kind) {}
+    TransportError(TransportFailure kind, const std::string& message, long status_seen = 0)
+        : std::runtime_error(message), m_kind(kind), m_status_seen(status_seen) {}
     TransportFailure kind() const noexcept { return m_kind; }
+    long status_seen() const noexcept { return m_status_seen; }
 
 private:
     TransportFailure m_kind;
+    long m_status_seen;
 };
 
 class HttpClient {

@@ -1,0 +1,259 @@
+"""The web app keeps writing while each long write of the tool runs (webapp_writer.WebApp: usage,
+its own purchase webhook, sign-ups; one short transaction each, on its own connection). For each
+long write: the tool succeeds, every write of both sides is there -- each user's final credits
+= before + what the tool's input says it adds + what the app committed, computed here from the
+input and the app's own count, not from the tool's ledger --, `credits audit` is clean, and the
+app committed writes while the tool ran. Then: each command family waits for a brief app
+transaction and gives up on a long one with one line, the database unchanged.
+"""
+import json
+import random
+import shutil
+import sqlite3
+import time
+
+import pytest
+
+from conftest import dump, make_database, query, run_qt
+from stripe_events import CREDITS, completed
+from webapp_writer import WebApp, hold_lock
+
+USERS = 20000
+ACTIVE = range(1, 501)   # the users both sides write (the tool's input and the app's writes)
+WAIT = ["--busy-timeout", "30000"]
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory):
+    """A migrated database (subscriptions cancelled, so the drop is allowed), copied per test."""
+    d = tmp_path_factory.mktemp("live")
+    path = make_database(d / "migrated.db", users=USERS, state="legacy", seed=3, tasks_per_user=2)
+    assert run_qt("migrate", "packs", "--no-backup", db=path).rc == 0
+    con = sqlite3.connect(str(path))
+    with con:
+        con.execute("UPDATE users SET subscription_status = 'canceled', stripe_subscription_id = NULL")
+    con.close()
+    return path
+
+
+@pytest.fixture
+def migrated(template, tmp_path):
+    return shutil.copyfile(template, tmp_path / "quicktools.db")
+
+
+def credits(path):
+    """user id -> (balance, purchased_total, lifetime_used)"""
+    return {r[0]: r[1:] for r in query(path, "SELECT id, credits_balance, credits_purchased_total, "
+                                             "credits_lifetime_used FROM users")}
+
+
+def run_alongside(app, *args, db, env=None):
+    """Runs the tool while the app writes; returns the result and the run's (start, end)."""
+    started = time.monotonic()
+    r = run_qt(*WAIT, *args, db=db, json_out=True, env=env, timeout=120)
+    return r, (started, time.monotonic())
+
+
+def assert_nothing_lost(path, before, tool_adds, app):
+    after = credits(path)
+    assert set(after) == set(before) | set(app.new_users)
+    for uid, now in after.items():
+        start = before.get(uid, (10, 0, 0))  # a sign-up starts with the column default of 10
+        tool = tool_adds.get(uid, (0, 0, 0))
+        expected = tuple(s + t + a for s, t, a in zip(start, tool, app.delta.get(uid, (0, 0, 0))))
+        assert now == expected, f"user {uid}: {now} != before {start} + tool {tool} + app {app.delta.get(uid)}"
+    # and the tool's ledger (empty before: the migration records a base, no rows) says the same
+    ledger = {r[0]: r[1:] for r in query(path, "SELECT user_id, sum(balance_delta), sum(purchased_delta), "
+                                               "sum(used_delta) FROM quicktools_ledger GROUP BY user_id")}
+    assert ledger == tool_adds
+    r = run_qt("credits", "audit", db=path, json_out=True)
+    assert r.rc == 0 and r.json["violations"] == 0, r.out + r.err
+
+
+def assert_overlapped(name, app, run):
+    """The app committed before the tool started (WebApp.__enter__) and after it ended
+    (WebApp.__exit__), and was writing while it ran: writes that began before the tool ended and
+    committed after it started (waiting for the tool's write lock, longest_wait, if need be)."""
+    during, in_flight = app.commits_between(*run), app.in_flight_between(*run)
+    print(f"\n{name}: the app committed {during} writes during the tool's {run[1] - run[0]:.2f} s run, "
+          f"{in_flight} overlapping it ({app.committed} in all: {app.counts}); "
+          f"its longest wait for the lock {app.longest_wait:.2f} s")
+    assert in_flight > 0 and app.commits_between(0, run[0]) >= 20 and app.commits_between(run[1], 1e12) >= 20
+
+
+def purchases(n, seed):
+    """n paid Checkout Sessions of the active users: (session_id, user_id, pack)."""
+    rnd = random.Random(seed)
+    return [(f"cs_test_live{seed}_{i:05d}", rnd.choice(ACTIVE), rnd.choice(list(CREDITS))) for i in range(n)]
+
+
+def expected_from_purchases(sessions, credited_by_app):
+    adds = {}
+    for sid, uid, pack in sessions:
+        if sid not in credited_by_app:
+            b, p, u = adds.get(uid, (0, 0, 0))
+            adds[uid] = (b + CREDITS[pack], p + CREDITS[pack], u)
+    return adds
+
+
+def assert_each_session_credited_once(path, sessions, app, report):
+    by_app = app.credited & {s[0] for s in sessions}
+    assert app.skipped | by_app == app.shared and app.skipped and by_app  # both orders happened
+    assert report["counts"]["credited"] == len(sessions) - len(by_app)
+    assert report["counts"]["duplicate"] == len(by_app)
+    rows = dict(query(path, "SELECT session_id, credited_by FROM quicktools_checkout_sessions "
+                            "WHERE session_id LIKE 'cs_test_live%'"))
+    assert rows == {sid: ("webapp" if sid in by_app else "quicktools") for sid, _, _ in sessions}
+    unlocked = {uid for _, uid, pack in sessions if pack in ("pro", "business")} | app.api_unlocked
+    assert query(path, f"SELECT count(*) FROM users WHERE id IN ({','.join(map(str, unlocked))}) "
+                       "AND api_access_unlocked = 0") == [(0,)]
+    print(f"  sessions: {len(by_app)} credited by the app's webhook first, {len(app.skipped)} by the tool first")
+
+
+# --- each long write with the app writing ---------------------------------------------------
+
+def test_stripe_replay_while_the_app_writes(migrated, tmp_path):
+    sessions = purchases(3000, seed=1)
+    files = []
+    for k in range(6):  # six files: six transactions, the app writes between them
+        path = tmp_path / f"events{k}.ndjson"
+        with open(path, "w") as f:
+            for i, (sid, uid, pack) in enumerate(sessions[k * 500:(k + 1) * 500]):
+                f.write(json.dumps(completed(uid, pack, session_id=sid, id=f"evt_live_{sid}",
+                                             created=1767225600 + k * 500 + i)) + "\n")
+        files.append(path)
+    before = credits(migrated)
+    with WebApp(migrated, ACTIVE, sessions=sessions[::10]) as app:
+        app.wait_for(60)  # its webhook credits some sessions before the tool reaches them
+        r, run = run_alongside(app, "stripe", "replay", *files, db=migrated)
+    assert r.rc == 0, r.err
+    assert_each_session_credited_once(migrated, sessions, app, r.json)
+    assert_nothing_lost(migrated, before, expected_from_purchases(sessions, app.credited), app)
+    assert_overlapped("stripe replay (3,000 events, 6 files)", app, run)
+
+
+def test_stripe_sync_while_the_app_writes(migrated, stripe_api):
+    sessions = purchases(2000, seed=2)
+    now = int(time.time())
+    for i, (sid, uid, pack) in enumerate(sessions):
+        stripe_api.events.append(completed(uid, pack, session_id=sid, created=now - 86400 + i))
+    before = credits(migrated)
+    with WebApp(migrated, ACTIVE, sessions=sessions[::10]) as app:
+        app.wait_for(60)  # its webhook credits some sessions before the tool reaches them
+        r, run = run_alongside(app, "stripe", "sync", db=migrated, env=stripe_api.env())
+    assert r.rc == 0, r.err
+    assert r.json["pages"] == 20 and r.json["cursor_after"]["event_id"] == stripe_api.events[-1]["id"]
+    assert_each_session_credited_once(migrated, sessions, app, r.json)
+    assert_nothing_lost(migrated, before, expected_from_purchases(sessions, app.credited), app)
+    assert_overlapped("stripe sync (2,000 events, 20 pages)", app, run)
+
+
+def test_credits_import_while_the_app_writes(migrated, tmp_path):
+    rnd = random.Random(4)
+    rows = [(rnd.choice(ACTIVE), rnd.randint(1, 50)) for _ in range(20000)]
+    csv = tmp_path / "grants.csv"
+    csv.write_text("user,action,amount,reason,idempotency_key\n"
+                   + "".join(f"{uid},grant,{n},live writer test,live-{i}\n" for i, (uid, n) in enumerate(rows)))
+    adds = {}
+    for uid, n in rows:
+        adds[uid] = (adds.get(uid, (0, 0, 0))[0] + n, 0, 0)
+    before = credits(migrated)
+    with WebApp(migrated, ACTIVE) as app:
+        r, run = run_alongside(app, "credits", "import", csv, db=migrated)
+    assert r.rc == 0, r.err
+    assert r.json["totals"]["applied"] == 20000
+    assert_nothing_lost(migrated, before, adds, app)
+    assert_overlapped("credits import (20,000 rows)", app, run)
+
+
+def test_migrate_packs_while_the_app_writes(tmp_path):
+    path = make_database(tmp_path / "legacy.db", users=USERS, state="legacy", seed=5)
+    assert run_qt("db", "upgrade", db=path).rc == 0  # the app writes credits from here on
+    policy = dict(query(path, "SELECT id, max(monthly_credits - credits_used_this_month, 0) FROM users"))
+    with WebApp(path, ACTIVE) as app:
+        app.wait_for(200)  # the app used and bought credits before the migration
+        r, run = run_alongside(app, "migrate", "packs", "--no-backup", db=path)
+    assert r.rc == 0, r.err
+    # New balance = the policy's credits (replacing the default 10) + what the app added or took,
+    # before the migration or after it; exact unless the app's usage before the migration went
+    # beyond the policy's credits (the balance is then 0, never below).
+    after = credits(path)
+    exact = 0
+    for uid, (balance, purchased, used) in after.items():
+        d = app.delta.get(uid, (0, 0, 0))
+        assert (purchased, used) == (d[1], d[2]), uid
+        if policy.get(uid, 10) + app.lowest.get(uid, 0) >= 0:
+            assert balance == policy.get(uid, 10) + d[0], uid
+            exact += 1
+        else:
+            assert balance >= policy[uid] + d[0], uid
+    assert exact > len(after) // 2
+    assert set(after) == set(policy) | set(app.new_users)
+    assert query(path, "SELECT count(*) FROM quicktools_migrated_users WHERE old_balance <> 10") != [(0,)]
+    assert query(path, f"SELECT count(*) FROM users WHERE api_access_unlocked = 0 AND id IN "
+                       f"({','.join(map(str, app.api_unlocked))})") == [(0,)]
+    r = run_qt("credits", "audit", db=path, json_out=True)
+    assert r.rc == 0 and r.json["violations"] == 0, r.out + r.err
+    assert_overlapped("migrate packs (20,000 users)", app, run)
+
+
+def test_drop_deprecated_while_the_app_writes(migrated):
+    before = credits(migrated)
+    with WebApp(migrated, ACTIVE) as app:
+        r, run = run_alongside(app, "db", "drop-deprecated", "--yes", "--no-backup", db=migrated)
+        app.wait_for(app.committed + 30)  # sign-ups into the new table too
+    assert r.rc == 0, r.err
+    cols = [c[1] for c in query(migrated, "PRAGMA table_info(users)")]
+    assert "subscription_tier" not in cols and "monthly_credits" not in cols
+    assert_nothing_lost(migrated, before, {}, app)
+    assert app.counts["signup"] > 0
+    assert_overlapped("db drop-deprecated (20,000 users)", app, run)
+
+
+# --- the app holds the lock: wait for a brief transaction, give up on a long one ---------------
+
+@pytest.fixture(params=["stripe replay", "stripe sync", "migrate packs"])
+def command(request, migrated, tmp_path, stripe_api):
+    """(args, env, database, done(path) -> whether the command's work is there)."""
+    if request.param == "migrate packs":
+        path = make_database(tmp_path / "legacy.db", users=50, state="legacy")
+        assert run_qt("db", "upgrade", db=path).rc == 0
+        return (["migrate", "packs", "--no-backup"], None, path,
+                lambda p: query(p, "SELECT count(*) FROM quicktools_migrated_users") == [(50,)])
+    sid, uid, pack = "cs_test_lock", 2, "pro"
+    event = completed(uid, pack, session_id=sid)
+    done = lambda p: query(p, "SELECT credited_by FROM quicktools_checkout_sessions WHERE session_id = ?",  # noqa
+                           (sid,)) == [("quicktools",)]
+    if request.param == "stripe sync":
+        event["created"] = int(time.time()) - 60
+        stripe_api.events.append(event)
+        return ["stripe", "sync"], stripe_api.env(), migrated, done
+    events = tmp_path / "lock.json"
+    events.write_text(json.dumps(event))
+    return ["stripe", "replay", events], None, migrated, done
+
+
+def test_waits_for_a_brief_app_transaction(command):
+    args, env, path, done = command
+    used_before = query(path, "SELECT sum(credits_lifetime_used) FROM users")[0][0]
+    holder = hold_lock(path, 0.5)
+    started = time.monotonic()
+    r = run_qt("--busy-timeout", "10000", *args, db=path, env=env)
+    waited = time.monotonic() - started
+    holder.join()
+    assert r.rc == 0, r.err
+    assert waited >= 0.3 and done(path)
+    assert query(path, "SELECT sum(credits_lifetime_used) FROM users") == [(used_before + 1,)]
+
+
+def test_gives_up_on_a_long_app_transaction_in_one_line_and_changes_nothing(command):
+    args, env, path, done = command
+    before = dump(path)
+    holder = hold_lock(path, 60, commit=False)  # held until the tool gave up, however slow the machine
+    r = run_qt("--busy-timeout", "300", *args, db=path, env=env)
+    holder.release.set()
+    holder.join()
+    assert r.rc == 1
+    [line] = r.err.strip().splitlines()
+    assert "locked" in line and "--busy-timeout" in line
+    assert dump(path) == before and not done(path)
