@@ -23,8 +23,8 @@ bool all_digits(const std::string& s) {
 
 Decision needs(std::string why) { return {Outcome::needs_attention, std::move(why), true, 0, 0}; }
 
-// Purchases kept in memory before they are written sorted (about 100 bytes each).
-constexpr std::size_t purchases_per_flush = 50'000;
+// Purchases kept in memory before they are written sorted (about 200 bytes each: 4 MB).
+constexpr std::size_t purchases_per_flush = 20'000;
 // Id lookups after which the ids of all users are loaded as a bitmap (8 MB at most).
 constexpr int lookups_before_bitmap = 2'000;
 constexpr std::int64_t max_bitmap_id = 64'000'000;

@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -46,6 +47,8 @@ StreamEventReader::StreamEventReader(const std::string& path, std::size_t chunk_
     m_fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (m_fd < 0) throw usage_error(fmt::format("cannot read {}: {}", path, std::strerror(errno)));
     m_owned = true;
+    struct stat st {};
+    m_regular = ::fstat(m_fd, &st) == 0 && S_ISREG(st.st_mode);
 }
 
 StreamEventReader::~StreamEventReader() {

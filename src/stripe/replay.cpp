@@ -7,6 +7,7 @@
 #include <unordered_set>
 
 #include "applier.hpp"
+#include "read_ahead.hpp"
 #include "quicktools/credits/ledger.hpp"
 #include "quicktools/db/sql_files.hpp"
 #include "quicktools/util/system.hpp"
@@ -90,14 +91,11 @@ void Applier::record(const Event& e, const Decision& d, std::string_view payload
 
 ReplayResult apply_events(db::Database& db, EventSource& source, const ReplayOptions& options) {
     detail::Applier applier(db, options, util::now_timestamp());
-    EventParser parser;
-    Event event;
-    RawEvent raw;
+    detail::ParsedEvents events(source);
     ReplayResult result;
     std::unordered_set<std::string> attention_this_run;  // so a repeated delivery is reported once
-    while (source.next(raw)) {
-        if (auto why = parser.parse(raw.text, event, raw.padded); !why.empty())
-            throw usage_error(fmt::format("{}: {} in the event at {}", source.name(), why, source.where(raw.offset)));
+    while (const auto* parsed = events.next()) {
+        const Event& event = parsed->event;
         ++result.events;
         if (options.progress && result.events % 4096 == 0) options.progress(result.events);
         const auto stored = applier.stored_outcome(event.id);
@@ -107,7 +105,7 @@ ReplayResult apply_events(db::Database& db, EventSource& source, const ReplayOpt
         } else {
             d = applier.apply(event);
             if (stored) ++result.retried;
-            applier.record(event, d, raw.text, stored.has_value());
+            applier.record(event, d, parsed->text, stored.has_value());
             if (d.outcome == Outcome::needs_attention) attention_this_run.insert(event.id);
         }
         ++result.counts[static_cast<std::size_t>(d.outcome)];

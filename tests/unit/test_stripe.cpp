@@ -13,6 +13,7 @@
 #include "quicktools/stripe/replay.hpp"
 #include "quicktools/stripe/signature.hpp"
 #include "quicktools/util/crypto.hpp"
+#include "stripe/read_ahead.hpp"
 
 using namespace quicktools;
 
@@ -180,5 +181,77 @@ TEST_SUITE("stripe signature") {
         CHECK(stripe::verify_signature("v1=abc", body, secret, 0, t).reason.find("malformed") == 0);
         CHECK(stripe::verify_signature("t=12x,v1=abc", body, secret, 0, t).reason.find("malformed") == 0);
         CHECK(stripe::verify_signature("", body, secret, 0, t).reason.find("malformed") == 0);
+    }
+}
+
+TEST_SUITE("stripe replay read-ahead") {
+    // More events than the reading thread may hold ahead, so it waits for the replay loop.
+    std::vector<std::string> many_events(int count) {
+        std::vector<std::string> events;
+        for (int i = 0; i < count; ++i) events.push_back(completed("evt_" + std::to_string(i), "7", "pro", 3000));
+        return events;
+    }
+    std::string joined(const std::vector<std::string>& events) {
+        std::string text;
+        for (const auto& e : events) text += e + "\n";
+        return text;
+    }
+
+    TEST_CASE("a regular file is read ahead on a second thread, in order, each event whole") {
+        const auto events = many_events(1000);
+        TempFile file(joined(events));
+        stripe::StreamEventReader reader(file.path);
+        REQUIRE(reader.regular_file());
+        stripe::detail::ParsedEvents parsed(reader);
+        std::int64_t offset = 0;
+        for (const auto& text : events) {
+            const auto* e = parsed.next();
+            REQUIRE(e != nullptr);
+            CHECK(e->text == text);
+            CHECK(e->offset == offset);
+            CHECK(e->event.id == text.substr(7, text.find('"', 7) - 7));
+            offset += static_cast<std::int64_t>(text.size()) + 1;
+        }
+        CHECK(parsed.next() == nullptr);
+        CHECK(parsed.next() == nullptr);
+    }
+    TEST_CASE("stdin and other sources are parsed on the caller's thread, with the same events") {
+        stripe::StreamEventReader null_device("/dev/null");
+        CHECK_FALSE(null_device.regular_file());
+        const auto events = many_events(300);
+        stripe::MemoryEventSource source("memory", events);
+        stripe::detail::ParsedEvents parsed(source);
+        for (const auto& text : events) {
+            const auto* e = parsed.next();
+            REQUIRE(e != nullptr);
+            CHECK(e->text == text);
+        }
+        CHECK(parsed.next() == nullptr);
+    }
+    TEST_CASE("a malformed event comes after every event before it, naming the file and the byte") {
+        auto events = many_events(700);
+        const auto good = joined(events);
+        TempFile file(good + "{\"id\": 5}\n" + joined(many_events(300)));
+        stripe::StreamEventReader reader(file.path);
+        stripe::detail::ParsedEvents parsed(reader);
+        for (int i = 0; i < 700; ++i) REQUIRE(parsed.next() != nullptr);
+        try {
+            parsed.next();
+            FAIL("no error for the malformed event");
+        } catch (const Error& e) {
+            CHECK(e.code() == ExitCode::usage);
+            CHECK(std::string(e.what()).find(file.path) != std::string::npos);
+            const std::string message = e.what();
+            CAPTURE(message);
+            CHECK(std::string(e.what()).find("byte " + std::to_string(good.size())) != std::string::npos);
+        }
+    }
+    TEST_CASE("stopping early ends the reading thread") {
+        TempFile file(joined(many_events(2000)));
+        for (int stop_after : {0, 1, 100}) {
+            stripe::StreamEventReader reader(file.path);
+            stripe::detail::ParsedEvents parsed(reader);
+            for (int i = 0; i < stop_after; ++i) REQUIRE(parsed.next() != nullptr);
+        }  // the destructor joins the thread: the test ends instead of hanging
     }
 }

@@ -29,6 +29,9 @@ public:
     virtual const std::string& name() const = 0;
     // Where an offset is, for messages: "byte N" (and "line L" when the reader knows it).
     virtual std::string where(std::int64_t offset) const;
+    // True when next() only reads a regular file: it never waits on a person or another process,
+    // so replay may read and parse ahead on a second thread.
+    virtual bool regular_file() const { return false; }
 };
 
 // Reads a single event object, an array of events, a list object ({"object":"list","data":[...]}),
@@ -44,6 +47,7 @@ public:
     bool next(RawEvent& event) override;
     const std::string& name() const override { return m_name; }
     std::string where(std::int64_t offset) const override;
+    bool regular_file() const override { return m_regular; }
     // Bytes read so far (for progress).
     std::int64_t bytes_read() const { return m_base + static_cast<std::int64_t>(m_len); }
 
@@ -71,6 +75,7 @@ private:
     std::string m_name;
     int m_fd = -1;
     bool m_owned = false;
+    bool m_regular = false;
     bool m_eof = false;
     std::size_t m_chunk;
     std::string m_buf;      // m_buf[0, m_len) holds bytes [m_base, m_base + m_len) of the input
