@@ -71,6 +71,11 @@ class WebApp(threading.Thread):
         self.join()
         assert not self.errors, self.errors
 
+    def deliver(self, sessions):
+        """More sessions reach the app's webhook from now on (list appends are atomic in CPython)."""
+        self.shared |= {s[0] for s in sessions}
+        self.pending_sessions[:0] = sessions
+
     def wait_for(self, commits, drain=False):
         """Until `commits` writes are committed (and, with drain, every shared session handled)."""
         deadline = time.monotonic() + 60
