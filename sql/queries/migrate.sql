@@ -82,12 +82,12 @@ SELECT user_id, tier, status, subscription_id, monthly_credits, used_this_month,
        :policy, :now
 FROM temp.migrate_plan plan WHERE user_id >= :from AND user_id < :to;
 -- name: apply_users
-UPDATE main.users SET credits_balance = m.new_balance, credits_purchased_total = m.new_purchased_total,
-                      api_access_unlocked = m.new_api_access
-FROM quicktools_migrated_users m
-WHERE m.user_id = users.id AND users.id >= :from AND users.id < :to
-  AND (users.credits_balance IS NOT m.new_balance OR users.credits_purchased_total IS NOT m.new_purchased_total
-       OR users.api_access_unlocked IS NOT m.new_api_access);
+-- Each user of a tier the policy covers (those the plan recorded) gets the recorded values: one
+-- primary-key lookup per user, cheaper than UPDATE ... FROM, which first builds the whole join.
+UPDATE main.users SET (credits_balance, credits_purchased_total, api_access_unlocked) =
+       (SELECT m.new_balance, m.new_purchased_total, m.new_api_access
+        FROM quicktools_migrated_users m WHERE m.user_id = users.id)
+WHERE users.id >= :from AND users.id < :to AND users.subscription_tier IN (SELECT tier FROM temp.migrate_policy);
 -- name: ledger_rows
 SELECT EXISTS (SELECT 1 FROM quicktools_ledger);
 -- name: breakdown_plan

@@ -127,7 +127,9 @@ std::vector<Breakdown> convert_users(db::Database& db, const MigrateOptions& opt
     record.bind(":has_ledger", has_ledger.getColumn(0).getInt());
     record.bind(":policy", policy);
     record.bind(":now", now);
-    SQLite::Statement apply(db.sql(), q("apply_users"));
+    // Only a conversion sets values (and only its schema still has the tier column it reads).
+    std::optional<SQLite::Statement> apply;
+    if (mode == Mode::convert) apply.emplace(db.sql(), q("apply_users"));
     SQLite::Statement records(db.sql(), q("records_range"));
     std::vector<Breakdown> sums;
     std::int64_t done = 0;
@@ -137,11 +139,11 @@ std::vector<Breakdown> convert_users(db::Database& db, const MigrateOptions& opt
         record.bind(":to", to);
         done += record.exec();
         record.reset();
-        if (mode == Mode::convert) {
-            apply.bind(":from", from);
-            apply.bind(":to", to);
-            apply.exec();
-            apply.reset();
+        if (apply) {
+            apply->bind(":from", from);
+            apply->bind(":to", to);
+            apply->exec();
+            apply->reset();
         }
         records.bind(":from", from);
         records.bind(":to", to);
