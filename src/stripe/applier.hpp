@@ -23,6 +23,9 @@ struct Decision {
     std::int64_t clawed_back = 0;
 };
 
+// An event a person must look at, and why.
+inline Decision needs(std::string why) { return {Outcome::needs_attention, std::move(why), true, 0, 0}; }
+
 class Applier {
 public:
     Applier(db::Database& db, const ReplayOptions& options, std::string now);

@@ -21,8 +21,6 @@ bool all_digits(const std::string& s) {
            std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c) != 0; });
 }
 
-Decision needs(std::string why) { return {Outcome::needs_attention, std::move(why), true, 0, 0}; }
-
 // Purchases kept in memory before they are written sorted (about 200 bytes each: 4 MB).
 constexpr std::size_t purchases_per_flush = 20'000;
 // Id lookups after which the ids of all users are loaded as a bitmap (8 MB at most).

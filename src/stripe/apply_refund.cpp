@@ -9,8 +9,6 @@
 namespace quicktools::stripe::detail {
 namespace {
 
-Decision needs(std::string why) { return {Outcome::needs_attention, std::move(why), true, 0, 0}; }
-
 struct SessionRow {
     std::string id;
     std::int64_t user_id = 0;
