@@ -117,3 +117,22 @@ def invariant_holds(path):
     return rows == []
 
 
+
+
+def purchases_file(path, users, count, seed=9):
+    """NDJSON of `count` paid purchases by random users 1..users, written fast (no fixtures): for
+    the tests that need a long replay (kill points, signals)."""
+    import random
+    rnd = random.Random(seed)
+    with open(path, "w") as f:
+        for i in range(count):
+            uid = rnd.randint(1, users)
+            pack = rnd.choice(list(PRICES))
+            sid = f"cs_test_bulk{i:06d}"
+            f.write(f'{{"id":"evt_bulk{i:06d}","object":"event","type":"checkout.session.completed",'
+                    f'"created":{1767225600 + i},"livemode":false,"data":{{"object":{{"id":"{sid}",'
+                    f'"object":"checkout.session","mode":"payment","status":"complete","payment_status":"paid",'
+                    f'"amount_total":{PRICES[pack]},"currency":"usd","client_reference_id":"{uid}",'
+                    f'"metadata":{{"user_id":"{uid}","pack":"{pack}"}},"payment_intent":"pi_{sid}",'
+                    f'"customer_details":{{"email":null}}}}}}}}\n')
+    return path

@@ -18,6 +18,7 @@ import time
 import pytest
 
 from conftest import BIN, make_database, run_qt
+from stripe_events import purchases_file
 
 USERS = int(os.environ.get("QUICKTOOLS_CRASH_USERS", "100000"))
 EVENTS = 3000
@@ -62,23 +63,6 @@ def audit_clean(path):
     assert r.rc == 0 and r.json["violations"] == 0, r.out + r.err
 
 
-def events_file(path, users):
-    rnd = random.Random(9)
-    prices = {"starter": 500, "standard": 1500, "pro": 3000, "business": 10000}
-    with open(path, "w") as f:
-        for i in range(EVENTS):
-            uid = rnd.randint(1, users)
-            pack = rnd.choice(list(prices))
-            sid = f"cs_test_crash{i:06d}"
-            f.write(f'{{"id":"evt_crash{i:06d}","object":"event","type":"checkout.session.completed",'
-                    f'"created":{1767225600 + i},"livemode":false,"data":{{"object":{{"id":"{sid}",'
-                    f'"object":"checkout.session","mode":"payment","status":"complete","payment_status":"paid",'
-                    f'"amount_total":{prices[pack]},"currency":"usd","client_reference_id":"{uid}",'
-                    f'"metadata":{{"user_id":"{uid}","pack":"{pack}"}},"payment_intent":"pi_{sid}",'
-                    f'"customer_details":{{"email":null}}}}}}}}\n')
-    return path
-
-
 def import_file(path, users):
     rnd = random.Random(11)
     with open(path, "w") as f:
@@ -118,7 +102,7 @@ def world(tmp_path_factory):
     with con:
         con.execute("UPDATE users SET subscription_status = 'canceled', stripe_subscription_id = NULL")
     con.close()
-    cases["stripe replay"] = (["stripe", "replay", events_file(d / "events.ndjson", USERS)], migrated)
+    cases["stripe replay"] = (["stripe", "replay", purchases_file(d / "events.ndjson", USERS, EVENTS)], migrated)
     cases["credits import"] = (["credits", "import", import_file(d / "grants.csv", USERS)], migrated)
     cases["db drop-deprecated"] = (["db", "drop-deprecated", "--yes", "--no-backup"], migrated)
     out = {}
