@@ -84,25 +84,9 @@ StoredEntry AdjustmentWriter::write(std::int64_t user_id, Action action, std::in
     while (m_update.executeStep()) {
     }
 
-    LedgerEntry e;
-    e.user_id = user_id;
-    e.kind = std::string(to_string(action));
-    e.amount = amount;
-    e.balance_delta = d.balance;
-    e.used_delta = d.used;
-    e.balance_after = balance_after;
-    e.reason = reason;
-    e.actor = actor;
-    e.source = source;
-    e.idempotency_key = key;
-    if (key) e.request_fingerprint = fingerprint(action, user_id, amount, reason);
-    e.created_at = created_at;
-    const std::int64_t id = m_ledger.append(e);
-
     StoredEntry out;
-    out.id = id;
     out.user_id = user_id;
-    out.kind = e.kind;
+    out.kind = std::string(to_string(action));
     out.amount = amount;
     out.balance_delta = d.balance;
     out.used_delta = d.used;
@@ -111,8 +95,9 @@ StoredEntry AdjustmentWriter::write(std::int64_t user_id, Action action, std::in
     out.actor = actor;
     out.source = source;
     out.idempotency_key = key;
-    out.request_fingerprint = e.request_fingerprint;
+    if (key) out.request_fingerprint = fingerprint(action, user_id, amount, reason);
     out.created_at = created_at;
+    out.id = m_ledger.append(out);
     return out;
 }
 

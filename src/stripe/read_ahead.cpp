@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <signal.h>
 
+#include <system_error>
 #include <utility>
 
 #include "quicktools/error.hpp"
@@ -18,7 +19,12 @@ constexpr std::size_t batches_ahead = 4;
 }  // namespace
 
 ParsedEvents::ParsedEvents(EventSource& source) : m_source(source) {
-    if (source.regular_file()) m_thread = std::thread([this] { read_ahead(); });
+    if (!source.regular_file()) return;
+    try {
+        m_thread = std::thread([this] { read_ahead(); });
+    } catch (const std::system_error&) {
+        // No thread to be had (a process limit): the events are read on this thread instead.
+    }
 }
 
 ParsedEvents::~ParsedEvents() {

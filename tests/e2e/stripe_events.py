@@ -5,7 +5,7 @@ import itertools
 import json
 import sqlite3
 
-from conftest import SHARED, query
+from conftest import SHARED, query, run_qt
 
 REF = SHARED / "reference" / "stripe"
 PRICES = {"starter": 500, "standard": 1500, "pro": 3000, "business": 10000}
@@ -86,6 +86,13 @@ def add_users(path, *ids):
             con.execute("INSERT INTO users (id, email, hashed_password, is_active, created_at) "
                         "VALUES (?, ?, 'x', 1, '2026-01-01 00:00:00.000000')", (i, f"user{i}@example.com"))
     con.close()
+
+
+def new_database(path, *ids):
+    """A new database (`db init`) with these users signed up, as the Stripe tests start from."""
+    assert run_qt("db", "init", db=path).rc == 0
+    add_users(path, *ids)
+    return path
 
 
 def use(path, user, n):

@@ -1,6 +1,7 @@
 """Ctrl-C (SIGINT) and SIGTERM in the middle of a long `stripe replay`: the tool stops within
 seconds, exits 130 with one line, and the database is exactly as before. From a file the events
 are read and parsed on a second thread, from stdin on the main one: both must stop."""
+import json
 import shutil
 import signal
 import subprocess
@@ -8,8 +9,8 @@ import time
 
 import pytest
 
-from conftest import BIN, dump, make_database, run_qt
-from stripe_events import purchases_file
+from conftest import BIN, dump, make_database, query, run_qt
+from stripe_events import CREDITS, purchases_file
 
 USERS = 2000
 EVENTS = 100_000  # several seconds of work: the signal always lands mid-run
@@ -50,3 +51,26 @@ def test_a_signal_mid_replay_rolls_back_and_exits_130(world, tmp_path, sig, sour
     assert err.strip().splitlines() == ["quicktools: interrupted: the transaction was rolled back, nothing changed"]
     assert not journal.exists()
     assert dump(db) == before
+
+
+def test_the_same_replay_left_to_finish_credits_every_event_once(world, tmp_path):
+    """The uninterrupted run: 100,000 purchases is several batches of sorted purchase writes
+    (20,000 each) and many hand-overs from the reading thread; every one lands exactly once."""
+    base, events = world
+    db = tmp_path / "db.db"
+    shutil.copyfile(base, db)
+    expected = {}
+    with open(events) as f:
+        for line in f:
+            e = json.loads(line)["data"]["object"]
+            uid = int(e["metadata"]["user_id"])
+            expected[uid] = expected.get(uid, 0) + CREDITS[e["metadata"]["pack"]]
+    before = dict(query(db, "SELECT id, credits_balance FROM users"))
+    r = run_qt("stripe", "replay", events, db=db, json_out=True)
+    assert r.rc == 0, r.err
+    assert r.json["counts"]["credited"] == EVENTS
+    after = dict(query(db, "SELECT id, credits_balance FROM users"))
+    assert {uid: after[uid] - before[uid] for uid in after if after[uid] != before[uid]} == expected
+    assert query(db, "SELECT count(*), count(DISTINCT source) FROM quicktools_ledger") == [(EVENTS, EVENTS)]
+    audit = run_qt("credits", "audit", db=db, json_out=True)
+    assert audit.rc == 0 and audit.json["violations"] == 0

@@ -2,15 +2,12 @@
 import pytest
 
 from conftest import query
-from stripe_events import add_users, charge, completed, dispute, event, invariant_holds, replay, use, user
+from stripe_events import charge, completed, dispute, event, invariant_holds, new_database, replay, use, user
 
 
 @pytest.fixture
-def db(qt, tmp_path):
-    path = tmp_path / "quicktools.db"
-    assert qt("db", "init", db=path).rc == 0
-    add_users(path, 1, 2)
-    return path
+def db(tmp_path):
+    return new_database(tmp_path / "quicktools.db", 1, 2)
 
 
 def buy(qt, db, uid, pack):

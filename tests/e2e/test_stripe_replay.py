@@ -7,15 +7,13 @@ import pytest
 
 from conftest import SHARED, dump, query
 
-from stripe_events import add_users, replay, completed, event, invariant_holds, invariant_terms, session, use, user, write
+from stripe_events import (add_users, completed, event, invariant_holds, invariant_terms, new_database, replay, session,
+                           use, user, write)
 
 
 @pytest.fixture
-def db(qt, tmp_path):
-    path = tmp_path / "quicktools.db"
-    assert qt("db", "init", db=path).rc == 0
-    add_users(path, 1, 2, 3)
-    return path
+def db(tmp_path):
+    return new_database(tmp_path / "quicktools.db", 1, 2, 3)
 
 
 def test_the_design_documents_journey(qt, db):

@@ -4,7 +4,7 @@ import time
 import pytest
 
 from conftest import query
-from stripe_events import add_users, completed, invariant_holds, user
+from stripe_events import completed, invariant_holds, new_database, user
 from stripe_standin import Answer
 
 EVENTS = "/v1/events"
@@ -12,11 +12,8 @@ CURSOR = "SELECT value FROM quicktools_state WHERE name = 'stripe.sync.cursor'"
 
 
 @pytest.fixture
-def db(qt, tmp_path):
-    path = tmp_path / "quicktools.db"
-    assert qt("db", "init", db=path).rc == 0
-    add_users(path, 1, 2, 3)
-    return path
+def db(tmp_path):
+    return new_database(tmp_path / "quicktools.db", 1, 2, 3)
 
 
 def sync(qt, db, api, *args, json=True):

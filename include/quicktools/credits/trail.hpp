@@ -8,27 +8,15 @@
 #include <string_view>
 #include <vector>
 
+#include "quicktools/credits/ledger.hpp"
 #include "quicktools/db/database.hpp"
 #include "quicktools/users/users.hpp"
 
 namespace quicktools::credits {
 
-// A ledger row as stored.
-struct StoredEntry {
+// A ledger row as stored: the entry and the id the ledger gave it.
+struct StoredEntry : LedgerEntry {
     std::int64_t id = 0;
-    std::int64_t user_id = 0;
-    std::string kind;
-    std::int64_t amount = 0;
-    std::int64_t balance_delta = 0;
-    std::int64_t purchased_delta = 0;
-    std::int64_t used_delta = 0;
-    std::int64_t balance_after = 0;
-    std::string reason;
-    std::string actor;
-    std::string source;
-    std::optional<std::string> idempotency_key;
-    std::optional<std::string> request_fingerprint;
-    std::string created_at;
 };
 
 // The entry that holds this idempotency key, or nullopt.
