@@ -1,24 +1,14 @@
 -- `migrate packs`: set-based statements over the whole users table, in id ranges for progress.
--- The policy lives in a temporary table; migrate_source reads users as they are in each schema
--- state, migrate_plan computes every user's new values from it. Nothing here is permanent
--- except quicktools_migrated_users, the users columns and the quicktools_state rows.
+-- The policy is a set of SQL functions the tool registers on its connection
+-- (src/migrate/policy_functions.hpp): quicktools_policy_credits, _purchased and _api give a user's
+-- new values, quicktools_migrate_tally sums up each recorded row as it is inserted.
+-- migrate_source reads users as they are in each schema state, migrate_plan computes every
+-- user's new values. Nothing here is permanent except quicktools_migrated_users, the users
+-- columns and the quicktools_state rows.
 
 -- name: drop_temp
 DROP VIEW IF EXISTS temp.migrate_plan;
 DROP VIEW IF EXISTS temp.migrate_source;
-DROP TABLE IF EXISTS temp.migrate_policy;
--- name: create_policy
-CREATE TEMP TABLE migrate_policy (
-	tier TEXT PRIMARY KEY,
-	credits_rule TEXT NOT NULL,          -- unused, full or fixed
-	fixed_credits INTEGER NOT NULL,
-	api INTEGER NOT NULL,
-	api_statuses TEXT NOT NULL,          -- ',active,trialing,'
-	purchased_equivalent INTEGER NOT NULL
-);
--- name: insert_policy
-INSERT INTO temp.migrate_policy (tier, credits_rule, fixed_credits, api, api_statuses, purchased_equivalent)
-VALUES (?, ?, ?, ?, ?, ?);
 -- name: source_legacy
 -- Before `db upgrade` the credit columns do not exist yet; these are the defaults it adds.
 CREATE TEMP VIEW migrate_source AS
@@ -45,14 +35,11 @@ FROM main.users;
 CREATE TEMP VIEW migrate_plan AS
 SELECT s.id AS user_id, s.email, s.tier, s.status, s.subscription_id, s.monthly_credits, s.used_this_month,
        s.balance AS old_balance, s.purchased_total AS old_purchased_total, s.api_access AS old_api_access,
-       max(CASE p.credits_rule
-               WHEN 'unused' THEN max(s.monthly_credits - s.used_this_month, 0)
-               WHEN 'full' THEN max(s.monthly_credits, 0)
-               ELSE p.fixed_credits END + s.balance - 10, 0) AS new_balance,
-       s.purchased_total + p.purchased_equivalent AS new_purchased_total,
-       (s.api_access <> 0 OR (p.api <> 0 AND instr(p.api_statuses, ',' || s.status || ',') > 0)) AS new_api_access,
+       quicktools_policy_credits(s.tier, s.monthly_credits, s.used_this_month, s.balance) AS new_balance,
+       quicktools_policy_purchased(s.tier, s.purchased_total) AS new_purchased_total,
+       quicktools_policy_api(s.tier, s.status, s.api_access) AS new_api_access,
        s.lifetime_used
-FROM temp.migrate_source s CROSS JOIN temp.migrate_policy p ON p.tier = s.tier;
+FROM temp.migrate_source s;
 -- name: plan_adopt
 -- An earlier script already set the credits: keep every value as it is.
 CREATE TEMP VIEW migrate_plan AS
@@ -63,13 +50,17 @@ SELECT s.id AS user_id, s.email, s.tier, s.status, s.subscription_id, s.monthly_
 FROM temp.migrate_source s;
 -- name: unknown_tiers
 SELECT coalesce(subscription_tier, 'NULL'), count(*) FROM main.users
-WHERE NOT EXISTS (SELECT 1 FROM temp.migrate_policy p WHERE p.tier = users.subscription_tier)
+WHERE NOT quicktools_policy_covers(subscription_tier)
 GROUP BY subscription_tier ORDER BY count(*) DESC;
 -- name: id_range
-SELECT coalesce(min(id), 0), coalesce(max(id), 0), count(*) FROM main.users;
+-- Three subqueries, so each takes its shortcut: min and max from the ends of the b-tree, count(*)
+-- from the smallest index. Together in one SELECT they would read every row.
+SELECT coalesce((SELECT min(id) FROM main.users), 0), coalesce((SELECT max(id) FROM main.users), 0),
+       (SELECT count(*) FROM main.users);
 -- name: record_users
--- invariant_base makes `credits audit` hold from here on: the user's
--- balance - purchased + used, less what the tool's ledger already accounts for.
+-- Before apply_users (or instead of it, when adopting). invariant_base makes `credits audit` hold
+-- from here on: the user's balance - purchased + used, less what the tool's ledger already
+-- accounts for.
 INSERT INTO quicktools_migrated_users (user_id, old_tier, old_status, old_subscription_id, old_monthly_credits,
        old_used_this_month, old_balance, old_purchased_total, old_api_access, new_balance, new_purchased_total,
        new_api_access, invariant_base, policy, migrated_at)
@@ -80,14 +71,36 @@ SELECT user_id, tier, status, subscription_id, monthly_credits, used_this_month,
                                                 FROM quicktools_ledger l WHERE l.user_id = plan.user_id), 0)
            ELSE 0 END,
        :policy, :now
-FROM temp.migrate_plan plan WHERE user_id >= :from AND user_id < :to;
+FROM temp.migrate_plan plan
+WHERE user_id >= :from AND user_id < :to
+  AND quicktools_migrate_tally(tier, status, new_balance, new_api_access AND NOT old_api_access,
+                               subscription_id IS NOT NULL AND status IN ('active', 'trialing', 'past_due'),
+                               new_api_access);
 -- name: apply_users
--- Each user of a tier the policy covers (those the plan recorded) gets the recorded values: one
--- primary-key lookup per user, cheaper than UPDATE ... FROM, which first builds the whole join.
-UPDATE main.users SET (credits_balance, credits_purchased_total, api_access_unlocked) =
-       (SELECT m.new_balance, m.new_purchased_total, m.new_api_access
-        FROM quicktools_migrated_users m WHERE m.user_id = users.id)
-WHERE users.id >= :from AND users.id < :to AND users.subscription_tier IN (SELECT tier FROM temp.migrate_policy);
+-- Sets what the policy gives each user: the same functions the plan calls, on the same values.
+UPDATE main.users SET
+       credits_balance = quicktools_policy_credits(subscription_tier, monthly_credits, credits_used_this_month,
+                                                   credits_balance),
+       credits_purchased_total = quicktools_policy_purchased(subscription_tier, credits_purchased_total),
+       api_access_unlocked = quicktools_policy_api(subscription_tier, subscription_status, api_access_unlocked)
+WHERE id >= :from AND id < :to;
+-- name: record_applied
+-- After apply_users, on a database this run brought out of the legacy state: the credit columns
+-- were added in this transaction, so every user's old credit values are their defaults (balance
+-- 10, nothing purchased or used, no API access) and the ledger is empty. Reading the new values
+-- back from users costs less than computing the plan a second time.
+INSERT INTO quicktools_migrated_users (user_id, old_tier, old_status, old_subscription_id, old_monthly_credits,
+       old_used_this_month, old_balance, old_purchased_total, old_api_access, new_balance, new_purchased_total,
+       new_api_access, invariant_base, policy, migrated_at)
+SELECT id, subscription_tier, subscription_status, stripe_subscription_id, monthly_credits, credits_used_this_month,
+       10, 0, 0, credits_balance, credits_purchased_total, api_access_unlocked,
+       credits_balance - credits_purchased_total + credits_lifetime_used, :policy, :now
+FROM main.users
+WHERE id >= :from AND id < :to
+  AND quicktools_migrate_tally(subscription_tier, subscription_status, credits_balance, api_access_unlocked,
+                               stripe_subscription_id IS NOT NULL
+                                 AND subscription_status IN ('active', 'trialing', 'past_due'),
+                               api_access_unlocked);
 -- name: ledger_rows
 SELECT EXISTS (SELECT 1 FROM quicktools_ledger);
 -- name: breakdown_plan
@@ -101,13 +114,6 @@ SELECT coalesce(old_tier, ''), coalesce(old_status, ''), count(*), sum(new_balan
        sum(old_subscription_id IS NOT NULL AND old_status IN ('active', 'trialing', 'past_due')
            AND coalesce(cancel_status, '') <> 'canceled'), sum(new_api_access)
 FROM quicktools_migrated_users GROUP BY old_tier, old_status ORDER BY old_tier, old_status;
--- name: records_range
--- What one chunk just recorded, summed up by the caller: a scan of fresh pages in the cache is
--- cheaper than the sort a GROUP BY needs.
-SELECT coalesce(old_tier, ''), coalesce(old_status, ''), new_balance,
-       new_api_access AND NOT coalesce(old_api_access, 0),
-       old_subscription_id IS NOT NULL AND old_status IN ('active', 'trialing', 'past_due'), new_api_access
-FROM quicktools_migrated_users WHERE user_id >= :from AND user_id < :to;
 -- name: totals_plan
 SELECT count(*), coalesce(sum(new_balance), 0), coalesce(sum(new_api_access), 0) FROM temp.migrate_plan;
 -- name: billing_plan

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <tuple>
 
+#include "policy_functions.hpp"
 #include "quicktools/db/backup.hpp"
 #include "quicktools/db/sql_files.hpp"
 #include "quicktools/util/system.hpp"
@@ -19,31 +20,6 @@ namespace {
 constexpr std::int64_t chunk_ids = 100'000;
 
 const std::string& q(std::string_view name) { return sql::query("migrate", name); }
-
-std::string_view rule_name(CreditsRule rule) {
-    switch (rule) {
-        case CreditsRule::unused_allowance: return "unused";
-        case CreditsRule::full_allowance: return "full";
-        case CreditsRule::fixed: return "fixed";
-    }
-    return "unused";
-}
-
-void load_policy_table(db::Database& db, const Policy& policy) {
-    db.sql().exec(q("drop_temp"));
-    db.sql().exec(q("create_policy"));
-    SQLite::Statement insert(db.sql(), q("insert_policy"));
-    for (const auto& t : policy.tiers) {
-        insert.bind(1, t.tier);
-        insert.bind(2, std::string(rule_name(t.credits)));
-        insert.bind(3, t.fixed_credits);
-        insert.bind(4, t.api ? 1 : 0);
-        insert.bind(5, fmt::format(",{},", fmt::join(t.api_statuses, ",")));
-        insert.bind(6, t.purchased_equivalent);
-        insert.exec();
-        insert.reset();
-    }
-}
 
 // Which way a database goes, from its schema and history (read before any upgrade).
 Mode decide_mode(const db::SchemaStatus& status) {
@@ -90,30 +66,34 @@ void read_plan(db::Database& db, MigrateResult& result, std::size_t limit) {
                                   billing.getColumn(4).getString()});
 }
 
-// Adds each recorded user of the statement's rows to the breakdown by old tier and status.
-void add_records(std::vector<Breakdown>& sums, SQLite::Statement& rows) {
-    Breakdown* last = nullptr;
-    while (rows.executeStep()) {
-        const char* tier = rows.getColumn(0).getText();
-        const char* status = rows.getColumn(1).getText();
-        if (last == nullptr || last->tier != tier || last->status != status) {
-            auto it = std::find_if(sums.begin(), sums.end(),
-                                   [&](const Breakdown& b) { return b.tier == tier && b.status == status; });
-            if (it == sums.end()) it = sums.insert(sums.end(), Breakdown{tier, status, 0, 0, 0, 0, 0});
-            last = &*it;
-        }
-        last->users += 1;
-        last->credits += rows.getColumn(2).getInt64();
-        last->api_unlocks += rows.getColumn(3).getInt();
-        last->billing += rows.getColumn(4).getInt();
-        last->api_access += rows.getColumn(5).getInt();
+// How one id range is done.
+enum class Steps {
+    record,              // adopt: record the values as they are
+    record_then_apply,   // convert: record the old and new values, then set the new ones
+    apply_then_record,   // convert, the credit columns added by this run: set, then record what was set
+};
+
+// Runs one chunk's statement; a tier the policy does not cover becomes the refusal that lists them all.
+int run_chunk(SQLite::Statement& statement, std::int64_t from, std::int64_t to, db::Database& db,
+              const PolicyFunctions& functions, const Policy& policy) {
+    statement.bind(":from", from);
+    statement.bind(":to", to);
+    int changed = 0;
+    try {
+        changed = statement.exec();
+    } catch (const SQLite::Exception&) {
+        statement.tryReset();  // reports the same error again
+        if (functions.met_uncovered_tier()) refuse_unknown_tiers(db, policy);
+        throw;
     }
+    statement.reset();
+    return changed;
 }
 
 // Records every user and sets the new values, one id range at a time; returns the breakdown of
 // what it recorded. Throws (exit 4) if a user's tier is not in the policy.
-std::vector<Breakdown> convert_users(db::Database& db, const MigrateOptions& options, const std::string& policy,
-                                     Mode mode, const std::string& now) {
+std::vector<Breakdown> convert_users(db::Database& db, const MigrateOptions& options, PolicyFunctions& functions,
+                                     const std::string& policy, Steps steps, const std::string& now) {
     SQLite::Statement range(db.sql(), q("id_range"));
     range.executeStep();
     const std::int64_t first = range.getColumn(0).getInt64();
@@ -123,39 +103,25 @@ std::vector<Breakdown> convert_users(db::Database& db, const MigrateOptions& opt
 
     SQLite::Statement has_ledger(db.sql(), q("ledger_rows"));
     has_ledger.executeStep();
-    SQLite::Statement record(db.sql(), q("record_users"));
-    record.bind(":has_ledger", has_ledger.getColumn(0).getInt());
+    // record_applied counts on an empty ledger, as a ledger created along with the columns is.
+    if (steps == Steps::apply_then_record && has_ledger.getColumn(0).getInt() != 0) steps = Steps::record_then_apply;
+    SQLite::Statement record(db.sql(), q(steps == Steps::apply_then_record ? "record_applied" : "record_users"));
+    if (steps != Steps::apply_then_record) record.bind(":has_ledger", has_ledger.getColumn(0).getInt());
     record.bind(":policy", policy);
     record.bind(":now", now);
     // Only a conversion sets values (and only its schema still has the tier column it reads).
     std::optional<SQLite::Statement> apply;
-    if (mode == Mode::convert) apply.emplace(db.sql(), q("apply_users"));
-    SQLite::Statement records(db.sql(), q("records_range"));
-    std::vector<Breakdown> sums;
+    if (steps != Steps::record) apply.emplace(db.sql(), q("apply_users"));
     std::int64_t done = 0;
     for (std::int64_t from = first; count > 0 && from <= last; from += chunk_ids) {
         const std::int64_t to = std::min(from + chunk_ids, last + 1);
-        record.bind(":from", from);
-        record.bind(":to", to);
-        done += record.exec();
-        record.reset();
-        if (apply) {
-            apply->bind(":from", from);
-            apply->bind(":to", to);
-            apply->exec();
-            apply->reset();
-        }
-        records.bind(":from", from);
-        records.bind(":to", to);
-        add_records(sums, records);
-        records.reset();
+        if (steps == Steps::apply_then_record) run_chunk(*apply, from, to, db, functions, options.policy);
+        done += run_chunk(record, from, to, db, functions, options.policy);
+        if (steps == Steps::record_then_apply) run_chunk(*apply, from, to, db, functions, options.policy);
         if (options.progress) options.progress(done, count);
     }
-    // The plan joins users to the policy by tier: a user of any other tier was left out.
-    if (done != count) {
-        refuse_unknown_tiers(db, options.policy);
-        throw Error(fmt::format("migrated {} of {} users; nothing was changed", done, count));
-    }
+    if (done != count) throw Error(fmt::format("migrated {} of {} users; nothing was changed", done, count));
+    std::vector<Breakdown> sums = functions.tally();
     std::sort(sums.begin(), sums.end(),
               [](const Breakdown& a, const Breakdown& b) { return std::tie(a.tier, a.status) < std::tie(b.tier, b.status); });
     return sums;
@@ -192,6 +158,8 @@ MigrateResult migrate_packs(db::Database& db, const MigrateOptions& options) {
     std::optional<db::WriteTransaction> tx;
     if (result.dry_run) db.sql().exec("BEGIN");
     else tx.emplace(db);
+    db.sql().exec(q("drop_temp"));
+    PolicyFunctions functions(db, options.policy);
     if (!result.dry_run && options.backup_path && !read_completion(db)) {
         refuse_existing_backup(options.backup_path);
         // Under the write lock, after the checks that would refuse anyway: the copy is exactly
@@ -199,10 +167,7 @@ MigrateResult migrate_packs(db::Database& db, const MigrateOptions& options) {
         const auto detected = db::detect_state(db);
         if (detected.state == db::SchemaState::unknown)
             throw refusal(fmt::format("refusing to migrate {}: {}", db.path(), detected.explanation));
-        if (decide_mode(db::schema_status(db)) == Mode::convert) {
-            load_policy_table(db, options.policy);
-            refuse_unknown_tiers(db, options.policy);
-        }
+        if (decide_mode(db::schema_status(db)) == Mode::convert) refuse_unknown_tiers(db, options.policy);
         const auto backup = db::backup_to(db, *options.backup_path);
         result.backup_path = backup.path;
         result.backup_bytes = backup.bytes;
@@ -238,7 +203,6 @@ MigrateResult migrate_packs(db::Database& db, const MigrateOptions& options) {
     }
     result.mode = decide_mode(status);
     result.policy = result.mode == Mode::adopt ? "adopted" : options.policy.name;
-    load_policy_table(db, options.policy);
     for (int v : status.pending)
         if (!db::migration(v).needs_own_command) result.schema_applied.push_back(v);
 
@@ -252,7 +216,12 @@ MigrateResult migrate_packs(db::Database& db, const MigrateOptions& options) {
     db::upgrade_in_transaction(db, options.actor);
     create_views(db, db::detect_state(db).state, result.mode);
     Completion completion{util::now_timestamp(), options.actor, 0, result.policy, std::string(to_string(result.mode))};
-    result.by_tier_status = convert_users(db, options, result.policy, result.mode, completion.completed_at);
+    // The credit columns this run added hold their defaults; anything else holds values the web
+    // app may have changed since, which the record must keep as the old values.
+    const Steps steps = result.mode == Mode::adopt                         ? Steps::record
+                        : result.state_before == db::SchemaState::legacy ? Steps::apply_then_record
+                                                                         : Steps::record_then_apply;
+    result.by_tier_status = convert_users(db, options, functions, result.policy, steps, completion.completed_at);
     result.by_tier = per_tier(result.by_tier_status);
     // Every user is recorded now, so the breakdown's sums are the totals of users.
     for (const auto& t : result.by_tier) {

@@ -6,6 +6,7 @@
 #include "quicktools/migrate/packs_migration.hpp"
 #include "quicktools/migrate/policy.hpp"
 #include "quicktools/report/lookups.hpp"
+#include "migrate/policy_functions.hpp"
 
 using namespace quicktools;
 
@@ -28,6 +29,30 @@ std::int64_t scalar(db::Database& db, const std::string& sql) {
     SQLite::Statement q(db.sql(), sql);
     q.executeStep();
     return q.getColumn(0).getInt64();
+}
+
+// Every recorded and every user column a migration sets, except when it ran: a line per user.
+std::string outcome(db::Database& db) {
+    SQLite::Statement q(db.sql(),
+                        "SELECT m.user_id, m.old_tier, m.old_status, m.old_subscription_id, m.old_monthly_credits, "
+                        "m.old_used_this_month, m.old_balance, m.old_purchased_total, m.old_api_access, m.new_balance, "
+                        "m.new_purchased_total, m.new_api_access, m.invariant_base, m.policy, u.credits_balance, "
+                        "u.credits_purchased_total, u.api_access_unlocked "
+                        "FROM quicktools_migrated_users m JOIN users u ON u.id = m.user_id ORDER BY m.user_id");
+    std::string out;
+    while (q.executeStep()) {
+        for (int i = 0; i < q.getColumnCount(); ++i)
+            out += (i ? "," : "") + (q.getColumn(i).isNull() ? std::string("NULL") : q.getColumn(i).getString());
+        out += "\n";
+    }
+    return out;
+}
+
+bool same_rows(const std::vector<migrate::Breakdown>& a, const std::vector<migrate::Breakdown>& b) {
+    auto key = [](const migrate::Breakdown& r) {
+        return std::tie(r.tier, r.status, r.users, r.credits, r.api_unlocks, r.billing, r.api_access);
+    };
+    return std::equal(a.begin(), a.end(), b.begin(), b.end(), [&](const auto& x, const auto& y) { return key(x) == key(y); });
 }
 
 int exit_code_of(const std::string& text) {
@@ -73,6 +98,60 @@ TEST_SUITE("migrate policy") {
     }
 }
 
+TEST_SUITE("migrate policy functions") {
+    TEST_CASE("credits by rule, plus what the web app added or took since the upgrade, never below zero") {
+        migrate::TierRule rule;
+        CHECK(migrate::policy_credits(rule, 1000, 300) == 700);
+        CHECK(migrate::policy_credits(rule, 200, 250) == 0);
+        rule.credits = migrate::CreditsRule::full_allowance;
+        CHECK(migrate::policy_credits(rule, 1000, 300) == 1000);
+        rule.credits = migrate::CreditsRule::fixed;
+        rule.fixed_credits = 42;
+        CHECK(migrate::policy_credits(rule, 1000, 300) == 42);
+        CHECK(migrate::new_balance(rule, 1000, 300, 10) == 42);   // untouched since the upgrade
+        CHECK(migrate::new_balance(rule, 1000, 300, 510) == 542);  // bought 500 credits since
+        CHECK(migrate::new_balance(rule, 1000, 300, 0) == 32);     // used all 10 sign-up credits
+        rule.fixed_credits = 0;
+        CHECK(migrate::new_balance(rule, 1000, 300, 3) == 0);
+    }
+    TEST_CASE("API access for the listed statuses of a tier that unlocks it, and never taken away") {
+        migrate::TierRule rule;
+        rule.api_statuses = {"active", "trialing"};
+        CHECK(migrate::new_api_access(rule, "active", false));
+        CHECK(migrate::new_api_access(rule, "trialing", false));
+        CHECK_FALSE(migrate::new_api_access(rule, "past_due", false));
+        CHECK_FALSE(migrate::new_api_access(rule, "", false));
+        CHECK(migrate::new_api_access(rule, "canceled", true));
+        rule.api_statuses.clear();
+        CHECK_FALSE(migrate::new_api_access(rule, "active", false));
+    }
+    TEST_CASE("the SQL functions follow the policy, refuse an uncovered tier and go away with their owner") {
+        auto db = legacy_db();
+        auto policy = migrate::default_policy();
+        policy.tiers[1].purchased_equivalent = 500;
+        {
+            migrate::PolicyFunctions functions(db, policy);
+            CHECK(scalar(db, "SELECT quicktools_policy_credits('pro', 1000, 250, 10)") == 750);
+            CHECK(scalar(db, "SELECT quicktools_policy_purchased('basic', 7)") == 507);
+            CHECK(scalar(db, "SELECT quicktools_policy_api('pro', 'trialing', 0)") == 1);
+            CHECK(scalar(db, "SELECT quicktools_policy_api('basic', 'active', 0)") == 0);
+            CHECK(scalar(db, "SELECT quicktools_policy_covers('gold')") == 0);
+            CHECK_FALSE(functions.met_uncovered_tier());
+            CHECK_THROWS_AS(scalar(db, "SELECT quicktools_policy_credits('gold', 1, 0, 10)"), SQLite::Exception);
+            CHECK(functions.met_uncovered_tier());
+            CHECK(scalar(db, "SELECT sum(quicktools_migrate_tally(subscription_tier, subscription_status, "
+                             "monthly_credits, 1, 0, id % 2)) FROM users") == 4);
+            REQUIRE(functions.tally().size() == 4);
+            CHECK(functions.tally()[0].tier == "pro");
+            CHECK(functions.tally()[0].status == "active");
+            CHECK(functions.tally()[0].credits == 1000);
+            CHECK(functions.tally()[1].status.empty());  // NULL status
+            CHECK(functions.tally()[2].api_access == 1);
+        }
+        CHECK_THROWS_AS(scalar(db, "SELECT quicktools_policy_covers('free')"), SQLite::Exception);
+    }
+}
+
 TEST_SUITE("migrate packs") {
     TEST_CASE("a dry run plans and changes nothing") {
         auto db = legacy_db();
@@ -109,8 +188,41 @@ TEST_SUITE("migrate packs") {
         auto db = legacy_db();
         db.sql().exec("UPDATE users SET subscription_tier = 'gold' WHERE id = 2");
         migrate::MigrateOptions options;
-        CHECK_THROWS_AS(migrate::migrate_packs(db, options), Error);
+        try {
+            migrate::migrate_packs(db, options);
+            FAIL("the migration went ahead");
+        } catch (const Error& e) {
+            CHECK(e.code() == ExitCode::refused);
+            CHECK(std::string(e.what()).find("'gold' (1 users)") != std::string::npos);
+        }
         CHECK_FALSE(db.has_table("quicktools_migrated_users"));
+    }
+    TEST_CASE("setting then recording (legacy) and recording then setting (after db upgrade) agree") {
+        auto policy = migrate::default_policy();
+        policy.name = "custom";
+        policy.tiers[0].credits = migrate::CreditsRule::fixed;
+        policy.tiers[0].fixed_credits = 25;
+        policy.tiers[1].purchased_equivalent = 500;
+        policy.tiers[3].credits = migrate::CreditsRule::full_allowance;
+        policy.tiers[3].api_statuses = {"canceled"};
+        migrate::MigrateOptions options;
+        options.policy = policy;
+        options.billing_list_limit = 10;
+
+        auto legacy = legacy_db();
+        const auto from_legacy = migrate::migrate_packs(legacy, options);
+        auto upgraded = legacy_db();
+        db::upgrade(upgraded, db::DryRun::no, "test");
+        const auto from_upgraded = migrate::migrate_packs(upgraded, options);
+
+        CHECK(outcome(legacy) == outcome(upgraded));
+        CHECK(outcome(legacy).find("1,pro,active,sub_1,1000,0,10,0,0,1000,0,1,1000,custom,1000,0,1") != std::string::npos);
+        CHECK(outcome(legacy).find("3,business,canceled,NULL,5000,6000,10,0,0,5000,0,1,5000,custom,5000,0,1") != std::string::npos);
+        // What the tally counted while recording is what the records say.
+        CHECK(same_rows(from_legacy.by_tier_status, migrate::recorded_breakdown(legacy)));
+        CHECK(same_rows(from_upgraded.by_tier_status, migrate::recorded_breakdown(upgraded)));
+        CHECK(same_rows(from_legacy.by_tier_status, from_upgraded.by_tier_status));
+        CHECK(from_legacy.totals.credits == 25 + 200 + 1000 + 5000 - 50);
     }
 }
 

@@ -1,0 +1,72 @@
+#pragma once
+// The migration policy as SQL functions on one connection (internal to migrate/). Every statement
+// of `migrate packs` that needs a user's new values (the plan of a dry run, the record, the users
+// update) calls the same C++ code, and a tally function sums the records up while they are
+// inserted, so nothing reads them back:
+//
+//   quicktools_policy_covers(tier)                               1 if the policy covers the tier
+//   quicktools_policy_credits(tier, monthly, used, balance)      the new balance
+//   quicktools_policy_purchased(tier, purchased_total)           the new purchased total
+//   quicktools_policy_api(tier, status, api_access)              the new API access, 0 or 1
+//   quicktools_migrate_tally(tier, status, balance, unlocked, billing, api_access)
+//                                                                1, after adding the row to tally()
+//
+// The credits, purchased and API functions fail the statement on a tier the policy does not cover.
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "quicktools/db/database.hpp"
+#include "quicktools/migrate/packs_migration.hpp"
+#include "quicktools/migrate/policy.hpp"
+
+namespace quicktools::migrate {
+
+// One tier's rule in the form the functions use per row.
+struct TierRule {
+    std::string tier;
+    CreditsRule credits = CreditsRule::unused_allowance;
+    std::int64_t fixed_credits = 0;
+    std::vector<std::string> api_statuses;  // empty: the tier never unlocks API access
+    std::int64_t purchased_equivalent = 0;
+};
+
+// The credits the policy grants a user of this rule, before what the web app added or took.
+std::int64_t policy_credits(const TierRule& rule, std::int64_t monthly_credits, std::int64_t used_this_month);
+
+// The new balance: the policy's credits plus whatever the web app added or took since `db upgrade`
+// gave every user the sign-up credits (usage, purchases), never below zero.
+std::int64_t new_balance(const TierRule& rule, std::int64_t monthly_credits, std::int64_t used_this_month,
+                         std::int64_t balance);
+
+// Whether a user of this rule and subscription status gets API access (or already had it).
+bool new_api_access(const TierRule& rule, std::string_view status, bool api_access);
+
+// Registers the functions for as long as it lives.
+class PolicyFunctions {
+public:
+    PolicyFunctions(db::Database& db, const Policy& policy);
+    ~PolicyFunctions();
+    PolicyFunctions(const PolicyFunctions&) = delete;
+    PolicyFunctions& operator=(const PolicyFunctions&) = delete;
+
+    // The rows the tally function counted, one entry per tier and status, in the order first seen.
+    const std::vector<Breakdown>& tally() const { return m_tally; }
+    // Whether a statement failed because a user's tier is one the policy does not cover.
+    bool met_uncovered_tier() const { return m_uncovered; }
+
+    // For the C callbacks.
+    const TierRule* find(std::string_view tier) const;
+    void note_uncovered() { m_uncovered = true; }
+    void count(std::string_view tier, std::string_view status, std::int64_t balance, bool unlocked, bool billing,
+               bool api_access);
+
+private:
+    db::Database& m_db;
+    std::vector<TierRule> m_rules;
+    std::vector<Breakdown> m_tally;
+    std::size_t m_last = 0;  // the tally entry of the row before: rows often come in runs
+    bool m_uncovered = false;
+};
+
+}  // namespace quicktools::migrate
