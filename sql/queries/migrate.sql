@@ -73,9 +73,8 @@ SELECT user_id, tier, status, subscription_id, monthly_credits, used_this_month,
        :policy, :now
 FROM temp.migrate_plan plan
 WHERE user_id >= :from AND user_id < :to
-  AND quicktools_migrate_tally(tier, status, new_balance, new_api_access AND NOT old_api_access,
-                               subscription_id IS NOT NULL AND status IN ('active', 'trialing', 'past_due'),
-                               new_api_access);
+  AND quicktools_migrate_tally(tier, status, subscription_id IS NOT NULL, new_balance,
+                               new_api_access AND NOT old_api_access, new_api_access);
 -- name: apply_users
 -- Sets what the policy gives each user: the same functions the plan calls, on the same values.
 UPDATE main.users SET
@@ -97,10 +96,8 @@ SELECT id, subscription_tier, subscription_status, stripe_subscription_id, month
        credits_balance - credits_purchased_total + credits_lifetime_used, :policy, :now
 FROM main.users
 WHERE id >= :from AND id < :to
-  AND quicktools_migrate_tally(subscription_tier, subscription_status, credits_balance, api_access_unlocked,
-                               stripe_subscription_id IS NOT NULL
-                                 AND subscription_status IN ('active', 'trialing', 'past_due'),
-                               api_access_unlocked);
+  AND quicktools_migrate_tally(subscription_tier, subscription_status, stripe_subscription_id IS NOT NULL,
+                               credits_balance, api_access_unlocked, api_access_unlocked);
 -- name: ledger_rows
 SELECT EXISTS (SELECT 1 FROM quicktools_ledger);
 -- name: breakdown_plan

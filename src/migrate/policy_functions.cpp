@@ -52,8 +52,8 @@ void api_fn(sqlite3_context* context, int, sqlite3_value** args) {
 }
 
 void tally_fn(sqlite3_context* context, int, sqlite3_value** args) {
-    self(context).count(text_arg(args[0]), text_arg(args[1]), sqlite3_value_int64(args[2]),
-                        sqlite3_value_int64(args[3]) != 0, sqlite3_value_int64(args[4]) != 0,
+    self(context).count(text_arg(args[0]), text_arg(args[1]), sqlite3_value_int64(args[2]) != 0,
+                        sqlite3_value_int64(args[3]), sqlite3_value_int64(args[4]) != 0,
                         sqlite3_value_int64(args[5]) != 0);
     sqlite3_result_int(context, 1);
 }
@@ -122,8 +122,11 @@ const TierRule* PolicyFunctions::find(std::string_view tier) const {
     return nullptr;
 }
 
-void PolicyFunctions::count(std::string_view tier, std::string_view status, std::int64_t balance, bool unlocked,
-                            bool billing, bool api_access) {
+void PolicyFunctions::count(std::string_view tier, std::string_view status, bool has_subscription,
+                            std::int64_t balance, bool unlocked, bool api_access) {
+    // In C++ rather than as an IN list in SQL: that list costs the insert a seventh of its time.
+    const bool billing = has_subscription && std::find(billing_statuses.begin(), billing_statuses.end(), status) !=
+                                                 billing_statuses.end();
     if (m_last >= m_tally.size() || m_tally[m_last].tier != tier || m_tally[m_last].status != status) {
         auto it = std::find_if(m_tally.begin(), m_tally.end(),
                                [&](const Breakdown& b) { return b.tier == tier && b.status == status; });

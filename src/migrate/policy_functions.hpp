@@ -8,8 +8,10 @@
 //   quicktools_policy_credits(tier, monthly, used, balance)      the new balance
 //   quicktools_policy_purchased(tier, purchased_total)           the new purchased total
 //   quicktools_policy_api(tier, status, api_access)              the new API access, 0 or 1
-//   quicktools_migrate_tally(tier, status, balance, unlocked, billing, api_access)
+//   quicktools_migrate_tally(tier, status, has_subscription, balance, unlocked, api_access)
 //                                                                1, after adding the row to tally()
+//                                                                (billing: a subscription, in a
+//                                                                status of billing_statuses)
 //
 // The credits, purchased and API functions fail the statement on a tier the policy does not cover.
 #include <cstdint>
@@ -58,8 +60,8 @@ public:
     // For the C callbacks.
     const TierRule* find(std::string_view tier) const;
     void note_uncovered() { m_uncovered = true; }
-    void count(std::string_view tier, std::string_view status, std::int64_t balance, bool unlocked, bool billing,
-               bool api_access);
+    void count(std::string_view tier, std::string_view status, bool has_subscription, std::int64_t balance,
+               bool unlocked, bool api_access);
 
 private:
     db::Database& m_db;

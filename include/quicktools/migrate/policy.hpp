@@ -31,6 +31,10 @@ inline constexpr std::array<std::string_view, 4> known_tiers = {"free", "basic",
 inline constexpr std::array<std::string_view, 8> known_statuses = {
     "active", "trialing", "past_due", "canceled", "unpaid", "incomplete", "incomplete_expired", "paused"};
 
+// The statuses in which Stripe keeps charging a subscription until someone cancels it (the
+// queries of sql/queries/migrate.sql that list billing subscriptions name the same three).
+inline constexpr std::array<std::string_view, 3> billing_statuses = {"active", "trialing", "past_due"};
+
 // The largest fixed credits or purchased equivalent a policy may give one user.
 inline constexpr std::int64_t max_policy_credits = 1'000'000;
 
