@@ -11,6 +11,7 @@ Add a case: write a function returning a Case and list it in CASES.
 import argparse
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -95,6 +96,7 @@ def run_case(case: Case, work: Path, rounds: int, only=None):
                 if p.exists():
                     p.unlink()
             shutil.copyfile(source, copy)
+            os.sync()  # the copy's write-back must not land in the middle of the next measurement
             wall, rss = measure(c.command(copy), c.stdin(copy) if c.stdin else None)
             results[c.name].append((wall, rss))
             print(f"  round {r + 1} {c.name:<12} {wall:8.2f} s {rss:8.1f} MB", file=sys.stderr)
@@ -105,11 +107,13 @@ def run_case(case: Case, work: Path, rounds: int, only=None):
     for name, runs in results.items():
         walls = sorted(w for w, _ in runs)
         best[name] = walls[0]
-        print(f"  {name:<12} {walls[0]:9.2f} {walls[len(walls) // 2]:9.2f} {max(m for _, m in runs):9.1f}")
+        print(f"  {name:<12} {walls[0]:9.2f} {statistics.median(walls):9.2f} {max(m for _, m in runs):9.1f}")
     first = contenders[0].name
+    median = {name: statistics.median(w for w, _ in runs) for name, runs in results.items()}
     for other in list(best)[1:]:
-        ratio = best[other] / best[first] if best[first] else float("inf")
-        print(f"  {other} / {first} = {ratio:.2f}x   ({first} / {other} = {1 / ratio if ratio else 0:.2f}x)")
+        for label, t in (("best", best), ("median", median)):
+            ratio = t[other] / t[first] if t[first] else float("inf")
+            print(f"  {label:<6} {other} / {first} = {ratio:.2f}x   ({first} / {other} = {1 / ratio if ratio else 0:.2f}x)")
     for t in case.targets:
         print(f"  target: {t}")
     return results
@@ -120,7 +124,7 @@ def main():
     ap.add_argument("--quicktools", required=True, help="the quicktools binary")
     ap.add_argument("cases", nargs="*", default=list(CASES), help=f"cases to run (default all: {', '.join(CASES)})")
     ap.add_argument("--users", type=int, default=1_000_000, help="users in the generated database")
-    ap.add_argument("--rounds", type=int, default=2, help="rounds of A B C (default 2)")
+    ap.add_argument("--rounds", type=int, default=3, help="rounds of A B C (default 3)")
     ap.add_argument("--only", action="append", help="run only this contender (repeatable), e.g. --only quicktools")
     ap.add_argument("--work", default=str(ROOT / "build" / "bench"), help="where inputs are cached and copied")
     args = ap.parse_args()
