@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include "quicktools/db/migrations.hpp"
+#include "quicktools/db/sql_files.hpp"
 #include "quicktools/error.hpp"
 #include "quicktools/migrate/packs_migration.hpp"
 #include "quicktools/migrate/policy.hpp"
@@ -226,6 +227,22 @@ TEST_SUITE("migrate packs") {
         CHECK(same_rows(from_upgraded.by_tier_status, migrate::recorded_breakdown(upgraded)));
         CHECK(same_rows(from_legacy.by_tier_status, from_upgraded.by_tier_status));
         CHECK(from_legacy.totals.credits == 25 + 200 + 1000 + 5000 - 50);
+    }
+    TEST_CASE("a legacy database whose ledger already holds rows is recorded before it is set") {
+        // Not a state the tool makes (its tables come after the credit columns), but if the
+        // ledger has rows, the audit base must account for them as the general path does.
+        auto db = legacy_db();
+        db.sql().exec(sql::query("history", "create"));
+        db.sql().exec(std::string(db::migration(db::tool_tables_version).sql));
+        db::record(db, db::migration(db::legacy_schema_version), "baseline", "test");
+        db::record(db, db::migration(db::tool_tables_version), "applied", "test");
+        db.sql().exec("INSERT INTO quicktools_ledger (user_id, kind, amount, balance_delta, balance_after, reason, actor, "
+                      "source, created_at) VALUES (1, 'grant', 5, 5, 15, 'r', 'a', 'cli', 'now')");
+        REQUIRE(db::detect_state(db).state == db::SchemaState::legacy);
+        const auto r = migrate::migrate_packs(db, {});
+        CHECK(r.totals.users == 4);
+        CHECK(scalar(db, "SELECT invariant_base FROM quicktools_migrated_users WHERE user_id = 1") == 1000 - 5);
+        CHECK(scalar(db, "SELECT invariant_base FROM quicktools_migrated_users WHERE user_id = 2") == 6);
     }
 }
 
