@@ -93,7 +93,7 @@ int run_chunk(SQLite::Statement& statement, std::int64_t from, std::int64_t to, 
 // Records every user and sets the new values, one id range at a time; returns the breakdown of
 // what it recorded. Throws (exit 4) if a user's tier is not in the policy.
 std::vector<Breakdown> convert_users(db::Database& db, const MigrateOptions& options, PolicyFunctions& functions,
-                                     const std::string& policy, Steps steps, const std::string& now) {
+                                     const std::string& policy_name, Steps steps, const std::string& now) {
     SQLite::Statement range(db.sql(), q("id_range"));
     range.executeStep();
     const std::int64_t first = range.getColumn(0).getInt64();
@@ -107,7 +107,7 @@ std::vector<Breakdown> convert_users(db::Database& db, const MigrateOptions& opt
     if (steps == Steps::apply_then_record && has_ledger.getColumn(0).getInt() != 0) steps = Steps::record_then_apply;
     SQLite::Statement record(db.sql(), q(steps == Steps::apply_then_record ? "record_applied" : "record_users"));
     if (steps != Steps::apply_then_record) record.bind(":has_ledger", has_ledger.getColumn(0).getInt());
-    record.bind(":policy", policy);
+    record.bind(":policy", policy_name);
     record.bind(":now", now);
     // Only a conversion sets values (and only its schema still has the tier column it reads).
     std::optional<SQLite::Statement> apply;
