@@ -81,10 +81,8 @@ DropResult drop_deprecated(Database& db, const DropOptions& options) {
         if (result.plan.nothing_to_do) return result;
         if (options.backup_path) {
             step("backing up to " + *options.backup_path);
-            // From a second connection: SQLite cannot back up from one that holds a write
-            // transaction, and a reader still sees the last commit, which our lock keeps current.
-            Database reader = Database::open_existing({db.path(), db.busy_timeout_ms(), Access::read_only});
-            result.backup = backup_to(reader, *options.backup_path, options.backup_progress);
+            // Under the write lock: the copy is the database exactly as this rewrite starts from.
+            result.backup = backup_to(db, *options.backup_path, options.backup_progress);
         }
         step("rewriting users");
         for (const auto& statement : result.plan.rewrite) {

@@ -18,9 +18,10 @@ struct BackupResult {
 using BackupProgress = std::function<void(int, int)>;
 
 // Copies `source` to a new file at `dest` with mode 0600, under one read transaction so the
-// copy is a single point in time. Inside the caller's write transaction (before its changes)
-// the copy is exactly the database as it was when the write lock was taken. Refuses (exit 4) if `dest` exists; removes a partial copy
-// on failure.
+// copy is a single point in time. Inside the caller's write transaction (before its changes) it
+// copies through a second, read-only connection, and the copy is exactly the database as it was
+// when the write lock was taken. Refuses (exit 4) if `dest` exists; removes a partial copy on
+// failure.
 BackupResult backup_to(Database& source, const std::string& dest, const BackupProgress& progress = {});
 
 // "<db>.backup-YYYYMMDD-HHMMSS" beside the database: the default for commands that back up first.
