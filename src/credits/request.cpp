@@ -14,33 +14,6 @@ namespace {
 
 bool is_control(unsigned char c) { return c < 0x20 || c == 0x7f; }
 
-// Well-formed UTF-8 (no overlong forms, surrogates or code points past U+10FFFF): what the ledger
-// stores is text the web app, the JSON output and a person's terminal can all show.
-bool valid_utf8(std::string_view s) {
-    std::size_t i = 0;
-    while (i < s.size()) {
-        const auto c = static_cast<unsigned char>(s[i]);
-        std::size_t n = 0;
-        unsigned char lo = 0x80, hi = 0xbf;  // the allowed range of the second byte
-        if (c < 0x80) n = 0;
-        else if (c >= 0xc2 && c <= 0xdf) n = 1;
-        else if (c == 0xe0) n = 2, lo = 0xa0;
-        else if (c == 0xed) n = 2, hi = 0x9f;
-        else if (c >= 0xe1 && c <= 0xef) n = 2;
-        else if (c == 0xf0) n = 3, lo = 0x90;
-        else if (c >= 0xf1 && c <= 0xf3) n = 3;
-        else if (c == 0xf4) n = 3, hi = 0x8f;
-        else return false;
-        if (s.size() - i - 1 < n) return false;
-        for (std::size_t k = 1; k <= n; ++k) {
-            const auto b = static_cast<unsigned char>(s[i + k]);
-            if (k == 1 ? (b < lo || b > hi) : (b < 0x80 || b > 0xbf)) return false;
-        }
-        i += n + 1;
-    }
-    return true;
-}
-
 // Shows a bad value in a message without letting it break the line.
 std::string shown(std::string_view text) {
     std::string out;
@@ -90,7 +63,7 @@ std::string normalise_reason(std::string_view reason) {
         throw usage_error(fmt::format("the reason is {} characters long; keep it to {}", t.size(), max_reason_length));
     if (std::any_of(t.begin(), t.end(), [](char c) { return is_control(static_cast<unsigned char>(c)); }))
         throw usage_error("the reason must be one line of text, without tabs, line breaks or control characters");
-    if (!valid_utf8(t)) throw usage_error("the reason is not valid UTF-8 text; save the file as UTF-8");
+    if (!util::valid_utf8(t)) throw usage_error("the reason is not valid UTF-8 text; save the file as UTF-8");
     return std::string(t);
 }
 
@@ -100,7 +73,7 @@ void check_idempotency_key(std::string_view key) {
                                       key.size()));
     if (std::any_of(key.begin(), key.end(), [](char c) { return c == ' ' || is_control(static_cast<unsigned char>(c)); }))
         throw usage_error(fmt::format("the idempotency key \"{}\" holds spaces or control characters", shown(key)));
-    if (!valid_utf8(key)) throw usage_error("the idempotency key is not valid UTF-8 text");
+    if (!util::valid_utf8(key)) throw usage_error("the idempotency key is not valid UTF-8 text");
 }
 
 std::string normalise_actor(std::string_view actor) {
@@ -110,7 +83,7 @@ std::string normalise_actor(std::string_view actor) {
         throw usage_error(fmt::format("the actor is {} characters long; keep it to {}", t.size(), max_actor_length));
     if (std::any_of(t.begin(), t.end(), [](char c) { return is_control(static_cast<unsigned char>(c)); }))
         throw usage_error("the actor must not hold control characters");
-    if (!valid_utf8(t)) throw usage_error("the actor is not valid UTF-8 text");
+    if (!util::valid_utf8(t)) throw usage_error("the actor is not valid UTF-8 text");
     return std::string(t);
 }
 

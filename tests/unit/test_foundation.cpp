@@ -6,6 +6,7 @@
 #include "quicktools/db/verify.hpp"
 #include "quicktools/util/crypto.hpp"
 #include "quicktools/util/system.hpp"
+#include "quicktools/util/text.hpp"
 
 using namespace quicktools;
 
@@ -58,6 +59,18 @@ TEST_SUITE("util") {
     TEST_CASE("timestamps are written as SQLAlchemy writes DATETIME") {
         CHECK(util::timestamp_from_unix(0) == "1970-01-01 00:00:00.000000");
         CHECK(util::timestamp_from_unix(1767225600) == "2026-01-01 00:00:00.000000");
+    }
+    TEST_CASE("trim and UTF-8 checks") {
+        CHECK(util::trim("  a b\t") == "a b");
+        CHECK(util::trim(" \t ").empty());
+        CHECK(util::trim("\r\nx\n", " \r\n") == "x");
+        CHECK(util::valid_utf8("caf\xc3\xa9, \xe2\x82\xac, \xf0\x9f\x98\x80"));
+        CHECK(util::valid_utf8(""));
+        CHECK_FALSE(util::valid_utf8("caf\xe9"));                // Latin-1
+        CHECK_FALSE(util::valid_utf8("\xc0\xaf"));               // overlong '/'
+        CHECK_FALSE(util::valid_utf8("\xed\xa0\x80"));           // a surrogate
+        CHECK_FALSE(util::valid_utf8("\xf4\x90\x80\x80"));       // past U+10FFFF
+        CHECK_FALSE(util::valid_utf8("\xe2\x82"));               // cut short
     }
 }
 
