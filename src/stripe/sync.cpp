@@ -64,14 +64,15 @@ SyncResult sync_events(db::Database& db, StripeClient& client, const SyncOptions
 
     std::vector<std::string> texts;
     texts.reserve(listed.events.size());
+    for (const auto& event : listed.events) texts.push_back(event.dump());
+    // The events come oldest first: the last is the newest, the one list_events names as the cursor.
     result.cursor_after = result.cursor_before;
-    for (const auto& event : listed.events) {
-        texts.push_back(event.dump());
-        const auto created = event.contains("created") && event["created"].is_number_integer()
-                                 ? event["created"].get<std::int64_t>()
+    if (!listed.events.empty()) {
+        const auto& newest = listed.events.back();
+        const auto created = newest.contains("created") && newest["created"].is_number_integer()
+                                 ? newest["created"].get<std::int64_t>()
                                  : 0;
-        if (!result.cursor_after || created >= result.cursor_after->created)
-            result.cursor_after = SyncCursor{event["id"].get<std::string>(), created};
+        result.cursor_after = SyncCursor{listed.cursor, created};
     }
 
     db::WriteTransaction tx(db);  // a dry run never commits: the destructor rolls back
