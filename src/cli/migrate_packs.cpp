@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <functional>
 #include <optional>
 
 #include "api_options.hpp"
@@ -71,6 +72,16 @@ std::string headline(const migrate::MigrateResult& r, const std::string& path) {
         out += fmt::format("{} {} users with policy '{}'.\n", r.dry_run ? "Would migrate" : "Migrated",
                            r.dry_run ? r.totals.users : r.completion->users, r.policy);
     return out;
+}
+
+// A (done, total) callback that starts `bar` at the first call, when the total is known: drawn
+// on a terminal unless --quiet.
+std::function<void(std::int64_t, std::int64_t)> progress_drawer(std::optional<util::Progress>& bar,
+                                                                const char* label, const Context& ctx) {
+    return [&bar, label, &ctx](std::int64_t done, std::int64_t total) {
+        if (!bar) bar.emplace(label, total, util::Progress::stderr_is_terminal() && !ctx.options.quiet);
+        bar->update(done);
+    };
 }
 
 nlohmann::json cancel_json(const migrate::CancelSubscriptionsResult& c) {
@@ -149,11 +160,7 @@ void register_migrate_packs(CLI::App& migrate, Context& ctx) {
         if (!opts->no_backup)
             options.backup_path = opts->backup.empty() ? db::default_backup_path(ctx.options.db_path) : opts->backup;
         std::optional<util::Progress> progress;
-        options.progress = [&progress, &ctx](std::int64_t done, std::int64_t total) {
-            if (!progress)
-                progress.emplace("migrate packs", total, util::Progress::stderr_is_terminal() && !ctx.options.quiet);
-            progress->update(done);
-        };
+        options.progress = progress_drawer(progress, "migrate packs", ctx);
 
         // The key first: a missing one must not leave the migration done and the cancelling not.
         std::optional<ApiConnection> api;
@@ -173,12 +180,7 @@ void register_migrate_packs(CLI::App& migrate, Context& ctx) {
                 migrate::CancelOptions cancel_options;
                 cancel_options.dry_run = opts->dry_run ? db::DryRun::yes : db::DryRun::no;
                 std::optional<util::Progress> cancel_progress;
-                cancel_options.progress = [&cancel_progress, &ctx](std::int64_t done, std::int64_t total) {
-                    if (!cancel_progress)
-                        cancel_progress.emplace("cancel subscriptions", total,
-                                                util::Progress::stderr_is_terminal() && !ctx.options.quiet);
-                    cancel_progress->update(done);
-                };
+                cancel_options.progress = progress_drawer(cancel_progress, "cancel subscriptions", ctx);
                 cancel = migrate::cancel_subscriptions(database, api ? api->client.get() : nullptr, cancel_options);
                 if (cancel_progress) cancel_progress->finish();
             }
