@@ -36,7 +36,8 @@ class Result:
         return json.loads(self.out)
 
 
-def run_qt(*args, db=None, json_out=False, input=None, env=None, timeout=120, cwd=None):
+def qt_command(args, db=None, json_out=False, env=None):
+    """The command line and environment of one run: no QUICKTOOLS_DB or STRIPE_* from outside."""
     cmd = [BIN]
     if db is not None:
         cmd += ["--db", str(db)]
@@ -45,9 +46,20 @@ def run_qt(*args, db=None, json_out=False, input=None, env=None, timeout=120, cw
     cmd += [str(a) for a in args]
     full_env = {k: v for k, v in os.environ.items() if not k.startswith(("QUICKTOOLS_DB", "STRIPE_"))}
     full_env.update(env or {})
+    return cmd, full_env
+
+
+def run_qt(*args, db=None, json_out=False, input=None, env=None, timeout=120, cwd=None):
+    cmd, full_env = qt_command(args, db, json_out, env)
     p = subprocess.run(cmd, input=input, capture_output=True, text=True, env=full_env, timeout=timeout,
                        cwd=cwd)
     return Result(p.returncode, p.stdout, p.stderr)
+
+
+def start_qt(*args, db=None, env=None):
+    """Starts the binary without waiting: a Popen with text stdout and stderr pipes."""
+    cmd, full_env = qt_command(args, db, False, env)
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=full_env)
 
 
 @pytest.fixture

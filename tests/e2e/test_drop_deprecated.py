@@ -8,7 +8,7 @@ import time
 import pytest
 
 from conftest import BIN, dump, query
-from webapp_writer import hold_lock
+from webapp_writer import hold_lock, run_through_brief_lock
 
 DEPRECATED = ["subscription_tier", "subscription_status", "stripe_subscription_id", "monthly_credits",
               "credits_used_this_month", "credits_reset_date"]
@@ -312,12 +312,11 @@ def test_kill_9_mid_rewrite_leaves_before_or_after(qt, migrated, tmp_path):
     assert "rolled back" in outcomes, outcomes  # at least one kill landed mid-rewrite
 
 
-def test_waits_for_a_brief_writer(qt, migrated):
+def test_waits_for_a_brief_writer(migrated):
     path = migrated()
     used = query(path, "SELECT sum(credits_lifetime_used) FROM users")[0][0]
-    holder = hold_lock(path, 0.5)
-    r = qt("--busy-timeout", "5000", "db", "drop-deprecated", "--yes", "--no-backup", db=path)
-    holder.join()
+    waiting, r = run_through_brief_lock(path, "db", "drop-deprecated", "--yes", "--no-backup")
+    assert waiting, "drop-deprecated finished while the app held the write lock"
     assert r.rc == 0, r.err
     assert query(path, "SELECT sum(credits_lifetime_used) FROM users") == [(used + 1,)]
     assert not set(DEPRECATED) & set(columns(path))

@@ -14,9 +14,6 @@ README = ROOT / "README.md"
 SECTIONS = {"operator": "### Operator: migration day", "support": "### Support: one user's credits",
             "cron": "### Cron: unattended jobs", "ci": "### CI: the schema check"}
 
-# Lines that are not run here, each with the reason and what the test does in its place.
-SKIPPED = {}
-
 
 def execute(path, *statements):
     con = sqlite3.connect(str(path))
@@ -55,8 +52,6 @@ def run_section(name, tmp_path, env, replacements=(), before=None):
         assert argv[0] == "quicktools"
         if before:
             before(line)
-        if re.sub(r"\s+#.*$", "", line) in SKIPPED:
-            continue
         redirect = None
         if ">" in argv:  # `> FILE`: stdout to a file, as the shell would
             redirect = tmp_path / argv[argv.index(">") + 1]
@@ -67,12 +62,6 @@ def run_section(name, tmp_path, env, replacements=(), before=None):
         assert r.rc == expected_exit(line), f"{line}\n-> exit {r.rc}\n{r.out}\n{r.err}"
         ran += 1
     return ran
-
-
-def test_skipped_lines_are_still_in_the_readme():
-    all_lines = [re.sub(r"\s+#.*$", "", line) for title in SECTIONS.values() for line in section_lines(title)]
-    for line in SKIPPED:
-        assert line in all_lines, f"{line!r} is no longer in the README: remove it from SKIPPED"
 
 
 def test_operator_runbook(make_db, tmp_path, stripe_api):

@@ -14,7 +14,8 @@ quicktools_checkout_sessions (credited_by 'webapp', README "Stripe events") -- c
 when that insert happened, so a session the tool credited first is not credited again;
 sign-ups = a new user with the column default of 10 credits.
 
-hold_lock(path, seconds) holds the write lock as a long app transaction would (lock tests).
+hold_lock(path, seconds) holds the write lock as a long app transaction would (lock tests);
+run_through_brief_lock(path, *args) shows the tool waits for one and then does its work.
 """
 import itertools
 import random
@@ -24,8 +25,8 @@ import time
 from collections import defaultdict
 from datetime import datetime, timezone
 
-CREDITS = {"starter": 100, "standard": 500, "pro": 1200, "business": 5000}
-PRICES = {"starter": 500, "standard": 1500, "pro": 3000, "business": 10000}
+from conftest import Result, start_qt
+from stripe_events import CREDITS, PRICES
 # Columns a legacy-era users row needs (NOT NULL without a default), for sign-ups before the drop.
 LEGACY_SIGNUP = {"subscription_tier": "free", "monthly_credits": 10, "credits_used_this_month": 0}
 
@@ -219,3 +220,19 @@ def hold_lock(path, seconds, commit=True):
     t.start()
     started.wait()
     return t
+
+
+def run_through_brief_lock(path, *args, env=None, busy_timeout_ms=60_000):
+    """Takes the write lock with the app's usage write, starts the tool, and only once the tool
+    has been running a second (so it met the lock, however slowly the machine starts it) commits
+    the write. Returns (whether the tool was still waiting then, its Result)."""
+    holder = hold_lock(path, 120)
+    p = start_qt("--busy-timeout", busy_timeout_ms, *args, db=path, env=env)
+    try:
+        time.sleep(1.0)
+        waiting = p.poll() is None
+    finally:
+        holder.release.set()
+        holder.join()
+    out, err = p.communicate(timeout=120)
+    return waiting, Result(p.returncode, out, err)
