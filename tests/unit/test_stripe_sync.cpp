@@ -47,18 +47,26 @@ int balance(db::Database& database) {
 
 constexpr std::int64_t now = 1'767'225'600;
 
+// A shop, a scripted Stripe and sync options at `now`, for the cases that need nothing else.
+struct Sync {
+    db::Database database = shop();
+    FakeHttp http;
+    StripeClient client{http, ApiKey{"sk_test_x", "env"}, quicktools::testing::offline_options(0)};
+    SyncOptions options = [] {
+        SyncOptions o;
+        o.now = now;
+        return o;
+    }();
+    SyncResult run() { return sync_events(database, client, options); }
+};
+
 }  // namespace
 
 TEST_SUITE("stripe sync") {
-    TEST_CASE("applies every page, stores the newest event as the cursor, resumes from it") {
-        auto database = shop();
-        FakeHttp http;
-        StripeClient client(http, ApiKey{"sk_test_x", "env"}, quicktools::testing::offline_options(0));
+    TEST_CASE_FIXTURE(Sync, "applies every page, stores the newest event as the cursor, resumes from it") {
         http.answer(200, page({purchase("evt_3", now - 10), purchase("evt_2", now - 20)}, true));
         http.answer(200, page({purchase("evt_1", now - 30)}, false));
-        SyncOptions o;
-        o.now = now;
-        auto r = sync_events(database, client, o);
+        auto r = run();
         CHECK(r.start == "default");
         CHECK(r.pages == 2);
         CHECK(r.replay.count(Outcome::credited) == 3);
@@ -70,7 +78,7 @@ TEST_SUITE("stripe sync") {
         CHECK(read_sync_cursor(database)->event_id == "evt_3");
 
         http.answer(200, page({}, false));
-        r = sync_events(database, client, o);
+        r = run();
         CHECK(r.start == "cursor");
         CHECK(r.replay.events == 0);
         CHECK(http.requests.back().url.find("ending_before=evt_3") != std::string::npos);
@@ -99,40 +107,25 @@ TEST_SUITE("stripe sync") {
         CHECK(read_sync_cursor(database)->event_id == "evt_9");
         CHECK(r.cursor_after->event_id == "evt_9");
     }
-    TEST_CASE("a failure on a later page applies nothing and keeps the cursor") {
-        auto database = shop();
-        FakeHttp http;
-        StripeClient client(http, ApiKey{"sk_test_x", "env"}, quicktools::testing::offline_options(0));
+    TEST_CASE_FIXTURE(Sync, "a failure on a later page applies nothing and keeps the cursor") {
         http.answer(200, page({purchase("evt_2", now - 20)}, true));
         http.fail(stripe::TransportFailure::other, "connection reset");
-        SyncOptions o;
-        o.now = now;
-        CHECK_THROWS_AS(sync_events(database, client, o), Error);
+        CHECK_THROWS_AS(run(), Error);
         CHECK(balance(database) == 10);
         CHECK_FALSE(read_sync_cursor(database));
     }
-    TEST_CASE("a dry run reports and leaves the events and the cursor alone") {
-        auto database = shop();
-        FakeHttp http;
-        StripeClient client(http, ApiKey{"sk_test_x", "env"}, quicktools::testing::offline_options(0));
+    TEST_CASE_FIXTURE(Sync, "a dry run reports and leaves the events and the cursor alone") {
         http.answer(200, page({purchase("evt_1", now - 20)}, false));
-        SyncOptions o;
-        o.now = now;
-        o.dry_run = DryRun::yes;
-        const auto r = sync_events(database, client, o);
+        options.dry_run = DryRun::yes;
+        const auto r = run();
         CHECK(r.replay.count(Outcome::credited) == 1);
         CHECK(balance(database) == 10);
         CHECK_FALSE(read_sync_cursor(database));
     }
-    TEST_CASE("--since past 30 days warns and lists from that date") {
-        auto database = shop();
-        FakeHttp http;
-        StripeClient client(http, ApiKey{"sk_test_x", "env"}, quicktools::testing::offline_options(0));
+    TEST_CASE_FIXTURE(Sync, "--since past 30 days warns and lists from that date") {
         http.answer(200, page({}, false));
-        SyncOptions o;
-        o.now = now;
-        o.since_seconds = 40 * 86400;
-        const auto r = sync_events(database, client, o);
+        options.since_seconds = 40 * 86400;
+        const auto r = run();
         CHECK(r.start == "since");
         REQUIRE(r.warnings.size() == 1);
         CHECK(r.warnings[0].find("30 days") != std::string::npos);
