@@ -9,6 +9,7 @@
 #include "import_check.hpp"
 #include "quicktools/credits/adjust.hpp"
 #include "quicktools/credits/ledger.hpp"
+#include "quicktools/util/interrupt.hpp"
 #include "quicktools/util/progress.hpp"
 #include "quicktools/util/system.hpp"
 
@@ -20,6 +21,7 @@ void check_all(db::Database& db, const std::vector<util::CsvRecord>& records, co
     detail::RowChecker checker(db, columns);
     util::Progress progress("checking rows", static_cast<std::int64_t>(records.size()) - 1, options.show_progress);
     for (std::size_t i = 1; i < records.size(); ++i) {
+        util::throw_if_interrupted();
         checker.check(records[i], result);
         progress.update(static_cast<std::int64_t>(i));
     }
@@ -33,6 +35,7 @@ void apply_all(db::Database& db, const ImportOptions& options, ImportResult& res
     std::int64_t done = 0;
     for (auto& row : result.rows) {
         if (row.status != RowStatus::apply) continue;
+        util::throw_if_interrupted();
         const auto entry = writer.write(row.user_id, row.action, row.amount, row.reason, row.key, options.actor,
                                         fmt::format("import:{}:{}", options.source_name, row.line), now);
         row.ledger_id = entry.id;

@@ -132,7 +132,9 @@ WriteTransaction::~WriteTransaction() {
     }
 }
 
-void WriteTransaction::commit() {
+void WriteTransaction::commit(OnSignal on_signal) {
+    // A signal that came between statements is not seen by SQLite; it still means "stop".
+    if (on_signal == OnSignal::roll_back) util::throw_if_interrupted();
     try {
         m_db.sql().exec("COMMIT");
         m_open = false;

@@ -7,6 +7,7 @@
 #include "quicktools/db/sql_files.hpp"
 #include "quicktools/migrate/packs_migration.hpp"
 #include "quicktools/stripe/subscriptions.hpp"
+#include "quicktools/util/interrupt.hpp"
 #include "quicktools/util/system.hpp"
 
 namespace quicktools::migrate {
@@ -42,7 +43,14 @@ void record(db::Database& db, std::int64_t user_id, std::string_view status, con
     q.bind(3, util::now_timestamp());
     q.bind(4, user_id);
     q.exec();
-    tx.commit();
+    tx.commit(db::WriteTransaction::OnSignal::commit);  // Stripe has acted: keep the record
+}
+
+Error stopped(const CancelSubscriptionsResult& result, std::int64_t handled) {
+    return Error(ExitCode::interrupted,
+                 fmt::format("interrupted: {} of {} subscriptions were handled and recorded before the signal; run "
+                             "the same command again to cancel the rest",
+                             handled, result.to_cancel));
 }
 
 }  // namespace
@@ -64,6 +72,7 @@ CancelSubscriptionsResult cancel_subscriptions(db::Database& db, stripe::StripeC
     std::int64_t handled = 0;
     for (const auto& c : candidates) {
         if (options.progress) options.progress(handled, result.to_cancel);
+        if (util::interrupted()) throw stopped(result, handled);
         try {
             const auto answer = stripe::cancel_subscription(*client, c.subscription_id);
             if (answer.outcome == stripe::CancelOutcome::already_gone) {
@@ -75,6 +84,9 @@ CancelSubscriptionsResult cancel_subscriptions(db::Database& db, stripe::StripeC
                 record(db, c.user_id, cancel_status_canceled, {});
             }
         } catch (const Error& e) {
+            // Cut off mid-request: whether Stripe cancelled is unknown, so nothing is recorded
+            // and the next run asks again (Stripe then says "already cancelled" if it did).
+            if (e.code() == ExitCode::interrupted) throw stopped(result, handled);
             ++result.failed;
             record(db, c.user_id, cancel_status_failed, e.what());
             result.failures.push_back({c.user_id, c.subscription_id, e.what()});

@@ -11,6 +11,7 @@
 #include "policy_functions.hpp"
 #include "quicktools/db/backup.hpp"
 #include "quicktools/db/sql_files.hpp"
+#include "quicktools/util/interrupt.hpp"
 #include "quicktools/util/system.hpp"
 
 namespace quicktools::migrate {
@@ -114,6 +115,7 @@ std::vector<Breakdown> convert_users(db::Database& db, const MigrateOptions& opt
     if (steps != Steps::record) apply.emplace(db.sql(), q("apply_users"));
     std::int64_t done = 0;
     for (std::int64_t from = first; count > 0 && from <= last; from += chunk_ids) {
+        util::throw_if_interrupted();
         const std::int64_t to = std::min(from + chunk_ids, last + 1);
         if (steps == Steps::apply_then_record) run_chunk(*apply, from, to, db, functions, options.policy);
         done += run_chunk(record, from, to, db, functions, options.policy);

@@ -5,9 +5,9 @@
 #include <algorithm>
 #include <cmath>
 #include <random>
-#include <thread>
 
 #include "quicktools/stripe/form.hpp"
+#include "quicktools/util/interrupt.hpp"
 #include "quicktools/version.hpp"
 
 namespace quicktools::stripe {
@@ -109,7 +109,7 @@ ApiError::ApiError(const std::string& message, long status_, std::string type_, 
 
 StripeClient::StripeClient(HttpClient& http, ApiKey key, ClientOptions options)
     : m_http(http), m_key(std::move(key)), m_options(std::move(options)) {
-    if (!m_options.sleep) m_options.sleep = [](milliseconds d) { std::this_thread::sleep_for(d); };
+    if (!m_options.sleep) m_options.sleep = [](milliseconds d) { util::sleep_unless_interrupted(d); };
     if (!m_options.jitter) m_options.jitter = uniform_jitter;
 }
 
@@ -157,6 +157,7 @@ ApiResponse StripeClient::request(std::string_view method, std::string_view path
     const HttpRequest http_request = build(method, path, encode_form(params), idempotency_key);
     const std::string what = fmt::format("{} {}", method, path);
     for (int attempt = 1;; ++attempt) {
+        stop_if_interrupted(what, method == "GET" ? std::string() : idempotency_key, attempt > 1);
         std::optional<HttpResponse> response;
         std::string failure;
         bool partial = false;
@@ -166,6 +167,7 @@ ApiResponse StripeClient::request(std::string_view method, std::string_view path
             failure = describe_transport(e, http_request);
             partial = e.status_seen() != 0;
         }
+        stop_if_interrupted(what, method == "GET" ? std::string() : idempotency_key, true);
         if (response && response->status >= 200 && response->status < 300) {
             auto body = nlohmann::json::parse(response->body, nullptr, false);
             if (body.is_discarded())
@@ -186,10 +188,20 @@ ApiResponse StripeClient::request(std::string_view method, std::string_view path
                                                       m_options.retry.max_retries + 1),
                                           m_key.value));
             m_options.sleep(delay);
-            continue;
+            continue;  // the next attempt stops first if the wait was interrupted
         }
         fail(what, answered, failure, attempt, idempotency_key, partial);
     }
+}
+
+// Ctrl-C or SIGTERM while talking to Stripe: the request (`sent`: perhaps) reached Stripe, so
+// a request with a key says that repeating it is safe.
+void StripeClient::stop_if_interrupted(const std::string& what, const std::string& idempotency_key, bool sent) const {
+    if (!util::interrupted()) return;
+    std::string message = fmt::format("interrupted during Stripe {}", what);
+    if (sent && !idempotency_key.empty())
+        message += fmt::format(": Stripe may have acted on it; a repeat with idempotency key {} is safe", idempotency_key);
+    throw Error(ExitCode::interrupted, redact(message, m_key.value));
 }
 
 void StripeClient::fail(const std::string& what, const HttpResponse* response, const std::string& failure, int attempts,

@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "quicktools/error.hpp"
+#include "quicktools/util/interrupt.hpp"
 
 namespace quicktools::stripe {
 namespace {
@@ -81,7 +82,8 @@ bool StreamEventReader::fill() {
     const auto old = m_len;
     ssize_t n = 0;
     do n = ::read(m_fd, m_buf.data() + old, m_chunk);
-    while (n < 0 && errno == EINTR);
+    while (n < 0 && errno == EINTR && !util::interrupted());
+    util::throw_if_interrupted();  // Ctrl-C while waiting on a pipe or terminal
     if (n < 0) throw Error(fmt::format("cannot read {}: {}", m_name, std::strerror(errno)));
     m_len = old + static_cast<std::size_t>(n);
     if (n == 0) m_eof = true;

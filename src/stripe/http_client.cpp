@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 
+#include "quicktools/util/interrupt.hpp"
 #include "quicktools/util/text.hpp"
 
 namespace quicktools::stripe {
@@ -37,6 +38,10 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
     }
     return size * count;
 }
+
+// Ends the transfer on Ctrl-C or SIGTERM (libcurl calls this about once a second, and more
+// often while data moves); the caller sees the signal and stops.
+int on_progress(void*, curl_off_t, curl_off_t, curl_off_t, curl_off_t) { return util::interrupted() ? 1 : 0; }
 
 TransportFailure classify(CURLcode code) {
     switch (code) {
@@ -102,6 +107,8 @@ HttpResponse CurlHttpClient::send(const HttpRequest& request) {
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &response.body);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, &response.headers);
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
     if (request.method == "POST") {
         curl_easy_setopt(c, CURLOPT_POST, 1L);
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, request.body.c_str());

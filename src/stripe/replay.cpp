@@ -10,6 +10,7 @@
 #include "read_ahead.hpp"
 #include "quicktools/credits/ledger.hpp"
 #include "quicktools/db/sql_files.hpp"
+#include "quicktools/util/interrupt.hpp"
 #include "quicktools/util/system.hpp"
 
 namespace quicktools::stripe {
@@ -95,6 +96,7 @@ ReplayResult apply_events(db::Database& db, EventSource& source, const ReplayOpt
     ReplayResult result;
     std::unordered_set<std::string> attention_this_run;  // so a repeated delivery is reported once
     while (const auto* parsed = events.next()) {
+        util::throw_if_interrupted();
         const Event& event = parsed->event;
         ++result.events;
         if (options.progress && result.events % 4096 == 0) options.progress(result.events);
@@ -182,6 +184,7 @@ ReplayResult apply_input(db::Database& db, const std::string& input, const Repla
         StreamEventReader reader(input);
         return apply_events(db, reader, options);
     } catch (const Error& e) {
+        if (e.code() == ExitCode::interrupted) throw;  // its message already says nothing changed
         throw Error(e.code(), fmt::format("{}; nothing from {} was applied", e.what(), input == "-" ? "stdin" : input));
     }
 }

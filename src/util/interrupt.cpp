@@ -3,7 +3,9 @@
 #include <sqlite3.h>
 
 #include <atomic>
+#include <algorithm>
 #include <csignal>
+#include <thread>
 
 #include "quicktools/error.hpp"
 
@@ -46,6 +48,15 @@ bool interrupted() { return g_interrupted.load(); }
 
 void throw_if_interrupted() {
     if (interrupted()) throw Error(ExitCode::interrupted, "interrupted: the transaction was rolled back, nothing changed");
+}
+
+void sleep_unless_interrupted(std::chrono::milliseconds duration) {
+    // std::this_thread::sleep_for resumes after a signal, so the wait is cut into short slices.
+    constexpr std::chrono::milliseconds slice{20};
+    const auto until = std::chrono::steady_clock::now() + duration;
+    for (auto now = std::chrono::steady_clock::now(); now < until && !interrupted();
+         now = std::chrono::steady_clock::now())
+        std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(slice, until - now));
 }
 
 }  // namespace quicktools::util

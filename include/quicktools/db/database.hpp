@@ -57,7 +57,12 @@ public:
     ~WriteTransaction();
     WriteTransaction(const WriteTransaction&) = delete;
     WriteTransaction& operator=(const WriteTransaction&) = delete;
-    void commit();
+
+    // Once Ctrl-C or SIGTERM has arrived, commit() refuses (Error 130) and the destructor rolls
+    // back; a record of what already happened outside the database (Stripe cancelled a
+    // subscription) is committed all the same.
+    enum class OnSignal { roll_back, commit };
+    void commit(OnSignal on_signal = OnSignal::roll_back);
 
 private:
     Database& m_db;

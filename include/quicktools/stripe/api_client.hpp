@@ -120,6 +120,7 @@ private:
                       const std::string& idempotency_key) const;
     // Throws the one-line error for the last attempt: ApiError for an answer, Error for none or
     // for one whose body stalled or was cut short (`partial`).
+    void stop_if_interrupted(const std::string& what, const std::string& idempotency_key, bool sent) const;
     [[noreturn]] void fail(const std::string& what, const HttpResponse* response, const std::string& failure,
                            int attempts, const std::string& idempotency_key, bool partial = false) const;
 

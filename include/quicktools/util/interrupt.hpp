@@ -1,6 +1,13 @@
 #pragma once
 // Ctrl-C and SIGTERM: the running SQL statement is interrupted, the transaction rolls back,
 // and the tool exits 130 with nothing half-done.
+//
+// SQLite forgets an sqlite3_interrupt() that lands between statements (the next statement
+// clears it), so the flag below is what counts: long loops check it, waits (a read from a
+// pipe, a retry delay, an HTTP transfer) end on it, and a write transaction never commits once
+// it is set.
+#include <chrono>
+
 struct sqlite3;
 
 namespace quicktools::util {
@@ -19,5 +26,8 @@ bool interrupted();
 
 // Throws Error(ExitCode::interrupted) if interrupted() is true.
 void throw_if_interrupted();
+
+// Sleeps for `duration`, or less if a signal arrives (the caller then checks interrupted()).
+void sleep_unless_interrupted(std::chrono::milliseconds duration);
 
 }  // namespace quicktools::util
