@@ -14,11 +14,8 @@ namespace quicktools::cli {
 namespace {
 
 std::string read_input(const std::string& file) {
+    if (file == "-") return util::read_stdin();
     std::ostringstream text;
-    if (file == "-") {
-        text << std::cin.rdbuf();
-        return text.str();
-    }
     std::ifstream in(file, std::ios::binary);
     if (!in) throw usage_error(fmt::format("cannot read {}: no such file, or no permission to read it", file));
     text << in.rdbuf();

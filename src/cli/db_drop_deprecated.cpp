@@ -8,6 +8,7 @@
 
 #include "commands.hpp"
 #include "quicktools/db/drop_deprecated.hpp"
+#include "quicktools/util/interrupt.hpp"
 #include "quicktools/util/progress.hpp"
 #include "quicktools/util/system.hpp"
 
@@ -51,7 +52,13 @@ void confirm(const std::string& path) {
                              path)
               << std::flush;
     std::string answer;
-    std::getline(std::cin, answer);
+    try {
+        util::wait_until_readable(STDIN_FILENO);  // a terminal is readable once a line is typed
+    } catch (const Error&) {
+        std::cerr << '\n';  // Ctrl-C at the question: exit 130 (not "not confirmed") on a line of its own
+        throw;
+    }
+    if (!std::getline(std::cin, answer)) std::cerr << '\n';  // Ctrl-D: end the question's line
     if (answer != "drop") throw refusal("not confirmed; nothing was changed");
 }
 

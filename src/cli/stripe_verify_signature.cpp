@@ -4,22 +4,17 @@
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
-#include <iostream>
 #include <iterator>
-#include <sstream>
 
 #include "commands.hpp"
 #include "quicktools/stripe/signature.hpp"
+#include "quicktools/util/system.hpp"
 
 namespace quicktools::cli {
 namespace {
 
 std::string read_all(const std::string& path) {
-    if (path.empty() || path == "-") {
-        std::ostringstream out;
-        out << std::cin.rdbuf();
-        return out.str();
-    }
+    if (path.empty() || path == "-") return util::read_stdin();
     std::ifstream in(path, std::ios::binary);
     if (!in)
         throw usage_error(fmt::format("cannot read {}: check the path and that you may read it ('-' reads stdin)",

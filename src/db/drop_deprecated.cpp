@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "quicktools/db/migrations.hpp"
+#include "quicktools/util/interrupt.hpp"
 
 namespace quicktools::db {
 namespace {
@@ -100,7 +101,16 @@ DropResult drop_deprecated(Database& db, const DropOptions& options) {
     }
     if (options.vacuum) {
         step("vacuuming");
-        db.sql().exec("VACUUM");
+        try {
+            util::throw_if_interrupted();  // a signal before VACUUM starts would go unseen by SQLite
+            db.sql().exec("VACUUM");
+        } catch (const std::exception&) {
+            if (!util::interrupted()) throw;
+            throw Error(ExitCode::interrupted,
+                        fmt::format("interrupted during the VACUUM of {}: the deprecated columns are dropped and "
+                                    "committed; only the compacting stopped (SQLite reuses the free space)",
+                                    db.path()));
+        }
     }
     result.bytes_after = file_size(db.path());
     return result;

@@ -1,9 +1,12 @@
 #include "quicktools/util/interrupt.hpp"
 
+#include <poll.h>
 #include <sqlite3.h>
 
 #include <atomic>
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <csignal>
 #include <thread>
 
@@ -48,6 +51,16 @@ bool interrupted() { return g_interrupted.load(); }
 
 void throw_if_interrupted() {
     if (interrupted()) throw Error(ExitCode::interrupted, "interrupted: the transaction was rolled back, nothing changed");
+}
+
+void wait_until_readable(int fd) {
+    for (;;) {
+        throw_if_interrupted();
+        pollfd p{fd, POLLIN, 0};
+        const int ready = ::poll(&p, 1, 100);
+        if (ready > 0) return;
+        if (ready < 0 && errno != EINTR) return;  // the read that follows reports the error
+    }
 }
 
 void sleep_unless_interrupted(std::chrono::milliseconds duration) {

@@ -347,6 +347,29 @@ def run_on_terminal(path, answer):
     return p.returncode, out, err
 
 
+def test_ctrl_c_at_the_question_exits_130_and_changes_nothing(migrated):
+    import pty
+    import signal
+    path = migrated()
+    before = dump(path)
+    leader, follower = pty.openpty()
+    p = subprocess.Popen([BIN, "--db", str(path), "db", "drop-deprecated", "--no-backup"], stdin=follower,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    os.close(follower)
+    err = b""
+    while b'Type "drop"' not in err:  # the question is on the screen; the tool waits for the answer
+        chunk = os.read(p.stderr.fileno(), 4096)
+        assert chunk, err
+        err += chunk
+    p.send_signal(signal.SIGINT)
+    rest = p.communicate(timeout=10)[1]
+    os.close(leader)
+    assert p.returncode == 130
+    assert (err + rest).decode().splitlines()[-1] == ("quicktools: interrupted: the transaction was rolled back, "
+                                                       "nothing changed")
+    assert dump(path) == before
+
+
 def test_asks_on_a_terminal(migrated):
     path = migrated()
     before = dump(path)

@@ -189,3 +189,18 @@ def test_a_signal_while_cancelling_keeps_what_stripe_did_and_a_rerun_finishes(ma
     assert again.json["cancel_subscriptions"]["canceled"] == 1
     assert query(db, status) == [(1, "canceled"), (2, "canceled"), (3, None)]
     assert len(stripe_api.calls("DELETE", "/v1/subscriptions/sub_A")) == 1
+
+
+def test_a_signal_while_an_import_waits_on_its_pipe_imports_nothing(make_db):
+    """A stream read cut short by the signal would have looked like the end of the file: the
+    rows that had come would have been imported."""
+    db = make_db(users=5, state="credit-packs")
+    before = dump(db)
+    p = subprocess.Popen([BIN, "--db", str(db), "credits", "import", "-"], stdin=subprocess.PIPE,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    p.stdin.write("user,action,amount,reason,idempotency_key\n1,grant,5,promo,\n2,grant,5,promo,\n")
+    p.stdin.flush()
+    time.sleep(0.5)  # the tool waits for the rest of the file
+    assert p.poll() is None
+    assert stopped_by(p) == ["quicktools: interrupted: the transaction was rolled back, nothing changed"]
+    assert dump(db) == before

@@ -4,7 +4,9 @@
 #include <SQLiteCpp/Statement.h>
 
 #include <algorithm>
+#include <csignal>
 
+#include "forked.hpp"
 #include "quicktools/db/drop_deprecated.hpp"
 #include "quicktools/db/migrations.hpp"
 
@@ -89,5 +91,29 @@ TEST_SUITE("drop_deprecated") {
               "applied");
         CHECK(db.sql().execAndGet("PRAGMA foreign_keys").getInt() == 1);  // back on
         CHECK(plan_drop(db, {}).nothing_to_do);
+    }
+
+    TEST_CASE("a signal just before the VACUUM stops it, and says the drop itself is committed") {
+        // No statement runs between the commit and the VACUUM, so SQLite alone would not see it.
+        CHECK(testing::in_child([] {
+                  Database db = upgraded_database();
+                  mark_migrated(db);
+                  DropOptions options;
+                  options.vacuum = true;
+                  options.on_step = [](const std::string& what) {
+                      if (what == "vacuuming") std::raise(SIGINT);
+                  };
+                  try {
+                      drop_deprecated(db, options);
+                      return 1;
+                  } catch (const Error& e) {
+                      if (e.code() != ExitCode::interrupted) return 2;
+                      if (std::string(e.what()) != "interrupted during the VACUUM of :memory:: the deprecated columns "
+                                                   "are dropped and committed; only the compacting stopped (SQLite "
+                                                   "reuses the free space)")
+                          return 3;
+                  }
+                  return detect_state(db).state == SchemaState::final ? 0 : 4;
+              }) == 0);
     }
 }

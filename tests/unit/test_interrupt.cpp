@@ -1,20 +1,17 @@
 // Ctrl-C and SIGTERM between SQL statements, in a wait, or mid-request. SQLite forgets an
-// sqlite3_interrupt() that lands between statements, so the tool's own flag must stop the work
-// and keep the transaction from committing. The flag is process-wide and never cleared, so each
-// case raises its signal in a forked child and reports back through its exit status.
+// sqlite3_interrupt() made while no statement runs, so the tool's own flag must stop the work
+// and keep the transaction from committing. Each case runs in a forked child (forked.hpp).
 #include <SQLiteCpp/Statement.h>
 #include <doctest/doctest.h>
-#include <sys/wait.h>
+
 #include <unistd.h>
 
 #include <chrono>
 #include <csignal>
-#include <cstdio>
-#include <cstdlib>
-#include <functional>
 #include <thread>
 
 #include "fake_http.hpp"
+#include "forked.hpp"
 #include "quicktools/db/database.hpp"
 #include "quicktools/db/migrations.hpp"
 #include "quicktools/stripe/event_reader.hpp"
@@ -22,29 +19,9 @@
 #include "quicktools/util/interrupt.hpp"
 
 using namespace quicktools;
+using testing::in_child;
 
 namespace {
-
-// Runs `body` in a forked child with the tool's signal handlers; its return value (or 98 for
-// an exception that escaped) is the child's exit status.
-int in_child(const std::function<int()>& body) {
-    std::fflush(nullptr);
-    const pid_t pid = ::fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-        int code = 98;
-        try {
-            util::install_interrupt_handlers();
-            code = body();
-        } catch (...) {
-        }
-        std::_Exit(code);
-    }
-    int status = 0;
-    REQUIRE(::waitpid(pid, &status, 0) == pid);
-    REQUIRE(WIFEXITED(status));
-    return WEXITSTATUS(status);
-}
 
 int count_rows(db::Database& database, const char* table) {
     return database.sql().execAndGet(std::string("SELECT count(*) FROM ") + table).getInt();
@@ -158,6 +135,26 @@ TEST_SUITE("interrupt") {
                       if (std::string(e.what()) != "interrupted during Stripe GET /v1/events") return 2;
                   }
                   return http.sent == 1 ? 0 : 3;
+              }) == 0);
+    }
+
+    TEST_CASE("waiting for input ends on a signal, also one that came just before the wait") {
+        CHECK(in_child([] {
+                  int fds[2];
+                  if (::pipe(fds) != 0) return 1;
+                  std::raise(SIGINT);  // a blocking read() started now would never see it
+                  try {
+                      util::wait_until_readable(fds[0]);
+                      return 2;
+                  } catch (const Error& e) {
+                      return e.code() == ExitCode::interrupted ? 0 : 3;
+                  }
+              }) == 0);
+        CHECK(in_child([] {
+                  int fds[2];
+                  if (::pipe(fds) != 0 || ::write(fds[1], "x", 1) != 1) return 1;
+                  util::wait_until_readable(fds[0]);  // no signal: returns once there is data
+                  return 0;
               }) == 0);
     }
 

@@ -27,6 +27,11 @@ bool interrupted();
 // Throws Error(ExitCode::interrupted) if interrupted() is true.
 void throw_if_interrupted();
 
+// Waits until `fd` can be read without blocking (data, end of input or an error); throws
+// Error(ExitCode::interrupted) on a signal. It looks at the flag at least every 100 ms, so a
+// signal that came just before the wait (where a blocking read would miss it) still counts.
+void wait_until_readable(int fd);
+
 // Sleeps for `duration`, or less if a signal arrives (the caller then checks interrupted()).
 void sleep_unless_interrupted(std::chrono::milliseconds duration);
 

@@ -15,4 +15,8 @@ std::string now_timestamp();
 // Same format for a Unix time in seconds.
 std::string timestamp_from_unix(long long seconds);
 
+// All of standard input. A read error throws Error; so does Ctrl-C or SIGTERM while waiting
+// for it (exit 130), instead of the shorter text a stream would hand back.
+std::string read_stdin();
+
 }  // namespace quicktools::util
