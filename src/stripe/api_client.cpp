@@ -194,8 +194,6 @@ ApiResponse StripeClient::request(std::string_view method, std::string_view path
     }
 }
 
-// Ctrl-C or SIGTERM while talking to Stripe: the request (`sent`: perhaps) reached Stripe, so
-// a request with a key says that repeating it is safe.
 void StripeClient::stop_if_interrupted(const std::string& what, const std::string& idempotency_key, bool sent) const {
     if (!util::interrupted()) return;
     std::string message = fmt::format("interrupted during Stripe {}", what);

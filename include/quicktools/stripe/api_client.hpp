@@ -118,9 +118,11 @@ private:
                         std::string idempotency_key);
     HttpRequest build(std::string_view method, std::string_view path, const std::string& form,
                       const std::string& idempotency_key) const;
+    // Throws Error(ExitCode::interrupted) once Ctrl-C or SIGTERM came; when the request may have
+    // been `sent`, the message names the key that makes a repeat safe.
+    void stop_if_interrupted(const std::string& what, const std::string& idempotency_key, bool sent) const;
     // Throws the one-line error for the last attempt: ApiError for an answer, Error for none or
     // for one whose body stalled or was cut short (`partial`).
-    void stop_if_interrupted(const std::string& what, const std::string& idempotency_key, bool sent) const;
     [[noreturn]] void fail(const std::string& what, const HttpResponse* response, const std::string& failure,
                            int attempts, const std::string& idempotency_key, bool partial = false) const;
 

@@ -2,8 +2,8 @@
 // Ctrl-C and SIGTERM: the running SQL statement is interrupted, the transaction rolls back,
 // and the tool exits 130 with nothing half-done.
 //
-// SQLite forgets an sqlite3_interrupt() that lands between statements (the next statement
-// clears it), so the flag below is what counts: long loops check it, waits (a read from a
+// An sqlite3_interrupt() made while no statement runs has no effect (SQLite documents this), so
+// a signal between two statements would be lost; the flag below is what counts: long loops check it, waits (a read from a
 // pipe, a retry delay, an HTTP transfer) end on it, and a write transaction never commits once
 // it is set.
 #include <chrono>
