@@ -2,10 +2,10 @@
 // Ctrl-C and SIGTERM: the running SQL statement is interrupted, the transaction rolls back,
 // and the tool exits 130 with nothing half-done.
 //
-// An sqlite3_interrupt() made while no statement runs has no effect (SQLite documents this), so
-// a signal between two statements would be lost; the flag below is what counts: long loops check it, waits (a read from a
-// pipe, a retry delay, an HTTP transfer) end on it, and a write transaction never commits once
-// it is set.
+// An sqlite3_interrupt() made while no statement runs has no effect (SQLite documents this),
+// so a signal between two statements would be lost. The flag below is what counts: long loops
+// check it, waits (a read from a pipe, a retry delay, an HTTP transfer) end on it, and a write
+// transaction never commits once it is set.
 #include <chrono>
 
 struct sqlite3;
