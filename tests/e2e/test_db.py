@@ -380,7 +380,14 @@ def test_ctrl_c_while_waiting_for_the_lock_exits_130_and_changes_nothing(make_db
     con.execute("BEGIN IMMEDIATE")
     p = subprocess.Popen([BIN, "--db", str(path), "--busy-timeout", "20000", "db", "upgrade"],
                          stderr=subprocess.PIPE, text=True)
-    time.sleep(0.5)
+    # The tool has the database open (so its handlers are installed) and is waiting for the lock.
+    deadline = time.monotonic() + 30
+    while not any(os.path.realpath(f"/proc/{p.pid}/fd/{fd}") == os.path.realpath(path)
+                  for fd in os.listdir(f"/proc/{p.pid}/fd")):
+        assert p.poll() is None and time.monotonic() < deadline
+        time.sleep(0.01)
+    time.sleep(0.2)
+    assert p.poll() is None
     started = time.monotonic()
     p.send_signal(signal.SIGINT)
     _, err = p.communicate(timeout=10)
