@@ -157,7 +157,7 @@ ApiResponse StripeClient::request(std::string_view method, std::string_view path
     const HttpRequest http_request = build(method, path, encode_form(params), idempotency_key);
     const std::string what = fmt::format("{} {}", method, path);
     for (int attempt = 1;; ++attempt) {
-        stop_if_interrupted(what, method == "GET" ? std::string() : idempotency_key, attempt > 1);
+        stop_if_interrupted(what, idempotency_key, attempt > 1);
         std::optional<HttpResponse> response;
         std::string failure;
         bool partial = false;
@@ -167,7 +167,7 @@ ApiResponse StripeClient::request(std::string_view method, std::string_view path
             failure = describe_transport(e, http_request);
             partial = e.status_seen() != 0;
         }
-        stop_if_interrupted(what, method == "GET" ? std::string() : idempotency_key, true);
+        stop_if_interrupted(what, idempotency_key, true);
         if (response && response->status >= 200 && response->status < 300) {
             auto body = nlohmann::json::parse(response->body, nullptr, false);
             if (body.is_discarded())

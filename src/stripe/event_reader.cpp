@@ -80,14 +80,9 @@ bool StreamEventReader::fill() {
     // Grown only when needed (resizing zero-fills), always with the padding after the data.
     if (m_buf.size() < m_len + m_chunk + raw_event_padding) m_buf.resize(m_len + m_chunk + raw_event_padding);
     const auto old = m_len;
-    ssize_t n = 0;
-    do {
-        if (!m_regular) util::wait_until_readable(m_fd);  // Ctrl-C while waiting on a pipe or terminal
-        n = ::read(m_fd, m_buf.data() + old, m_chunk);
-    } while (n < 0 && errno == EINTR && !util::interrupted());
-    util::throw_if_interrupted();
-    if (n < 0) throw Error(fmt::format("cannot read {}: {}", m_name, std::strerror(errno)));
-    m_len = old + static_cast<std::size_t>(n);
+    // Ctrl-C while waiting on a pipe or terminal ends the read.
+    const std::size_t n = util::read_some(m_fd, m_buf.data() + old, m_chunk, m_name);
+    m_len = old + n;
     if (n == 0) m_eof = true;
     return n > 0;
 }

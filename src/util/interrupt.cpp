@@ -1,13 +1,15 @@
 #include "quicktools/util/interrupt.hpp"
 
+#include <fmt/format.h>
 #include <poll.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
-#include <atomic>
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
-#include <cstring>
 #include <csignal>
+#include <cstring>
 #include <thread>
 
 #include "quicktools/error.hpp"
@@ -60,6 +62,16 @@ void wait_until_readable(int fd) {
         const int ready = ::poll(&p, 1, 100);
         if (ready > 0) return;
         if (ready < 0 && errno != EINTR) return;  // the read that follows reports the error
+    }
+}
+
+std::size_t read_some(int fd, char* buffer, std::size_t size, std::string_view name) {
+    for (;;) {
+        wait_until_readable(fd);
+        const ssize_t n = ::read(fd, buffer, size);
+        throw_if_interrupted();
+        if (n >= 0) return static_cast<std::size_t>(n);
+        if (errno != EINTR) throw Error(fmt::format("cannot read {}: {}", name, std::strerror(errno)));
     }
 }
 

@@ -5,12 +5,9 @@
 #include <pwd.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <cstdlib>
-#include <cstring>
 #include <ctime>
 
-#include "quicktools/error.hpp"
 #include "quicktools/util/interrupt.hpp"
 
 namespace quicktools::util {
@@ -41,18 +38,8 @@ std::string timestamp_from_unix(long long seconds) {
 std::string read_stdin() {
     std::string text;
     char buffer[1 << 16];
-    for (;;) {
-        wait_until_readable(STDIN_FILENO);
-        const ssize_t n = ::read(STDIN_FILENO, buffer, sizeof buffer);
-        throw_if_interrupted();
-        if (n > 0) {
-            text.append(buffer, static_cast<std::size_t>(n));
-        } else if (n == 0) {
-            return text;
-        } else if (errno != EINTR) {
-            throw Error(fmt::format("cannot read stdin: {}", std::strerror(errno)));
-        }
-    }
+    while (const std::size_t n = read_some(STDIN_FILENO, buffer, sizeof buffer, "stdin")) text.append(buffer, n);
+    return text;
 }
 
 }  // namespace quicktools::util

@@ -106,6 +106,22 @@ def test_import_from_stdin_and_keys_shared_with_the_command_line(qt, db):
     assert user(db, 2)[0] == 17
 
 
+def test_import_from_an_unreadable_stdin_says_so_and_changes_nothing(db):
+    import os
+    import subprocess
+    from conftest import BIN
+    before = dump(db)
+    folder = os.open("/", os.O_RDONLY | os.O_DIRECTORY)  # open, but a read fails (EISDIR)
+    try:
+        r = subprocess.run([BIN, "--db", str(db), "credits", "import", "-"], stdin=folder, capture_output=True,
+                           text=True, timeout=60)
+    finally:
+        os.close(folder)
+    assert r.returncode == 1
+    assert r.stderr.strip().splitlines() == ["quicktools: cannot read stdin: Is a directory"]
+    assert dump(db) == before
+
+
 def test_import_of_no_rows(qt, db, tmp_path):
     before = dump(db)
     r = qt("credits", "import", write_csv(tmp_path, "user,action,amount,reason\n"), db=db)

@@ -31,6 +31,32 @@ def world(tmp_path_factory):
     return db, purchases_file(d / "events.ndjson", USERS, EVENTS)
 
 
+def wait_for(condition, what, running=None, seconds=30):
+    """Waits until `condition()`; the process `running` (if given) must not end meanwhile."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert running is None or running.poll() is None, f"the tool ended before {what}"
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.005)
+
+
+def stopped_by(p, sig=signal.SIGINT, seconds=5, then=lambda: None):
+    """Sends `sig` (then calls `then`) and returns stderr's lines once the tool has exited 130
+    within `seconds`."""
+    sent = time.monotonic()
+    p.send_signal(sig)
+    then()
+    try:
+        p.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+        pytest.fail(f"still running {seconds} s after the signal")
+    assert time.monotonic() - sent < seconds
+    assert p.returncode == 130
+    return p.stderr.read().strip().splitlines()
+
+
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 @pytest.mark.parametrize("source", ["file", "stdin"])
 def test_a_signal_mid_replay_rolls_back_and_exits_130(world, tmp_path, sig, source):
@@ -43,19 +69,11 @@ def test_a_signal_mid_replay_rolls_back_and_exits_130(world, tmp_path, sig, sour
         args = [BIN, "--db", str(db), "stripe", "replay", str(events) if source == "file" else "-"]
         p = subprocess.Popen(args, stdin=stdin if source == "stdin" else subprocess.DEVNULL,
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        deadline = time.monotonic() + 30
-        while not journal.exists():  # the replay has started writing
-            assert p.poll() is None, "the replay ended before the signal"
-            assert time.monotonic() < deadline
-            time.sleep(0.001)
+        wait_for(journal.exists, "the replay started writing", running=p)
         time.sleep(0.1)
         assert p.poll() is None, "the replay ended before the signal"
-        sent = time.monotonic()
-        p.send_signal(sig)
-        _, err = p.communicate(timeout=30)
-    assert time.monotonic() - sent < 5
-    assert p.returncode == 130
-    assert err.strip().splitlines() == ["quicktools: interrupted: the transaction was rolled back, nothing changed"]
+        lines = stopped_by(p, sig)
+    assert lines == ["quicktools: interrupted: the transaction was rolled back, nothing changed"]
     assert not journal.exists()
     assert dump(db) == before
 
@@ -83,30 +101,6 @@ def test_the_same_replay_left_to_finish_credits_every_event_once(world, tmp_path
     assert audit.rc == 0 and audit.json["violations"] == 0
 
 
-def wait_for(condition, what, seconds=30):
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.005)
-
-
-def stopped_by(p, sig=signal.SIGINT, seconds=5, then=lambda: None):
-    """Sends `sig` (then calls `then`) and returns stderr's lines once the tool has exited 130
-    within `seconds`."""
-    sent = time.monotonic()
-    p.send_signal(sig)
-    then()
-    try:
-        p.wait(timeout=seconds)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        p.wait()
-        pytest.fail(f"still running {seconds} s after the signal")
-    assert time.monotonic() - sent < seconds
-    assert p.returncode == 130
-    return p.stderr.read().strip().splitlines()
-
-
 @pytest.mark.parametrize("then", ["pipe-held-open", "pipe-closed"])
 def test_a_signal_while_the_replay_waits_on_its_pipe_stops_it_and_commits_nothing(world, tmp_path, then):
     """The tool has applied what came and waits in read() for more, outside any SQL statement:
@@ -122,7 +116,7 @@ def test_a_signal_while_the_replay_waits_on_its_pipe_stops_it_and_commits_nothin
                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     p.stdin.write(first)
     p.stdin.flush()
-    wait_for(journal.exists, "the replay to start writing")
+    wait_for(journal.exists, "the replay started writing", running=p)
     time.sleep(0.5)  # the 200 events are applied: the tool is waiting for more
     assert p.poll() is None
     lines = stopped_by(p, then=p.stdin.close if then == "pipe-closed" else lambda: None)
@@ -141,7 +135,7 @@ def test_a_signal_while_stripe_answers_slowly_stops_the_request_and_names_the_ke
     shop = make_db(users=5, state="credit-packs")
     stripe_api.script(Answer.trickle(30.0), method="POST", path=SESSIONS)
     p = start_qt("checkout", "create", "2", "pro", *URLS, "--timeout", "60", db=shop, env=stripe_api.env())
-    wait_for(lambda: stripe_api.calls("POST", SESSIONS), "the request to reach the stand-in")
+    wait_for(lambda: stripe_api.calls("POST", SESSIONS), "the request reached the stand-in", running=p)
     time.sleep(0.3)  # the headers came; the body is trickling in over 30 s
     [line] = stopped_by(p)
     key = re.fullmatch(r"quicktools: interrupted during Stripe POST /v1/checkout/sessions: Stripe may have acted "
@@ -160,7 +154,7 @@ def test_a_signal_during_a_retry_wait_stops_the_sync_and_applies_nothing(tmp_pat
     stripe_api.script(Answer.error(429, "rate_limit_error", headers={"Retry-After": "50"}), method="GET",
                       path="/v1/events")
     p = start_qt("stripe", "sync", db=db, env=stripe_api.env())
-    wait_for(lambda: stripe_api.calls("GET", "/v1/events"), "the first page request")
+    wait_for(lambda: stripe_api.calls("GET", "/v1/events"), "the first page request", running=p)
     time.sleep(0.3)  # answered 429: the tool waits 50 s before asking again
     assert stopped_by(p, signal.SIGTERM) == ["Stripe GET /v1/events answered: HTTP 429; retrying in 50.0 s "
                                              "(attempt 2 of 3)", "quicktools: interrupted during Stripe GET /v1/events"]
@@ -177,7 +171,7 @@ def test_a_signal_while_cancelling_keeps_what_stripe_did_and_a_rerun_finishes(ma
     stripe_api.script(Answer.trickle(30.0), method="DELETE", path="/v1/subscriptions/sub_B")
     p = start_qt("migrate", "packs", "--no-backup", "--cancel-subscriptions", "--timeout", "60", db=db,
                  env=stripe_api.env())
-    wait_for(lambda: stripe_api.calls("DELETE", "/v1/subscriptions/sub_B"), "the second cancellation")
+    wait_for(lambda: stripe_api.calls("DELETE", "/v1/subscriptions/sub_B"), "the second cancellation", running=p)
     time.sleep(0.3)
     assert stopped_by(p) == ["quicktools: interrupted: 1 of 2 subscriptions were handled and recorded before the "
                              "signal; run the same command again to cancel the rest"]

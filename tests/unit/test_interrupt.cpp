@@ -4,10 +4,13 @@
 #include <SQLiteCpp/Statement.h>
 #include <doctest/doctest.h>
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <csignal>
+#include <functional>
+#include <string>
 #include <thread>
 
 #include "fake_http.hpp"
@@ -20,6 +23,7 @@
 
 using namespace quicktools;
 using testing::in_child;
+using testing::interruption;
 
 namespace {
 
@@ -69,16 +73,13 @@ TEST_SUITE("interrupt") {
         CHECK(in_child([] {
                   auto database = db::Database::in_memory();
                   database.sql().exec("CREATE TABLE t (x)");
-                  try {
+                  const auto stopped = interruption([&] {
                       db::WriteTransaction tx(database);
                       database.sql().exec("INSERT INTO t VALUES (1)");
                       std::raise(SIGINT);  // no statement is running: SQLite will not see it
                       tx.commit();
-                      return 1;
-                  } catch (const Error& e) {
-                      if (e.code() != ExitCode::interrupted) return 2;
-                  }
-                  return count_rows(database, "t") == 0 ? 0 : 3;
+                  });
+                  return !stopped.empty() && count_rows(database, "t") == 0 ? 0 : 1;
               }) == 0);
     }
 
@@ -100,62 +101,47 @@ TEST_SUITE("interrupt") {
                   db::initialise(database, "test");
                   SignallingSource source(100, 3);
                   db::WriteTransaction tx(database);
-                  try {
-                      stripe::apply_events(database, source, {});
-                      return 1;
-                  } catch (const Error& e) {
-                      if (e.code() != ExitCode::interrupted) return 2;
-                  }
-                  return count_rows(database, "quicktools_stripe_events") == 3 ? 0 : 3;
+                  const auto stopped = interruption([&] { stripe::apply_events(database, source, {}); });
+                  return !stopped.empty() && count_rows(database, "quicktools_stripe_events") == 3 ? 0 : 1;
               }) == 0);
     }
 
     TEST_CASE("a Stripe request cut off by a signal is not retried, and a POST names its key") {
-        CHECK(in_child([] {
-                  SignalledHttp http;
-                  stripe::StripeClient client(http, stripe::ApiKey{"sk_test_x", "flag"}, testing::offline_options(3));
-                  try {
-                      client.post("/v1/checkout/sessions", {{"mode", "payment"}}, "key-123");
-                      return 1;
-                  } catch (const Error& e) {
-                      if (e.code() != ExitCode::interrupted) return 2;
-                      if (std::string(e.what()) != "interrupted during Stripe POST /v1/checkout/sessions: Stripe may "
-                                                   "have acted on it; a repeat with idempotency key key-123 is safe")
-                          return 3;
-                  }
-                  return http.sent == 1 ? 0 : 4;
-              }) == 0);
-        CHECK(in_child([] {
-                  SignalledHttp http;
-                  stripe::StripeClient client(http, stripe::ApiKey{"sk_test_x", "flag"}, testing::offline_options(3));
-                  try {
-                      client.get("/v1/events", {});
-                      return 1;
-                  } catch (const Error& e) {
-                      if (std::string(e.what()) != "interrupted during Stripe GET /v1/events") return 2;
-                  }
-                  return http.sent == 1 ? 0 : 3;
-              }) == 0);
+        const auto cut_off = [](const std::function<void(stripe::StripeClient&)>& call, const std::string& expected) {
+            return in_child([&] {
+                SignalledHttp http;
+                stripe::StripeClient client(http, stripe::ApiKey{"sk_test_x", "flag"}, testing::offline_options(3));
+                return interruption([&] { call(client); }) == expected && http.sent == 1 ? 0 : 1;
+            });
+        };
+        CHECK(cut_off([](auto& c) { c.post("/v1/checkout/sessions", {{"mode", "payment"}}, "key-123"); },
+                      "interrupted during Stripe POST /v1/checkout/sessions: Stripe may have acted on it; a repeat "
+                      "with idempotency key key-123 is safe") == 0);
+        CHECK(cut_off([](auto& c) { c.get("/v1/events", {}); }, "interrupted during Stripe GET /v1/events") == 0);
     }
 
-    TEST_CASE("waiting for input ends on a signal, also one that came just before the wait") {
+    TEST_CASE("reading input ends on a signal, also one that came just before the read") {
         CHECK(in_child([] {
                   int fds[2];
                   if (::pipe(fds) != 0) return 1;
                   std::raise(SIGINT);  // a blocking read() started now would never see it
-                  try {
-                      util::wait_until_readable(fds[0]);
-                      return 2;
-                  } catch (const Error& e) {
-                      return e.code() == ExitCode::interrupted ? 0 : 3;
-                  }
+                  char c = 0;
+                  return interruption([&] { util::read_some(fds[0], &c, 1, "the pipe"); }).empty() ? 1 : 0;
               }) == 0);
         CHECK(in_child([] {
                   int fds[2];
                   if (::pipe(fds) != 0 || ::write(fds[1], "x", 1) != 1) return 1;
-                  util::wait_until_readable(fds[0]);  // no signal: returns once there is data
-                  return 0;
+                  char c = 0;
+                  return util::read_some(fds[0], &c, 1, "the pipe") == 1 && c == 'x' ? 0 : 2;  // no signal: reads
               }) == 0);
+    }
+
+    TEST_CASE("a read error names the input") {
+        const int dir = ::open("/", O_RDONLY | O_DIRECTORY);
+        REQUIRE(dir >= 0);
+        char c = 0;
+        CHECK_THROWS_WITH(util::read_some(dir, &c, 1, "stdin"), "cannot read stdin: Is a directory");
+        ::close(dir);
     }
 
     TEST_CASE("a wait ends early on a signal") {

@@ -7,6 +7,8 @@
 // check it, waits (a read from a pipe, a retry delay, an HTTP transfer) end on it, and a write
 // transaction never commits once it is set.
 #include <chrono>
+#include <cstddef>
+#include <string_view>
 
 struct sqlite3;
 
@@ -31,6 +33,11 @@ void throw_if_interrupted();
 // Error(ExitCode::interrupted) on a signal. It looks at the flag at least every 100 ms, so a
 // signal that came just before the wait (where a blocking read would miss it) still counts.
 void wait_until_readable(int fd);
+
+// Reads up to `size` bytes from `fd` into `buffer` once some can be read (wait_until_readable):
+// the count, 0 at the end of the input. Throws Error(ExitCode::interrupted) on a signal and
+// Error("cannot read NAME: ...") on a read error.
+std::size_t read_some(int fd, char* buffer, std::size_t size, std::string_view name);
 
 // Sleeps for `duration`, or less if a signal arrives (the caller then checks interrupted()).
 void sleep_unless_interrupted(std::chrono::milliseconds duration);
