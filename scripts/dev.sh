@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # quicktools developer entry point: installs what is missing (Debian 12, apt-get), builds, and
 #   demo   runs the main job on a generated sample database
-#   test   runs the whole test suite (unit + end-to-end) through CTest
+#   test   runs the whole test suite (unit + end-to-end, the Debian package's test too) through CTest
 #   build  only builds
 #   bench  runs the benchmarks against the peers in ../shared/bench
+#   package  builds the Debian package quicktools_<version>_amd64.deb into $BUILD_DIR/package
 #   sanitize [SECONDS]  builds with clang, AddressSanitizer and UndefinedBehaviorSanitizer (build-san),
 #                  runs the whole suite (unit + e2e) on that build, then each fuzz target SECONDS (10)
 #   fuzz [SECONDS] [TARGET...]  builds the libFuzzer targets (build-san) and runs each (scripts/fuzz.sh)
@@ -20,6 +21,7 @@ PACKAGES=(cmake make g++ pkg-config libcli11-dev libsqlitecpp-dev libsqlite3-dev
           python3-pytest-xdist tmux)
 BENCH_PACKAGES=(python3-sqlalchemy time)
 FUZZ_PACKAGES=(clang libclang-rt-14-dev)
+PACKAGE_PACKAGES=(dpkg-dev)   # dpkg-shlibdeps: the package's Depends
 
 install_missing() {
     local missing=()
@@ -84,16 +86,19 @@ completions() {
 case "${1:-}" in
     build) install_missing "${PACKAGES[@]}"; build ;;
     demo) install_missing "${PACKAGES[@]}"; build; demo ;;
-    test) install_missing "${PACKAGES[@]}"; build
+    test) install_missing "${PACKAGES[@]}" "${PACKAGE_PACKAGES[@]}"; build
           ctest --test-dir "$BUILD_DIR" --output-on-failure ;;
     bench) install_missing "${PACKAGES[@]}" "${BENCH_PACKAGES[@]}"; build
            shift; /usr/bin/python3 bench/run.py --quicktools "$ROOT/$BUILD_DIR/quicktools" "$@" ;;
-    sanitize) install_missing "${PACKAGES[@]}" "${FUZZ_PACKAGES[@]}"; sanitized_build
+    sanitize) install_missing "${PACKAGES[@]}" "${PACKAGE_PACKAGES[@]}" "${FUZZ_PACKAGES[@]}"; sanitized_build
               ASAN_OPTIONS=detect_leaks=1 ctest --test-dir "$SAN_BUILD_DIR" --output-on-failure
               ./scripts/fuzz.sh "$SAN_BUILD_DIR" "${2:-10}" ;;
     fuzz) install_missing "${PACKAGES[@]}" "${FUZZ_PACKAGES[@]}"; shift
           sanitized_build --target fuzz_events fuzz_signature fuzz_csv_import fuzz_policy
           ./scripts/fuzz.sh "$SAN_BUILD_DIR" "$@" ;;
+    package) install_missing "${PACKAGES[@]}" "${PACKAGE_PACKAGES[@]}"; build
+             (cd "$BUILD_DIR" && cpack -G DEB -B package >&2)
+             ls "$BUILD_DIR"/package/quicktools_*.deb ;;
     completions) install_missing "${PACKAGES[@]}"; build; completions ;;
-    *) echo "usage: scripts/dev.sh demo|test|build|bench|sanitize|fuzz|completions" >&2; exit 2 ;;
+    *) echo "usage: scripts/dev.sh demo|test|build|bench|package|sanitize|fuzz|completions" >&2; exit 2 ;;
 esac
