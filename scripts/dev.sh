@@ -3,7 +3,8 @@
 #   demo   runs the main job on a generated sample database
 #   test   runs the whole test suite (unit + end-to-end, the Debian package's test too) through CTest
 #   build  only builds
-#   bench  runs the benchmarks against the peers in ../shared/bench
+#   bench [CASE...] [--users N] [--rounds R] [--events N] [--work DIR]  runs bench/run.py: quicktools
+#                  side by side with its peers in bench/peers (docs/benchmarks.md)
 #   package  builds the Debian package quicktools_<version>_amd64.deb into $BUILD_DIR/package
 #   sanitize [SECONDS]  builds with clang, AddressSanitizer and UndefinedBehaviorSanitizer (build-san),
 #                  runs the whole suite (unit + e2e) on that build, then each fuzz target SECONDS (10)
