@@ -21,7 +21,6 @@ from stripe_fixtures import stripe_api  # noqa: F401  (the Stripe stand-in fixtu
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 BIN = os.environ.get("QUICKTOOLS_BIN", str(ROOT / "build" / "quicktools"))
-SHARED = Path(os.environ.get("QUICKTOOLS_SHARED", ROOT.parent / "shared"))
 MAKE_DB = ROOT / "tests" / "tools" / "make_legacy_db.py"
 
 

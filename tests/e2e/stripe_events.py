@@ -1,63 +1,50 @@
-"""Stripe event builders for the e2e tests, shaped from the real objects in
-../shared/reference/stripe/ (Stripe's own API mock)."""
-import copy
+"""Stripe events for the e2e tests, built from stripe_objects.py: purchases of the credit packs,
+charges and disputes of them, and the database helpers the Stripe tests share."""
 import itertools
 import json
 import sqlite3
 
-from conftest import SHARED, query, run_qt
+import stripe_objects
+from conftest import query, run_qt
 
-REF = SHARED / "reference" / "stripe"
-PRICES = {"starter": 500, "standard": 1500, "pro": 3000, "business": 10000}
+PRICES = dict(stripe_objects.PACK_PRICES)
 CREDITS = {"starter": 100, "standard": 500, "pro": 1200, "business": 5000}
 _ids = itertools.count(1)
-_fixtures = {}
-
-
-def fixture(name):
-    if name not in _fixtures:
-        _fixtures[name] = json.loads((REF / f"{name}.fixture.json").read_text())
-    return copy.deepcopy(_fixtures[name])
 
 
 def event(kind, obj, id=None, created=1767225600, livemode=False):
-    e = fixture("event")
-    e.update(id=id or f"evt_t{next(_ids):08d}", type=kind, created=created, livemode=livemode,
-             data={"object": obj})
-    return e
+    return stripe_objects.event(kind, obj, id=id or f"evt_t{next(_ids):08d}", created=created, livemode=livemode)
 
 
 def session(user, pack, id=None, paid=True, amount=None, currency="usd", mode="payment", metadata=None,
-            client_ref="same", email=None, pi=None):
-    s = fixture("checkout_session")
+            client_ref="same", email=None, pi=None, livemode=False):
+    """The session of a purchase of `pack` by `user` (metadata and client_reference_id name them),
+    paid unless `paid=False`; `amount` replaces the pack's price."""
     sid = id or f"cs_test_{next(_ids):08d}"
-    s.update(id=sid, mode=mode, status="complete", payment_status="paid" if paid else "unpaid",
-             amount_total=PRICES.get(pack, 999) if amount is None else amount, currency=currency,
-             client_reference_id=(str(user) if client_ref == "same" else client_ref),
-             metadata=({"user_id": str(user), "pack": pack} if metadata is None else metadata),
-             payment_intent=pi or f"pi_{sid}")
-    s["customer_details"]["email"] = email
-    return s
+    return stripe_objects.checkout_session(
+        id=sid, amount=PRICES.get(pack, 999) if amount is None else amount, currency=currency, mode=mode,
+        paid=paid, email=email, client_reference_id=(str(user) if client_ref == "same" else client_ref),
+        metadata=({"user_id": str(user), "pack": pack} if metadata is None else metadata),
+        payment_intent=pi or f"pi_{sid}", livemode=livemode)
 
 
 def completed(user, pack, **kw):
     ev = {k: kw.pop(k) for k in ("id", "created", "livemode") if k in kw}
     sess_id = kw.pop("session_id", None)
+    kw["livemode"] = ev.get("livemode", False)
     return event("checkout.session.completed", session(user, pack, id=sess_id, **kw), **ev)
 
 
 def charge(pi, amount, refunded_amount=None, id=None):
-    c = fixture("charge")
+    """The charge of payment intent `pi`, `refunded_amount` of it refunded (all unless given)."""
     refunded_amount = amount if refunded_amount is None else refunded_amount
-    c.update(id=id or f"ch_{next(_ids):08d}", payment_intent=pi, amount=amount, amount_captured=amount,
-             amount_refunded=refunded_amount, refunded=refunded_amount >= amount)
-    return c
+    return stripe_objects.charge(id=id or f"ch_{next(_ids):08d}", payment_intent=pi, amount=amount,
+                                 amount_refunded=refunded_amount)
 
 
-def dispute(charge_id, pi, amount):
-    d = fixture("dispute")
-    d.update(id=f"dp_{next(_ids):08d}", charge=charge_id, payment_intent=pi, amount=amount)
-    return d
+def dispute(charge_id, pi, amount, status="warning_needs_response"):
+    return stripe_objects.dispute(id=f"dp_{next(_ids):08d}", charge=charge_id, payment_intent=pi, amount=amount,
+                                  status=status)
 
 
 def write(path, events, fmt="list"):

@@ -1,10 +1,10 @@
 """A local stand-in for the Stripe API, for end-to-end tests (127.0.0.1, ephemeral port).
 
-It checks every request the way Stripe does for the endpoints in
-reference/stripe/openapi-endpoints.json (form encoding, unknown and missing parameters, types),
-insists on an Authorization header and on an Idempotency-Key for POST and DELETE, records
-every request, replays the stored answer for a repeated Idempotency-Key, and answers with
-objects shaped like the fixtures in reference/stripe/. Tests script failures per request:
+It checks every request the way Stripe does for the endpoints in stripe_rules.py (form
+encoding, unknown and missing parameters, types), insists on an Authorization header and on an
+Idempotency-Key for POST and DELETE, records every request, replays the stored answer for a
+repeated Idempotency-Key, and answers with the objects of stripe_objects.py, from the state a
+test fills (stripe_behaviour.py names it). Tests script failures per request:
 
     api.script(Answer.error(429, "rate_limit_error", headers={"Retry-After": "1"}))
     api.script(Answer.drop(), Answer.slow(5), Answer.error(500, "api_error"))
@@ -24,10 +24,11 @@ import time
 import urllib.parse
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
+import stripe_objects
 from stripe_behaviour import StripeBehaviour, stripe_error
-from stripe_validate import Invalid, parse_form, validate
+from stripe_rules import RULES
+from stripe_validate import Invalid, parse_form
 
 
 @dataclass
@@ -91,27 +92,29 @@ class Answer:
 
 
 class StripeStandin(StripeBehaviour):
-    def __init__(self, reference_dir):
-        self.reference = Path(reference_dir)
-        spec = json.loads((self.reference / "openapi-endpoints.json").read_text())
+    def __init__(self):
         self.routes = []
-        for template, methods in spec["paths"].items():
-            pattern = "^" + re.sub(r"\{([^}]+)\}", r"(?P<\1>[^/]+)", template) + "$"
-            for method, op in methods.items():
-                self.routes.append((re.compile(pattern), method.upper(), template, op))
+        for rule in RULES:
+            pattern = "^" + re.sub(r"\{([^}]+)\}", r"(?P<\1>[^/]+)", rule.path) + "$"
+            self.routes.append((re.compile(pattern), rule))
         self.requests = []
-        self.events = []            # newest last; listed newest first
+        self.events = []            # oldest first; listed newest first
+        self.sessions = {}          # id -> checkout session
         self.subscriptions = {}     # id -> status
-        self.sessions = {}
+        self.refunds = {}           # id -> refund
+        self.disputes = {}
+        self.charges = {}
+        self.payment_intents = {}
+        self.customers = {}
+        self.webhook_endpoints = {}
+        self.account_id = "acct_1QtStandinAcct01"
+        self.account_name = "Quicktools Credits"
         self._script = []
         self._idempotent = {}
         self._lock = threading.Lock()
         self._server = None
 
     # -- test-facing helpers -----------------------------------------------------------------
-    def fixture(self, name):
-        return json.loads((self.reference / f"{name}.fixture.json").read_text())
-
     def script(self, *answers, method=None, path=None):
         with self._lock:
             for a in answers:
@@ -127,11 +130,18 @@ class StripeStandin(StripeBehaviour):
                 and (path is None or r.path == path)]
 
     def add_event(self, type_, obj, created, event_id=None):
-        event = self.fixture("event")
-        event.update({"id": event_id or f"evt_{secrets.token_hex(12)}", "type": type_, "created": created,
-                      "data": {"object": obj}, "api_version": "2025-10-29.clover"})
+        event = stripe_objects.event(type_, obj, id=event_id or f"evt_{secrets.token_hex(12)}", created=created)
         self.events.append(event)
         return event
+
+    def add(self, obj):
+        """Stores a refund, dispute, charge, payment intent, customer, webhook endpoint or
+        checkout session for the GET endpoints; returns it."""
+        store = {"refund": self.refunds, "dispute": self.disputes, "charge": self.charges,
+                 "payment_intent": self.payment_intents, "customer": self.customers,
+                 "webhook_endpoint": self.webhook_endpoints, "checkout.session": self.sessions}[obj["object"]]
+        store[obj["id"]] = obj
+        return obj
 
     # -- server ------------------------------------------------------------------------------
     def start(self):
@@ -237,11 +247,12 @@ class StripeStandin(StripeBehaviour):
                                   "Authorization header, using Bearer auth."), {})
         if bad_form is not None:
             return (*stripe_error(400, "invalid_request_error", f"Invalid form encoding: {bad_form}"), {})
-        route = next(((m, t, op) for rx, meth, t, op in self.routes if meth == method and (m := rx.match(path))), None)
+        route = next(((m, rule) for rx, rule in self.routes if rule.method == method and (m := rx.match(path))),
+                     None)
         if route is None:
             return (*stripe_error(404, "invalid_request_error",
                                   f"Unrecognized request URL ({method}: {path})."), {})
-        match, template, op = route
+        match, rule = route
         key = headers.get("idempotency-key")
         if method in ("POST", "DELETE"):
             if raw and not headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
@@ -262,11 +273,11 @@ class StripeStandin(StripeBehaviour):
                                           "meant to execute a different request."), {})
                 return stored[1], stored[2], {"Idempotent-Replayed": "true", "Original-Request": "req_original"}
         try:
-            params = validate(op, pairs)
+            params = rule.validate(pairs)
         except Invalid as e:
             return (*stripe_error(400, "invalid_request_error", e.message, code=e.code, param=e.param), {})
         live = "_live_" in auth
-        status, body = self._answer(method, template, match.groupdict(), params, live)
+        status, body = self._answer(method, rule.path, match.groupdict(), params, live)
         if key and method in ("POST", "DELETE"):
             with self._lock:
                 self._idempotent[key] = ((method, path, sorted(pairs)), status, body)
@@ -274,10 +285,8 @@ class StripeStandin(StripeBehaviour):
 
 
 if __name__ == "__main__":
-    # A stand-in to try the tool by hand: python3 tests/e2e/stripe_standin.py [REFERENCE_DIR]
-    import sys
-    ref = sys.argv[1] if len(sys.argv) > 1 else Path(__file__).resolve().parents[3] / "shared/reference/stripe"
-    server = StripeStandin(ref).start()
+    # A stand-in to try the tool by hand: python3 tests/e2e/stripe_standin.py
+    server = StripeStandin().start()
     print(f"export STRIPE_API_BASE={server.base_url} STRIPE_API_KEY=sk_test_local", flush=True)
     try:
         threading.Event().wait()
