@@ -5,7 +5,7 @@
                              [--tasks-per-user K] [--drift]
 
 Schema: the tool's own sql/migrations/001_legacy_schema.sql (the web app's subscription
-schema, same as ../shared/reference/legacy-schema.sql). Values as the web app wrote them
+schema). Values as the web app wrote them
 (SQLAlchemy): DATETIME 'YYYY-MM-DD HH:MM:SS.ffffff', BOOLEAN 0/1. Tier mix 80% free, 10% basic,
 7% pro, 3% business; statuses active/trialing/past_due/canceled; the same seed gives the same file.
 --state credit-packs adds the six credit-pack columns as the earlier one-off script did
