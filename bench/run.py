@@ -73,6 +73,7 @@ class Contender:
     source: Optional[Callable[[], Path]] = None  # its own database, else the case's
     ok_exit: Callable[[int], bool] = lambda rc: rc == 0
     compare: bool = True                     # its resulting state must match the others'
+    exit_notes: dict = field(default_factory=dict)  # what an accepted non-zero exit means
     limit_as_mb: Optional[int] = None
 
 
@@ -216,7 +217,8 @@ def make_cases(args, inputs):
             lambda: inputs.packs(users),
             [Contender("quicktools", lambda db: [qt, "--db", db, "-q", "--json", "stripe", "replay",
                                                  inputs.events()],
-                       ok_exit=lambda rc: rc in (0, 3)),  # 3: some events need attention (unknown users)
+                       ok_exit=lambda rc: rc in (0, 3),
+                       exit_notes={3: "exit 3: events needing attention (the mix's unknown users)"}),
              Contender("handler", lambda db: [PYTHON, PEERS / "replay_handler.py", db, inputs.events()]),
              Contender("floor", sqlite, stdin=inputs.floor_replay_sql)],
             [Target("faster", 10, "handler"), Target("ratio", None, "floor"), Target("memory", 64)],
@@ -308,7 +310,8 @@ def run_case(case, work, rounds, only):
             if not c.ok_exit(rc):
                 sys.exit(f"bench: {case.name}/{c.name} exited {rc}: {err.strip()[-2000:]}")
             if rc != 0:
-                notes[c.name] = f"exit {rc}: {err.strip().splitlines()[-1][:160] if err.strip() else '(no message)'}"
+                last = err.strip().splitlines()[-1][:160] if err.strip() else "(no message)"
+                notes[c.name] = c.exit_notes.get(rc) or f"exit {rc}: {last}"
             runs[c.name].append((wall, peak))
             log(f"  round {r + 1}  {c.name:<11} {wall:8.2f} s {peak:9.1f} MB"
                 + (f"   ({notes[c.name]})" if rc != 0 else ""))
@@ -361,6 +364,15 @@ def report(case, runs, notes):
     return {"case": case, "best": best, "median": median, "peak": peak, "lines": lines, "rounds": rounds}
 
 
+def machine(qt):
+    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
+    mem = next((int(line.split()[1]) // 1024 for line in open("/proc/meminfo") if line.startswith("MemTotal")), 0)
+    version = subprocess.run([qt, "--version"], capture_output=True, text=True).stdout.strip()
+    debian = Path("/etc/debian_version").read_text().strip() if Path("/etc/debian_version").exists() else "?"
+    return (f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; {os.cpu_count()} CPUs ({cpu}), {mem:,} MB RAM, "
+            f"Debian {debian}, load average {os.getloadavg()[0]:.2f} at the start; {version}")
+
+
 def summary(results):
     print("\nsummary (medians; ratios only compare within this run)")
     print("| case | contender | median s | best s | peak MB |")
@@ -400,6 +412,7 @@ def main():
     for name in args.cases:
         if name not in cases:
             ap.error(f"unknown case {name}; the cases are {', '.join(cases)}")
+    print(f"bench: {machine(args.quicktools)}", flush=True)
     results = [run_case(cases[name](), work, args.rounds, args.only) for name in (args.cases or list(cases))]
     summary(results)
 
