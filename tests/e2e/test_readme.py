@@ -352,3 +352,27 @@ def test_docs_hold_runnable_blocks():
     for name in ("README.md", "docs/commands.md"):
         assert name in ids, sorted(ids)
     assert sum(1 for p in doc_blocks() if p.id.startswith("docs/")) >= 8
+
+
+def anchor(heading):
+    """GitHub's anchor of a heading: lower case, punctuation dropped, spaces to hyphens."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def test_links_between_the_documents_resolve():
+    """Every relative link of README.md and docs/ names a file of the repository, and a heading
+    of it when it has a #fragment."""
+    checked = 0
+    for path in DOCS:
+        text = re.sub(r"^```.*?^```", "", path.read_text(), flags=re.S | re.M)
+        for target in re.findall(r"\]\(([^)\s]+)\)", text):
+            if re.match(r"[a-z]+:", target):
+                continue
+            file, _, fragment = target.partition("#")
+            linked = (path.parent / file).resolve() if file else path
+            assert linked.is_file() and ROOT in linked.parents, f"{path.name}: {target} names no file"
+            if fragment:
+                headings = re.findall(r"^#+ (.+)$", linked.read_text(), re.M)
+                assert fragment in {anchor(h) for h in headings}, f"{path.name}: no heading #{fragment} in {file}"
+            checked += 1
+    assert checked >= 20
