@@ -173,6 +173,8 @@ def payment_intent(*, id=None, amount=1500, currency="usd", status="succeeded", 
         "currency": currency, "customer": customer, "description": None, "last_payment_error": None,
         "latest_charge": latest_charge, "livemode": livemode, "metadata": {} if metadata is None else metadata,
         "next_action": None, "on_behalf_of": None, "payment_method": "pm_1QtCardVisa000000000000",
+        "payment_method_options": {"card": {"installments": None, "mandate_options": None, "network": None,
+                                            "request_three_d_secure": "automatic"}},
         "payment_method_types": ["card", "link"], "processing": None, "receipt_email": None, "review": None,
         "setup_future_usage": None, "shipping": None, "statement_descriptor": None,
         "statement_descriptor_suffix": None, "status": status, "transfer_data": None, "transfer_group": None,
@@ -209,27 +211,29 @@ def charge(*, id=None, amount=1500, amount_refunded=0, currency="usd", payment_i
         "receipt_email": None, "receipt_number": None,
         "receipt_url": f"https://pay.stripe.com/receipts/payment/{cid}",
         "refunded": amount_refunded >= amount, "refunds": list_object(refunds, f"/v1/charges/{cid}/refunds"),
-        "review": None, "shipping": None, "source_transfer": None, "statement_descriptor": None,
+        "review": None, "shipping": None, "source": None, "source_transfer": None, "statement_descriptor": None,
         "statement_descriptor_suffix": None, "status": status, "transfer_data": None, "transfer_group": None,
     }, fields)
 
 
 def refund(*, id=None, amount=1500, charge=None, payment_intent=None, status="succeeded", currency="usd",
            reason="requested_by_customer", failure_reason=None, metadata=None, created=CREATED, **fields):
-    """A refund: status succeeded, pending, requires_action, failed or canceled (failure_reason
-    is set when it failed). Refunds have no livemode field."""
-    return _apply({
+    """A refund: status succeeded, pending, requires_action, failed or canceled. A failed one
+    (or one given a failure_reason) carries failure_reason and failure_balance_transaction;
+    other refunds leave them out, as Stripe's own examples do. Refunds have no livemode field."""
+    obj = {
         "id": id or new_id("re"), "object": "refund", "amount": amount,
         "balance_transaction": None if status in ("pending", "canceled") else new_id("txn"),
         "charge": charge, "created": created, "currency": currency,
         "destination_details": {"card": {"reference_status": "pending", "reference_type": "acquirer_reference_number",
                                          "type": "refund"}, "type": "card"},
-        "failure_balance_transaction": new_id("txn") if status == "failed" else None,
-        "failure_reason": failure_reason if failure_reason is not None else
-        ("expired_or_canceled_card" if status == "failed" else None),
         "metadata": {} if metadata is None else metadata, "payment_intent": payment_intent, "reason": reason,
         "receipt_number": None, "source_transfer_reversal": None, "status": status, "transfer_reversal": None,
-    }, fields)
+    }
+    if status == "failed" or failure_reason is not None:
+        obj["failure_balance_transaction"] = new_id("txn")
+        obj["failure_reason"] = failure_reason or "expired_or_canceled_card"
+    return _apply(obj, fields)
 
 
 DISPUTE_STATUSES = ("warning_needs_response", "warning_under_review", "warning_closed", "needs_response",
