@@ -18,8 +18,6 @@ import itertools
 API_VERSION = "2025-10-29.clover"
 CREATED = 1767225600              # 2026-01-01 00:00:00 UTC
 PACK_PRICES = {"starter": 500, "standard": 1500, "pro": 3000, "business": 10000}
-PACK_NAMES = {"starter": "Starter pack", "standard": "Standard pack", "pro": "Pro pack",
-              "business": "Business pack"}
 _counter = itertools.count(1)
 _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 

@@ -48,6 +48,8 @@ PAYMENT_INTENT_DATA = Hash({
     "statement_descriptor_suffix": Str(22), "transfer_group": Str(),
     "transfer_data": Hash({"amount": Int(0), "destination": Str()}, required=["destination"])})
 
+# mode is required; success_url is for the hosted page (the only one the tool opens); cancel_url
+# is optional; a customer id and a customer_email exclude each other.
 CHECKOUT_CREATE = Endpoint("POST", "/v1/checkout/sessions", {
     "mode": Enum("payment", "setup", "subscription"),
     "success_url": Str(5000, blank=False), "cancel_url": Str(5000),
