@@ -28,6 +28,7 @@ nlohmann::json replay_json(const stripe::ReplayResult& r, bool dry_run) {
             {"retried", r.retried},
             {"credits_added", r.credits_added},
             {"credits_clawed_back", r.credits_clawed_back},
+            {"credits_restored", r.credits_restored},
             {"attention", attention}};
 }
 
@@ -37,8 +38,8 @@ std::string replay_text(const stripe::ReplayResult& r, bool dry_run, bool verbos
         if (r.count(o) > 0 || o == stripe::Outcome::credited)
             counts += fmt::format("{}{} {}", counts.empty() ? "" : ", ", r.count(o), stripe::to_string(o));
     std::string text = fmt::format("{} {} events: {}.\n", dry_run ? "Would replay" : "Replayed", r.events, counts);
-    text += fmt::format("Credits added: {}; taken back by refunds: {}{}.\n", r.credits_added, r.credits_clawed_back,
-                        r.retried > 0 ? fmt::format("; events tried again: {}", r.retried) : "");
+    text += fmt::format("Credits added: {}; taken back by refunds and disputes: {}; given back: {}{}.\n",
+                        r.credits_added, r.credits_clawed_back, r.credits_restored, r.retried > 0 ? fmt::format("; events tried again: {}", r.retried) : "");
     if (!r.attention.empty()) {
         text += fmt::format("Events that need attention ({}):\n", r.attention_total);
         const auto limit = verbose ? r.attention.size() : std::min(r.attention.size(), text_attention_limit);

@@ -21,10 +21,33 @@ struct Decision {
     bool attention = false;
     std::int64_t credits_added = 0;
     std::int64_t clawed_back = 0;
+    std::int64_t restored = 0;
 };
 
 // An event a person must look at, and why.
-inline Decision needs(std::string why) { return {Outcome::needs_attention, std::move(why), true, 0, 0}; }
+inline Decision needs(std::string why) { return {Outcome::needs_attention, std::move(why), true, 0, 0, 0}; }
+
+// A credited Checkout Session as refunds and disputes see it (quicktools_checkout_sessions).
+struct SessionRow {
+    std::string id;
+    std::int64_t user_id = 0;
+    std::string pack;
+    std::int64_t credits = 0;
+    std::int64_t owed = 0;             // refunded_credits: what refunds and disputes take back now
+    std::optional<std::int64_t> amount_total;
+    std::int64_t clawed = 0;           // taken from the balance (owed less any shortfall)
+    std::int64_t purchased_taken = 0;  // taken from credits_purchased_total
+    bool api_suspended = false;
+    std::int64_t charge_refunded = 0;  // the charge's refunded total as the newest charge.refunded said
+    std::optional<std::int64_t> charge_refunded_at;
+};
+
+// What settling a session did: credits taken or given back, the API unlock changed.
+struct Settlement {
+    std::int64_t taken = 0, shortfall = 0, given = 0;
+    bool api_suspended = false, api_restored = false;
+    bool changed() const { return taken != 0 || given != 0 || api_suspended || api_restored; }
+};
 
 class Applier {
 public:
@@ -48,8 +71,15 @@ private:
         std::string session_id;
     };
     Decision session_event(const Event& e);
+    Decision charge_refunded(const Event& e);
     Decision refund(const Event& e);
     Decision dispute(const Event& e);
+    Decision fraud_warning(const Event& e);
+    // The session a refund, dispute or warning is about (by payment intent), or why none.
+    std::optional<SessionRow> session_of(const Event& e, std::string& why);
+    // Takes or gives back what the session's refunds and disputes now say it owes.
+    Settlement settle(const SessionRow& s, const Event& e, std::string_view cause);
+    bool other_api_unlock(const SessionRow& s);
     std::optional<std::int64_t> find_buyer(const Event& e, std::string& why);
     std::optional<std::int64_t> find_user(const std::string& ref);
     std::optional<std::string> session_credited_by(const std::string& session_id);
@@ -58,9 +88,10 @@ private:
     const ReplayOptions& m_options;
     std::string m_now;
     SQLite::Statement m_event_get, m_event_insert, m_event_update;
-    SQLite::Statement m_session_credited_by, m_session_insert, m_sessions_by_pi, m_session_set_refunded,
-        m_user_other_sessions, m_migrated_api;
-    SQLite::Statement m_user_by_id, m_user_by_email, m_user_credits, m_user_purchase, m_user_refund, m_user_revoke_api;
+    SQLite::Statement m_session_credited_by, m_session_insert, m_sessions_by_pi, m_session_set_taken,
+        m_session_set_charge_refunded, m_refund_upsert, m_session_refunds, m_dispute_upsert, m_disputes_holding,
+        m_dispute_get, m_user_other_sessions, m_migrated_api;
+    SQLite::Statement m_user_by_id, m_user_by_email, m_user_credits, m_user_purchase, m_user_adjust, m_user_set_api;
     credits::LedgerWriter m_ledger;
     std::vector<Purchase> m_purchases;  // decided, not yet written (flush)
     // After many lookups, the set of user ids as a bitmap: one scan instead of a random page

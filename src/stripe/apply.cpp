@@ -39,33 +39,62 @@ Applier::Applier(db::Database& db, const ReplayOptions& options, std::string now
       m_session_credited_by(prepare(db, "session_credited_by")),
       m_session_insert(prepare(db, "session_insert")),
       m_sessions_by_pi(prepare(db, "sessions_by_payment_intent")),
-      m_session_set_refunded(prepare(db, "session_set_refunded")),
+      m_session_set_taken(prepare(db, "session_set_taken")),
+      m_session_set_charge_refunded(prepare(db, "session_set_charge_refunded")),
+      m_refund_upsert(prepare(db, "refund_upsert")),
+      m_session_refunds(prepare(db, "session_refunds")),
+      m_dispute_upsert(prepare(db, "dispute_upsert")),
+      m_disputes_holding(prepare(db, "session_disputes_holding")),
+      m_dispute_get(prepare(db, "dispute_get")),
       m_user_other_sessions(prepare(db, "user_other_sessions")),
       m_migrated_api(prepare(db, "migrated_api_access")),
       m_user_by_id(prepare(db, "user_by_id")),
       m_user_by_email(prepare(db, "user_by_email")),
       m_user_credits(prepare(db, "user_credits")),
       m_user_purchase(prepare(db, "user_purchase")),
-      m_user_refund(prepare(db, "user_refund")),
-      m_user_revoke_api(prepare(db, "user_revoke_api")),
+      m_user_adjust(prepare(db, "user_adjust")),
+      m_user_set_api(prepare(db, "user_set_api")),
       m_ledger(db) {
     // A larger page cache for bulk work (about 32 MB), within the tool's memory budget of 64 MB.
     db.sql().exec("PRAGMA cache_size = -32768");
 }
 
+namespace {
+
+enum class Handler { none, session, charge_refunded, refund, dispute, fraud_warning };
+
+Handler handler_of(std::string_view type) {
+    if (type == "checkout.session.completed" || type == "checkout.session.async_payment_succeeded" ||
+        type == "checkout.session.async_payment_failed")
+        return Handler::session;
+    if (type == "charge.refunded") return Handler::charge_refunded;
+    if (type == "refund.created" || type == "refund.updated" || type == "refund.failed" ||
+        type == "charge.refund.updated")
+        return Handler::refund;
+    if (type.substr(0, 15) == "charge.dispute.") return Handler::dispute;
+    if (type == "radar.early_fraud_warning.created" || type == "radar.early_fraud_warning.updated")
+        return Handler::fraud_warning;
+    return Handler::none;
+}
+
+}  // namespace
+
 Decision Applier::apply(const Event& e) {
-    const bool session = e.type == "checkout.session.completed" ||
-                         e.type == "checkout.session.async_payment_succeeded" ||
-                         e.type == "checkout.session.async_payment_failed";
-    if (!session && e.type != "charge.refunded" && e.type != "charge.dispute.created")
-        return {Outcome::ignored, {}, false, 0, 0};
+    const auto handler = handler_of(e.type);
+    if (handler == Handler::none) return {Outcome::ignored, {}, false, 0, 0, 0};
     const bool want_live = m_options.livemode == Livemode::live;
     if (e.livemode != want_live)
         return needs(want_live ? "a test-mode event, but --live was given"
                                : "a live-mode event: replay live events with --live");
-    if (session) return session_event(e);
-    if (e.type == "charge.refunded") return refund(e);
-    return dispute(e);
+    switch (handler) {
+        case Handler::session: return session_event(e);
+        case Handler::charge_refunded: return charge_refunded(e);
+        case Handler::refund: return refund(e);
+        case Handler::dispute: return dispute(e);
+        case Handler::fraud_warning: return fraud_warning(e);
+        case Handler::none: break;
+    }
+    return {Outcome::ignored, {}, false, 0, 0, 0};
 }
 
 void Applier::flush() {
@@ -165,11 +194,12 @@ Decision Applier::session_event(const Event& e) {
         return needs(fmt::format("data.object is a {}, not a checkout.session", e.object_type));
     if (e.object_id.empty()) return needs("the checkout session has no id");
     if (auto by = session_credited_by(e.object_id))
-        return {Outcome::duplicate, fmt::format("session {} already credited by {}", e.object_id, *by), false, 0, 0};
+        return {Outcome::duplicate, fmt::format("session {} already credited by {}", e.object_id, *by), false, 0, 0,
+                0};
     if (e.type == "checkout.session.async_payment_failed")
         return {Outcome::payment_failed,
                 fmt::format("the asynchronous payment of session {} failed; nothing was credited", e.object_id), true,
-                0, 0};
+                0, 0, 0};
     if (e.mode != "payment")
         return needs(fmt::format("session mode is {}, not payment", e.mode.empty() ? "missing" : e.mode));
     std::string why;
@@ -180,15 +210,17 @@ Decision Applier::session_event(const Event& e) {
     if (pack == nullptr)
         return needs(pack_name.empty() ? "no pack (metadata.pack or metadata.tier)"
                                        : fmt::format("unknown pack {}", pack_name));
-    if (e.amount_total != pack->price_cents || e.currency != credits::currency)
+    // The subtotal is the pack's price before discounts and tax (older sessions: the total).
+    const auto price = e.amount_subtotal ? e.amount_subtotal : e.amount_total;
+    if (price != pack->price_cents || e.currency != credits::currency)
         return needs(fmt::format("amount {} {} does not match the {} pack ({} {})",
-                                 e.amount_total ? std::to_string(*e.amount_total) : "missing",
+                                 price ? std::to_string(*price) : "missing",
                                  e.currency.empty() ? "(no currency)" : e.currency, pack->name, pack->price_cents,
                                  credits::currency));
     if (e.type == "checkout.session.completed" && e.payment_status != "paid") {
         if (e.payment_status == "unpaid")
             return {Outcome::pending, fmt::format("session {} unpaid: waiting for its async payment", e.object_id),
-                    false, 0, 0};
+                    false, 0, 0, 0};
         return needs(fmt::format("payment_status is {}, not paid", e.payment_status));
     }
 
@@ -201,15 +233,26 @@ Decision Applier::session_event(const Event& e) {
     m_session_insert.bind(2, *user);
     m_session_insert.bind(3, std::string(pack->name));
     m_session_insert.bind(4, credits);
-    m_session_insert.bind(5, *e.amount_total);
+    if (e.amount_total)
+        m_session_insert.bind(5, *e.amount_total);
+    else
+        m_session_insert.bind(5);
     if (e.payment_intent.empty())
         m_session_insert.bind(6);
     else
         m_session_insert.bind(6, e.payment_intent);
     m_session_insert.bind(7, m_now);
+    m_session_insert.bind(8, e.currency);
+    m_session_insert.bind(9, *price);
+    m_session_insert.bind(10, e.amount_discount);
+    m_session_insert.bind(11, e.amount_tax);
     m_session_insert.exec();
-    return {Outcome::credited, fmt::format("user {} +{} credits ({} pack)", *user, credits, pack->name), false, credits,
-            0};
+    std::string paid;
+    if (e.amount_discount != 0 || e.amount_tax != 0)
+        paid = fmt::format("; paid {} {} (discount {}, tax {})", e.amount_total.value_or(0), e.currency,
+                           e.amount_discount, e.amount_tax);
+    return {Outcome::credited, fmt::format("user {} +{} credits ({} pack{})", *user, credits, pack->name, paid), false,
+            credits, 0, 0};
 }
 
 }  // namespace quicktools::stripe::detail

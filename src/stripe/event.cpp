@@ -44,6 +44,14 @@ void read_session(object s, Event& e) {
     get_string(s, "client_reference_id", e.client_reference_id);
     get_string(s, "payment_intent", e.payment_intent);
     e.amount_total = get_int(s, "amount_total");
+    e.amount_subtotal = get_int(s, "amount_subtotal");
+    get_string(s, "customer", e.customer);
+    object totals;
+    e.amount_discount = e.amount_tax = 0;
+    if (!s["total_details"].get_object().get(totals)) {
+        e.amount_discount = get_int(totals, "amount_discount").value_or(0);
+        e.amount_tax = get_int(totals, "amount_tax").value_or(0);
+    }
     object details;
     e.email.clear();
     if (!s["customer_details"].get_object().get(details)) get_string(details, "email", e.email);
@@ -56,6 +64,21 @@ void read_session(object s, Event& e) {
         get_string(meta, "user_id", e.meta_user_id);
         get_string(meta, "pack", e.meta_pack);
         get_string(meta, "tier", e.meta_tier);
+    }
+}
+
+void read_refunds(object charge, Event& e) {
+    e.refunds.clear();
+    simdjson::dom::array list;
+    if (charge["refunds"]["data"].get_array().get(list)) return;
+    for (element item : list) {
+        object r;
+        if (item.get_object().get(r)) continue;
+        RefundSeen seen;
+        get_string(r, "id", seen.id);
+        seen.amount = get_int(r, "amount").value_or(0);
+        get_string(r, "status", seen.status);
+        if (!seen.id.empty()) e.refunds.push_back(std::move(seen));
     }
 }
 
@@ -85,6 +108,7 @@ std::string EventParser::parse(std::string_view text, Event& e, bool padded) {
     // time become a 1970 purchase date.
     if (o["created"].get_int64().get(e.created)) return "not a Stripe event (no integer \"created\")";
     if (o["livemode"].get_bool().get(e.livemode)) return "not a Stripe event (no true or false \"livemode\")";
+    get_string(o, "api_version", e.api_version);
 
     object data;
     if (o["data"]["object"].get_object().get(data)) return "not a Stripe event (no data.object)";
@@ -92,7 +116,7 @@ std::string EventParser::parse(std::string_view text, Event& e, bool padded) {
     get_string(data, "id", e.object_id);
     if (e.object_type == "checkout.session") {
         read_session(data, e);
-    } else if (e.object_type == "charge" || e.object_type == "dispute") {
+    } else {
         e.amount = get_int(data, "amount");
         e.amount_refunded = get_int(data, "amount_refunded").value_or(0);
         e.refunded = get_bool(data, "refunded");
@@ -100,6 +124,12 @@ std::string EventParser::parse(std::string_view text, Event& e, bool padded) {
         get_string(data, "payment_intent", e.payment_intent);
         get_string(data, "charge", e.charge);
         get_string(data, "reason", e.reason);
+        get_string(data, "status", e.status);
+        if (e.object_type == "radar.early_fraud_warning") get_string(data, "fraud_type", e.reason);
+        e.refunds.clear();
+        if (e.object_type == "charge") read_refunds(data, e);
+        simdjson::dom::array transactions;
+        e.balance_transactions = data["balance_transactions"].get_array().get(transactions) ? 0 : transactions.size();
     }
     return {};
 }

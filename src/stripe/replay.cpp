@@ -25,6 +25,8 @@ std::string_view to_string(Outcome outcome) {
         case Outcome::refunded: return "refunded";
         case Outcome::disputed: return "disputed";
         case Outcome::payment_failed: return "payment_failed";
+        case Outcome::restored: return "restored";
+        case Outcome::reported: return "reported";
     }
     return "unknown";
 }
@@ -35,6 +37,7 @@ void ReplayResult::add(const ReplayResult& other) {
     retried += other.retried;
     credits_added += other.credits_added;
     credits_clawed_back += other.credits_clawed_back;
+    credits_restored += other.credits_restored;
     attention_total += other.attention_total;
     for (const auto& a : other.attention)
         if (attention.size() < max_attention_listed) attention.push_back(a);
@@ -84,6 +87,7 @@ void Applier::record(const Event& e, const Decision& d, std::string_view payload
         bind_text(q, 7, d.detail);
         bind_text(q, 8, kept);
         q.bind(9, m_now);
+        bind_text(q, 10, e.api_version);
     }
     q.exec();
 }
@@ -103,7 +107,7 @@ ReplayResult apply_events(db::Database& db, EventSource& source, const ReplayOpt
         const auto stored = applier.stored_outcome(event.id);
         detail::Decision d;
         if ((stored && *stored != "needs_attention") || attention_this_run.count(event.id) > 0) {
-            d = {Outcome::duplicate, {}, false, 0, 0};
+            d = {Outcome::duplicate, {}, false, 0, 0, 0};
         } else {
             d = applier.apply(event);
             if (stored) ++result.retried;
@@ -113,6 +117,7 @@ ReplayResult apply_events(db::Database& db, EventSource& source, const ReplayOpt
         ++result.counts[static_cast<std::size_t>(d.outcome)];
         result.credits_added += d.credits_added;
         result.credits_clawed_back += d.clawed_back;
+        result.credits_restored += d.restored;
         if (d.attention && ++result.attention_total <= static_cast<std::int64_t>(max_attention_listed))
             result.attention.push_back({event.id, event.type, d.outcome, d.detail});
     }

@@ -83,7 +83,7 @@ def test_init_creates_final_schema(qt, tmp_path):
     assert all(c in cols for c in CREDIT) and not any(c in cols for c in DEPRECATED)
     tables = {r[0] for r in query(path, "SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"users", "api_keys", "tasks", "quicktools_ledger", "quicktools_schema_history"} <= tables
-    assert [r[0] for r in query(path, "SELECT version FROM quicktools_schema_history")] == [1, 2, 3, 4]
+    assert [r[0] for r in query(path, "SELECT version FROM quicktools_schema_history")] == [1, 2, 3, 4, 5]
     # the web app's default for new users
     query_con = sqlite3.connect(str(path))
     query_con.execute("INSERT INTO users (email, hashed_password, is_active, created_at) VALUES ('a@b', 'x', 1, 'now')")
@@ -130,7 +130,7 @@ def test_upgrade_dry_run_changes_nothing(qt, make_db):
     path = make_db()
     before = dump(path)
     r = qt("db", "upgrade", "--dry-run", db=path, json=True)
-    assert r.rc == 0 and r.json["applied"] == [2, 3] and r.json["baseline"] == [1]
+    assert r.rc == 0 and r.json["applied"] == [2, 3, 5] and r.json["baseline"] == [1]
     assert r.json["state_after"] == "credit-packs" and r.json["changed"] is False
     assert dump(path) == before
 
@@ -146,7 +146,7 @@ def test_upgrade_legacy(qt, make_db):
     assert query(path, "SELECT DISTINCT credits_balance, credits_purchased_total, api_access_unlocked FROM users") \
         == [(10, 0, 0)]
     hist = query(path, "SELECT version, kind, applied_by FROM quicktools_schema_history ORDER BY version")
-    assert [(v, k) for v, k, _ in hist] == [(1, "baseline"), (2, "applied"), (3, "applied")]
+    assert [(v, k) for v, k, _ in hist] == [(1, "baseline"), (2, "applied"), (3, "applied"), (5, "applied")]
     assert all(by for _, _, by in hist)
     # drift the tool does not own is kept
     assert query(path, "SELECT count(*) FROM audit_log")[0][0] == 20
@@ -163,7 +163,7 @@ def test_upgrade_converted_databases_keeps_values(qt, make_db, state):
     path = make_db(users=30, state=state)
     balances = query(path, "SELECT id, credits_balance, api_access_unlocked FROM users ORDER BY id")
     r = qt("db", "upgrade", db=path, json=True)
-    assert r.rc == 0 and r.json["applied"] == [3] and r.json["state_after"] == state
+    assert r.rc == 0 and r.json["applied"] == [3, 5] and r.json["state_after"] == state
     assert query(path, "SELECT id, credits_balance, api_access_unlocked FROM users ORDER BY id") == balances
     assert qt("db", "verify", db=path).rc == 0
 

@@ -79,7 +79,7 @@ def test_every_tier_and_status_by_default_policy(qt, make_db):
     assert r.rc == 0, r.err
     doc = r.json
     assert doc["changed"] and doc["mode"] == "convert" and doc["policy"] == "default"
-    assert doc["schema_applied"] == [2, 3] and doc["state_before"] == "legacy"
+    assert doc["schema_applied"] == [2, 3, 5] and doc["state_before"] == "legacy"
     expected_credits = 0
     for uid, tier, status, monthly, used, sub in rows:
         credits = max(monthly - used, 0)
@@ -123,7 +123,7 @@ def test_dry_run_changes_nothing(qt, make_db, tmp_path):
     r = qt("migrate", "packs", "--dry-run", db=path, json=True)
     assert r.rc == 0, r.err
     doc = r.json
-    assert doc["dry_run"] and not doc["changed"] and doc["schema_applied"] == [2, 3]
+    assert doc["dry_run"] and not doc["changed"] and doc["schema_applied"] == [2, 3, 5]
     assert sum(row["users"] for row in doc["by_tier_status"]) == 300
     assert {(row["tier"], row["status"]) for row in doc["by_tier_status"]} >= {("free", None), ("pro", "active")}
     assert dump(path) == before

@@ -71,7 +71,9 @@ def test_refund_of_an_unknown_payment_is_kept_for_attention(qt, db):
 def test_dispute_is_reported_with_its_buyer(qt, db):
     pi = buy(qt, db, 2, "standard")
     c = charge(pi, 1500, 0)
-    r = replay(qt, db, event("charge.dispute.created", dispute(c["id"], pi, 1500)))
+    d = dispute(c["id"], pi, 1500)
+    d.update(status="needs_response", balance_transactions=[])
+    r = replay(qt, db, event("charge.dispute.created", d))
     assert r.rc == 3 and r.json["counts"]["disputed"] == 1
     assert "user 2" in r.json["attention"][0]["reason"] and c["id"] in r.json["attention"][0]["reason"]
     assert user(db, 2)[0] == 510

@@ -5,28 +5,42 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace quicktools::stripe {
 
-// What replay needs of an event and of its data.object (a Checkout Session, a charge or a
-// dispute); fields the object does not have stay empty.
+// A refund as a charge lists it (charge.refunds.data, in API versions that include it).
+struct RefundSeen {
+    std::string id;
+    std::int64_t amount = 0;
+    std::string status;
+};
+
+// What replay needs of an event and of its data.object (a Checkout Session, a charge, a refund,
+// a dispute or an early fraud warning); fields the object does not have stay empty.
 struct Event {
     std::string id;
     std::string type;
     std::int64_t created = 0;
     bool livemode = false;
+    std::string api_version;
 
     std::string object_type;  // data.object.object: "checkout.session", "charge", "dispute", ...
     std::string object_id;
     // checkout.session
-    std::string mode, payment_status, currency, client_reference_id, email, payment_intent;
+    std::string mode, payment_status, currency, client_reference_id, email, payment_intent, customer;
     std::string meta_user_id, meta_pack, meta_tier;
     std::optional<std::int64_t> amount_total;
-    // charge (amount, amount_refunded, refunded) and dispute (amount, charge, reason)
+    std::optional<std::int64_t> amount_subtotal;  // before discounts and tax: identifies the pack
+    std::int64_t amount_discount = 0, amount_tax = 0;
+    // charge (amount, amount_refunded, refunded, refunds), refund (amount, status, charge),
+    // dispute (amount, status, charge, reason, balance_transactions)
     std::optional<std::int64_t> amount;
     std::int64_t amount_refunded = 0;
     bool refunded = false;
-    std::string charge, reason;
+    std::string charge, reason, status;
+    std::vector<RefundSeen> refunds;
+    std::size_t balance_transactions = 0;  // a dispute's: 1 once funds are withdrawn, 2 once reinstated
 };
 
 // Parses events one at a time, reusing its buffers (simdjson's DOM parser).

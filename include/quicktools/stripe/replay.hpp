@@ -24,13 +24,15 @@ enum class Outcome {
     pending,          // checkout completed but unpaid: waits for async_payment_succeeded
     ignored,          // a type replay does not act on
     needs_attention,  // cannot be applied (unknown user or pack, mismatch, ...): kept, retried later
-    refunded,         // charge.refunded: the pack's credits clawed back
-    disputed,         // charge.dispute.created: reported for a person to decide
+    refunded,         // a refund (charge.refunded, refund.*): the refunded share of the pack taken back
+    disputed,         // dispute funds withdrawn (the pack taken back) or a dispute opened: a person responds
     payment_failed,   // checkout.session.async_payment_failed: nothing credited, reported
+    restored,         // a refund failed or was cancelled, a dispute reinstated or won: given back
+    reported,         // an inquiry, an early fraud warning, a lost dispute: nothing (more) changes
 };
-inline constexpr std::array<Outcome, 8> all_outcomes = {Outcome::credited, Outcome::duplicate,       Outcome::pending,
-                                                        Outcome::ignored,  Outcome::needs_attention, Outcome::refunded,
-                                                        Outcome::disputed, Outcome::payment_failed};
+inline constexpr std::array<Outcome, 10> all_outcomes = {
+    Outcome::credited, Outcome::duplicate, Outcome::pending,        Outcome::ignored,  Outcome::needs_attention,
+    Outcome::refunded, Outcome::disputed,  Outcome::payment_failed, Outcome::restored, Outcome::reported};
 std::string_view to_string(Outcome outcome);
 
 struct ReplayOptions {
@@ -59,6 +61,7 @@ struct ReplayResult {
     std::int64_t retried = 0;  // events stored as needs_attention and handled again
     std::int64_t credits_added = 0;
     std::int64_t credits_clawed_back = 0;
+    std::int64_t credits_restored = 0;  // given back by failed refunds and reinstated disputes
     std::vector<Attention> attention;  // the first max_attention_listed of them
     std::int64_t attention_total = 0;   // all of them
 
