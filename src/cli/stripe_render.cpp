@@ -29,7 +29,8 @@ nlohmann::json replay_json(const stripe::ReplayResult& r, bool dry_run) {
             {"credits_added", r.credits_added},
             {"credits_clawed_back", r.credits_clawed_back},
             {"credits_restored", r.credits_restored},
-            {"attention", attention}};
+            {"attention", attention},
+            {"warnings", r.warnings}};
 }
 
 std::string replay_text(const stripe::ReplayResult& r, bool dry_run, bool verbose) {
@@ -52,6 +53,7 @@ std::string replay_text(const stripe::ReplayResult& r, bool dry_run, bool verbos
                                 r.attention_total - static_cast<std::int64_t>(limit),
                                 verbose ? "" : "-v or --json lists up to 10000; ");
     }
+    for (const auto& w : r.warnings) text += fmt::format("Warning: {}\n", w);
     if (dry_run) text += "Dry run: nothing was changed.\n";
     return text;
 }

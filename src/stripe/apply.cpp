@@ -80,6 +80,7 @@ Handler handler_of(std::string_view type) {
 }  // namespace
 
 Decision Applier::apply(const Event& e) {
+    if (!e.unknown_shape.empty()) return needs("an event of a shape this tool cannot read: " + e.unknown_shape);
     const auto handler = handler_of(e.type);
     if (handler == Handler::none) return {Outcome::ignored, {}, false, 0, 0, 0};
     const bool want_live = m_options.livemode == Livemode::live;

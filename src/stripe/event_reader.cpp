@@ -246,12 +246,18 @@ bool StreamEventReader::step_keys(RawEvent& event) {
     if (c != '"') fail(m_pos, "expected a key in quotes");
     const auto key_start = m_pos;
     m_pos = value_end(key_start);
-    const bool is_data =
-        m_pos - key_start == 6 && m_buf.compare(static_cast<std::size_t>(key_start - m_base), 6, "\"data\"") == 0;
+    const auto key_is = [&](std::string_view quoted) {
+        return m_pos - key_start == static_cast<std::int64_t>(quoted.size()) &&
+               m_buf.compare(static_cast<std::size_t>(key_start - m_base), quoted.size(), quoted) == 0;
+    };
+    const bool is_data = key_is("\"data\"");
+    const bool is_has_more = key_is("\"has_more\"");
     if (skip_ws() != ':') fail(m_pos, "expected ':' after a key");
     ++m_pos;
     c = skip_ws();
     if (c < 0) fail(m_pos, "the input ends after a key (truncated?)");
+    // Only a list object has "has_more" at its top: true means the input is one page of more.
+    if (is_has_more && c == 't') m_more_pages = true;
     if (is_data && c == '[' && !m_in_list) {
         // A list object: stream the events of its data array.
         m_in_list = true;

@@ -41,6 +41,7 @@ void ReplayResult::add(const ReplayResult& other) {
     attention_total += other.attention_total;
     for (const auto& a : other.attention)
         if (attention.size() < max_attention_listed) attention.push_back(a);
+    warnings.insert(warnings.end(), other.warnings.begin(), other.warnings.end());
 }
 
 namespace detail {
@@ -187,7 +188,13 @@ namespace {
 ReplayResult apply_input(db::Database& db, const std::string& input, const ReplayOptions& options) {
     try {
         StreamEventReader reader(input);
-        return apply_events(db, reader, options);
+        auto result = apply_events(db, reader, options);
+        if (reader.more_pages())
+            result.warnings.push_back(fmt::format(
+                "{} is one page of a longer list (has_more: true): the events after it were not in the input; "
+                "`quicktools stripe sync` fetches them",
+                reader.name()));
+        return result;
     } catch (const Error& e) {
         if (e.code() == ExitCode::interrupted) throw;  // its message already says nothing changed
         throw Error(e.code(), fmt::format("{}; nothing from {} was applied", e.what(), input == "-" ? "stdin" : input));

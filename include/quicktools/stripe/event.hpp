@@ -24,6 +24,9 @@ struct Event {
     std::int64_t created = 0;
     bool livemode = false;
     std::string api_version;
+    // Set when the text is JSON but not an event this tool can read (a thin event, no data
+    // object, ...): why, in a phrase. The event is then stored as needing attention.
+    std::string unknown_shape;
 
     std::string object_type;  // data.object.object: "checkout.session", "charge", "dispute", ...
     std::string object_id;
@@ -51,8 +54,10 @@ public:
     EventParser(const EventParser&) = delete;
     EventParser& operator=(const EventParser&) = delete;
 
-    // Fills `event` from one event's JSON text. Returns an empty string on success, else why the
-    // text is not a Stripe event ("malformed JSON: ...", "no string \"id\"").
+    // Fills `event` from one event's JSON text; an EventBridge envelope is unwrapped. Returns an
+    // empty string on success, else why the text cannot be read at all ("malformed JSON: ...").
+    // JSON that is not a readable event sets event.unknown_shape instead, with the id and type
+    // it has (an id made from the text when it has none).
     // `padded`: 64 readable bytes follow the text (RawEvent::padded), so it need not be copied.
     std::string parse(std::string_view text, Event& event, bool padded = false);
 

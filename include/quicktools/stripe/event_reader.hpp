@@ -32,6 +32,8 @@ public:
     // True when next() only reads a regular file: it never waits on a person or another process,
     // so replay may read and parse ahead on a second thread.
     virtual bool regular_file() const { return false; }
+    // True once the input turned out to be a list object saying `"has_more": true`: one page.
+    virtual bool more_pages() const { return false; }
 };
 
 // Reads a single event object, an array of events, a list object ({"object":"list","data":[...]}),
@@ -48,6 +50,7 @@ public:
     const std::string& name() const override { return m_name; }
     std::string where(std::int64_t offset) const override;
     bool regular_file() const override { return m_regular; }
+    bool more_pages() const override { return m_more_pages; }
     // Bytes read so far (for progress).
     std::int64_t bytes_read() const { return m_base + static_cast<std::int64_t>(m_len); }
 
@@ -77,6 +80,7 @@ private:
     bool m_owned = false;
     bool m_regular = false;
     bool m_eof = false;
+    bool m_more_pages = false;
     std::size_t m_chunk;
     std::string m_buf;      // m_buf[0, m_len) holds bytes [m_base, m_base + m_len) of the input
     std::size_t m_len = 0;
