@@ -26,14 +26,16 @@ nlohmann::json to_json(const stripe::SyncResult& r) {
     doc["pages"] = r.pages;
     doc["cursor_before"] = cursor_json(r.cursor_before);
     doc["cursor_after"] = cursor_json(r.cursor_after);
-    doc["warnings"] = r.warnings;
+    for (const auto& w : r.warnings) doc["warnings"].push_back(w);
     return doc;
 }
 
 std::string to_text(const stripe::SyncResult& r, bool verbose) {
     std::string from;
     if (r.start == "cursor")
-        from = fmt::format("after {} (the last sync)", r.cursor_before->event_id);
+        from = fmt::format("since {} UTC (the last sync's newest event {}, less {} minutes of overlap)",
+                           util::timestamp_from_unix(*r.since).substr(0, 19), r.cursor_before->event_id,
+                           stripe::sync_overlap_seconds / 60);
     else
         from = fmt::format("since {} UTC{}", util::timestamp_from_unix(*r.since).substr(0, 19),
                            r.start == "default" ? " (no earlier sync: all Stripe still lists)" : "");
@@ -53,6 +55,7 @@ void register_stripe_sync(CLI::App& stripe, Context& ctx) {
     struct Options {
         std::string since;
         bool dry_run = false;
+        int max_pages = 1000;
         ApiOptions api;
     };
     auto opts = std::make_shared<Options>();
@@ -65,18 +68,24 @@ void register_stripe_sync(CLI::App& stripe, Context& ctx) {
                     "Stripe keeps 30 days")
         ->type_name("DURATION");
     cmd->add_flag("--dry-run", opts->dry_run, "Fetch and report what would happen; change nothing (cursor too)");
+    cmd->add_option("--max-pages", opts->max_pages,
+                    "Stop with an error (nothing applied) after this many pages of 100 events (default 1000)")
+        ->check(CLI::Range(1, 100000))
+        ->type_name("N");
     add_api_options(*cmd, opts->api);
     cmd->footer(
         "Examples:\n  quicktools stripe sync\n  quicktools stripe sync --since 7d --dry-run\n"
-        "  */15 * * * * quicktools --db /srv/app/quicktools.db -q stripe sync || alert\n"
-        "Without a stored cursor it lists the last 30 days. Events applied before (by replay, the web app's "
-        "webhook or an earlier sync) are not applied again.\n"
+        "  */15 * * * * quicktools --db /srv/app/quicktools.db -q stripe sync --live || alert\n"
+        "Without a stored cursor it lists the last 30 days; with one, from an hour before the newest event "
+        "it applied (events can appear late), within the 30 days. Events applied before (by replay, the web "
+        "app's webhook or an earlier sync) are not applied again.\n"
         "Exit 3 when any event needs attention (listed in the report), 1 when Stripe cannot be reached "
         "(nothing applied, cursor unchanged).");
     cmd->callback([&ctx, opts] {
         stripe::SyncOptions options;
         if (!opts->since.empty()) options.since_seconds = stripe::parse_duration_seconds(opts->since);
         options.dry_run = opts->dry_run ? stripe::DryRun::yes : stripe::DryRun::no;
+        options.max_pages = opts->max_pages;
         options.now = static_cast<std::int64_t>(std::time(nullptr));
         auto api = connect_api(opts->api, ctx);
         options.replay.livemode = api.client->live_key() ? stripe::Livemode::live : stripe::Livemode::test;

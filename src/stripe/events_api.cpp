@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <unordered_set>
 
 #include "quicktools/util/system.hpp"
 
@@ -58,55 +59,45 @@ std::int64_t parse_duration_seconds(std::string_view text) {
 ListEventsResult list_events(StripeClient& client, const ListEventsOptions& o) {
     if (o.page_size < 1 || o.page_size > 100) throw usage_error("the page size of the Events API is 1 to 100");
     ListEventsResult result;
-    result.cursor = o.cursor;
     nlohmann::json params = {{"limit", o.page_size}, {"types", nlohmann::json::array()}};
     if (o.types.empty())
         for (auto t : listed_event_types) params["types"].push_back(std::string(t));
     else
         for (const auto& t : o.types) params["types"].push_back(t);
-    if (o.since) {
-        params["created"] = {{"gte", *o.since}};
-        if (o.now > 0 && *o.since < o.now - events_retention_seconds)
-            result.warnings.push_back(fmt::format(
-                "Stripe's Events API keeps only the last 30 days: events before {} UTC cannot be fetched; replay "
-                "older ones from an export with `quicktools stripe replay`",
-                util::timestamp_from_unix(o.now - events_retention_seconds).substr(0, 19)));
-    }
-
-    if (!o.cursor.empty()) {
-        // Towards newer events: each page is the block just after the cursor, newest first.
-        std::string anchor = o.cursor;
-        for (bool more = true; more;) {
-            params["ending_before"] = anchor;
-            Page page;
-            try {
-                page = fetch(client, params);
-            } catch (const ApiError& e) {
-                if (e.error_code == "resource_missing" && e.param == "ending_before")
-                    throw Error(fmt::format("Stripe no longer lists the last synced event {} (events are kept 30 "
-                                            "days); run the sync again with --since to start from a date",
-                                            anchor));
-                throw;
-            }
-            ++result.pages;
-            more = page.has_more && !page.data.empty();
-            if (!page.data.empty()) anchor = page.data.front()["id"].get<std::string>();
-            result.events.insert(result.events.end(), page.data.rbegin(), page.data.rend());
-        }
-        result.cursor = anchor;
-        return result;
-    }
-
-    // From a date: newest first with starting_after, then reversed.
+    params["created"] = {{"gte", o.since}};
+    if (o.now > 0 && o.since < o.now - events_retention_seconds)
+        result.warnings.push_back(fmt::format(
+            "Stripe's Events API keeps only the last 30 days: events before {} UTC cannot be fetched; replay "
+            "older ones from an export with `quicktools stripe replay`",
+            util::timestamp_from_unix(o.now - events_retention_seconds).substr(0, 19)));
     std::vector<nlohmann::json> newest_first;
+    std::unordered_set<std::string> seen;
     for (bool more = true; more;) {
+        if (result.pages == o.max_pages)
+            throw Error(fmt::format("Stripe listed more than {} pages of events since {} UTC; nothing was applied; "
+                                    "sync a shorter window with --since, or raise --max-pages",
+                                    o.max_pages, util::timestamp_from_unix(o.since).substr(0, 19)));
         Page page = fetch(client, params);
         ++result.pages;
-        more = page.has_more && !page.data.empty();
-        if (!page.data.empty()) params["starting_after"] = page.data.back()["id"];
-        for (auto& event : page.data) newest_first.push_back(std::move(event));
+        std::size_t fresh = 0;
+        for (auto& event : page.data)
+            if (seen.insert(event["id"].get<std::string>()).second) {
+                newest_first.push_back(std::move(event));
+                ++fresh;
+            }
+        if (page.has_more && fresh == 0)
+            throw Error(fmt::format("Stripe answered page {} of GET /v1/events with no event it had not listed "
+                                    "already, yet said has_more; stopped so as not to loop; nothing was applied",
+                                    result.pages));
+        more = page.has_more;
+        if (more) params["starting_after"] = newest_first.back()["id"];
     }
-    if (!newest_first.empty()) result.cursor = newest_first.front()["id"].get<std::string>();
+    if (!newest_first.empty()) {
+        const auto& newest = newest_first.front();
+        result.newest_id = newest["id"].get<std::string>();
+        if (newest.contains("created") && newest["created"].is_number_integer())
+            result.newest_created = newest["created"].get<std::int64_t>();
+    }
     result.events.assign(newest_first.rbegin(), newest_first.rend());
     return result;
 }

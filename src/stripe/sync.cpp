@@ -41,49 +41,59 @@ SyncResult sync_events(db::Database& db, StripeClient& client, const SyncOptions
     SyncResult result;
     result.dry_run = o.dry_run == DryRun::yes;
     result.cursor_before = read_sync_cursor(db);
-
     ListEventsOptions list;
     list.page_size = o.page_size;
+    list.max_pages = o.max_pages;
     list.now = o.now;
+    const auto oldest_listable = o.now - events_retention_seconds + sync_window_margin_seconds;
     if (o.since_seconds) {
         result.start = "since";
         list.since = o.now - *o.since_seconds;
     } else if (result.cursor_before) {
+        // Event ids are not ordered and an event can appear late: list again from a while before
+        // the newest event applied; what was applied before comes back as a duplicate.
         result.start = "cursor";
-        list.cursor = result.cursor_before->event_id;
+        list.since = result.cursor_before->created - sync_overlap_seconds;
+        if (list.since < oldest_listable) {
+            result.warnings.push_back(fmt::format(
+                "the last sync applied events up to {} UTC, longer ago than Stripe's Events API keeps events (30 "
+                "days): listing from {} UTC; replay anything older from an export with `quicktools stripe replay` "
+                "or check it with `quicktools stripe reconcile`",
+                util::timestamp_from_unix(result.cursor_before->created).substr(0, 19),
+                util::timestamp_from_unix(oldest_listable).substr(0, 19)));
+            list.since = oldest_listable;
+        }
     } else {
         // No cursor yet: everything Stripe still lists.
         result.start = "default";
-        list.since = o.now - events_retention_seconds;
+        list.since = oldest_listable;
     }
     result.since = list.since;
     // Every page before any write: a failure part-way applies nothing and keeps the cursor.
     auto listed = list_events(client, list);
     result.pages = listed.pages;
-    result.warnings = std::move(listed.warnings);
-
+    for (auto& w : listed.warnings) result.warnings.push_back(std::move(w));
     std::vector<std::string> texts;
     texts.reserve(listed.events.size());
     for (const auto& event : listed.events) texts.push_back(event.dump());
-    // The events come oldest first: the last is the newest, the one list_events names as the cursor.
     result.cursor_after = result.cursor_before;
-    if (!listed.events.empty()) {
-        const auto& newest = listed.events.back();
-        const auto created = newest.contains("created") && newest["created"].is_number_integer()
-                                 ? newest["created"].get<std::int64_t>()
-                                 : 0;
-        result.cursor_after = SyncCursor{listed.cursor, created};
-    }
+    if (!listed.newest_id.empty() &&
+        (!result.cursor_before || listed.newest_created >= result.cursor_before->created))
+        result.cursor_after = SyncCursor{listed.newest_id, listed.newest_created};
 
     db::WriteTransaction tx(db);  // a dry run never commits: the destructor rolls back
     MemoryEventSource source("the events listed by Stripe", std::move(texts));
     result.replay = apply_events(db, source, o.replay);
+    // A purchase may have arrived after its refund or dispute: try the stored ones again.
+    if (result.replay.count(Outcome::credited) > 0) {
+        auto stored = stored_needing_attention(db);
+        result.replay.add(apply_events(db, *stored, o.replay));
+    }
     if (result.dry_run) return result;
     // Read again under the write lock: a sync that overlapped this one may have stored a newer
     // cursor meanwhile, and the cursor never moves back.
     const auto stored = read_sync_cursor(db);
-    if (result.cursor_after && (!stored || (stored->event_id != result.cursor_after->event_id &&
-                                            stored->created <= result.cursor_after->created)))
+    if (result.cursor_after && (!stored || stored->created <= result.cursor_after->created))
         write_sync_cursor(db, *result.cursor_after);
     else if (stored)
         result.cursor_after = stored;

@@ -32,7 +32,7 @@ TEST_SUITE("stripe events api") {
         REQUIRE(r.events.size() == 3);
         CHECK(r.events.front()["id"] == "evt_3");
         CHECK(r.events.back()["id"] == "evt_5");
-        CHECK(r.cursor == "evt_5");
+        CHECK(r.newest_id == "evt_5");
         CHECK(r.pages == 2);
         CHECK(r.warnings.empty());
         const auto& first = http.requests[0].url;
@@ -40,36 +40,45 @@ TEST_SUITE("stripe events api") {
         CHECK(first.find("limit=2") != std::string::npos);
         CHECK(first.find("types%5B%5D=checkout.session.completed") != std::string::npos);
         CHECK(first.find("types%5B%5D=charge.dispute.created") != std::string::npos);
+        CHECK(first.find("types%5B%5D=refund.failed") != std::string::npos);
+        CHECK(first.find("types%5B%5D=charge.dispute.funds_withdrawn") != std::string::npos);
         CHECK(first.find("starting_after") == std::string::npos);
         CHECK(http.requests[1].url.find("starting_after=evt_4") != std::string::npos);
     }
-    TEST_CASE("from a cursor: walks towards newer events with ending_before") {
+    TEST_CASE("a server that repeats a page with has_more stops at once, naming it") {
         FakeHttp http;
         StripeClient client(http, ApiKey{"sk_test_x", "env"}, quicktools::testing::offline_options());
-        http.answer(200, page({"evt_3", "evt_2"}, true));
-        http.answer(200, page({"evt_5", "evt_4"}, false));
+        for (int i = 0; i < 5; ++i) http.answer(200, page({"evt_2", "evt_1"}, true));
         ListEventsOptions o;
-        o.cursor = "evt_1";
         o.page_size = 2;
-        const auto r = list_events(client, o);
-        std::vector<std::string> ids;
-        for (const auto& e : r.events) ids.push_back(e["id"]);
-        CHECK(ids == std::vector<std::string>{"evt_2", "evt_3", "evt_4", "evt_5"});
-        CHECK(r.cursor == "evt_5");
-        CHECK(http.requests[0].url.find("ending_before=evt_1") != std::string::npos);
-        CHECK(http.requests[1].url.find("ending_before=evt_3") != std::string::npos);
+        try {
+            list_events(client, o);
+            FAIL("expected Error");
+        } catch (const Error& e) {
+            CHECK(std::string(e.what()).find("no event it had not listed already") != std::string::npos);
+        }
+        CHECK(http.requests.size() == 2);
     }
-    TEST_CASE("nothing new keeps the cursor") {
+    TEST_CASE("more pages than allowed is an error, not a partial list") {
+        FakeHttp http;
+        StripeClient client(http, ApiKey{"sk_test_x", "env"}, quicktools::testing::offline_options());
+        http.answer(200, page({"evt_9", "evt_8"}, true));
+        http.answer(200, page({"evt_7", "evt_6"}, true));
+        ListEventsOptions o;
+        o.page_size = 2;
+        o.max_pages = 2;
+        CHECK_THROWS_WITH_AS(list_events(client, o), doctest::Contains("--max-pages"), Error);
+        CHECK(http.requests.size() == 2);
+    }
+    TEST_CASE("nothing listed leaves no newest event") {
         FakeHttp http;
         StripeClient client(http, ApiKey{"sk_test_x", "env"}, quicktools::testing::offline_options());
         http.answer(200, page({}, false));
-        ListEventsOptions o;
-        o.cursor = "evt_9";
-        const auto r = list_events(client, o);
+        const auto r = list_events(client, ListEventsOptions{});
         CHECK(r.events.empty());
-        CHECK(r.cursor == "evt_9");
+        CHECK(r.newest_id.empty());
     }
-    TEST_CASE("the 30-day limit is explained and an expired cursor is one sentence") {
+    TEST_CASE("the 30-day limit is explained") {
         FakeHttp http;
         StripeClient client(http, ApiKey{"sk_test_x", "env"}, quicktools::testing::offline_options());
         http.answer(200, page({}, false));
@@ -79,18 +88,9 @@ TEST_SUITE("stripe events api") {
         const auto r = list_events(client, o);
         REQUIRE(r.warnings.size() == 1);
         CHECK(r.warnings[0].find("30 days") != std::string::npos);
-        http.answer(400, R"({"error":{"type":"invalid_request_error","code":"resource_missing","param":"ending_before","message":"No such event: 'evt_old'"}})");
-        ListEventsOptions c;
-        c.cursor = "evt_old";
-        try {
-            list_events(client, c);
-            FAIL("expected Error");
-        } catch (const ApiError&) {
-            FAIL("expected a plain Error with an explanation");
-        } catch (const Error& e) {
-            CHECK(std::string(e.what()).find("--since") != std::string::npos);
-        }
-        CHECK_THROWS_AS(list_events(client, ListEventsOptions{std::nullopt, {}, "", 0, 0}), Error);
+        ListEventsOptions bad;
+        bad.page_size = 0;
+        CHECK_THROWS_AS(list_events(client, bad), Error);
     }
 }
 

@@ -77,12 +77,53 @@ TEST_SUITE("stripe sync") {
         REQUIRE(read_sync_cursor(database));
         CHECK(read_sync_cursor(database)->event_id == "evt_3");
 
-        http.answer(200, page({}, false));
+        // The next run lists again from an hour before the cursor: the events seen come back as
+        // duplicates, and one that appeared late behind the cursor is picked up.
+        http.answer(200, page({purchase("evt_3", now - 10), purchase("evt_late", now - 15),
+                               purchase("evt_2", now - 20)}, false));
         r = run();
         CHECK(r.start == "cursor");
-        CHECK(r.replay.events == 0);
-        CHECK(http.requests.back().url.find("ending_before=evt_3") != std::string::npos);
+        CHECK(r.replay.count(Outcome::duplicate) == 2);
+        CHECK(r.replay.count(Outcome::credited) == 1);
+        CHECK(balance(database) == 410);
+        CHECK(http.requests.back().url.find("created%5Bgte%5D=" +
+                                            std::to_string(now - 10 - sync_overlap_seconds)) != std::string::npos);
+        CHECK(http.requests.back().url.find("ending_before") == std::string::npos);
         CHECK(read_sync_cursor(database)->event_id == "evt_3");
+    }
+    TEST_CASE_FIXTURE(Sync, "a cursor older than 30 days falls back to the window by itself, with a warning") {
+        http.answer(200, page({purchase("evt_1", now - 50 * 86400)}, false));
+        options.now = now - 50 * 86400 + 60;
+        run();
+        REQUIRE(read_sync_cursor(database));
+        options.now = now;
+        http.answer(200, page({purchase("evt_2", now - 20)}, false));
+        const auto r = run();
+        CHECK(r.start == "cursor");
+        CHECK(r.replay.count(Outcome::credited) == 1);
+        REQUIRE(r.warnings.size() == 1);
+        CHECK(r.warnings[0].find("longer ago than Stripe's Events API keeps events") != std::string::npos);
+        const auto since = now - stripe::events_retention_seconds + sync_window_margin_seconds;
+        CHECK(http.requests.back().url.find("created%5Bgte%5D=" + std::to_string(since)) != std::string::npos);
+        CHECK(read_sync_cursor(database)->event_id == "evt_2");
+    }
+    TEST_CASE_FIXTURE(Sync, "a refund synced before its purchase is applied once the purchase arrives") {
+        nlohmann::json refund = {{"id", "evt_r"}, {"object", "event"}, {"type", "charge.refunded"},
+                                 {"created", now - 30}, {"livemode", false},
+                                 {"data", {{"object", {{"object", "charge"}, {"id", "ch_1"}, {"amount", 500},
+                                                       {"amount_refunded", 500}, {"refunded", true},
+                                                       {"payment_intent", "pi_evt_p"}}}}}};
+        http.answer(200, page({refund}, false));
+        auto r = run();
+        CHECK(r.replay.count(Outcome::needs_attention) == 1);
+        // Listed with the purchase as the newer one: the refund is tried first and fails again,
+        // then the purchase is credited and the stored refund, tried once more, applies.
+        http.answer(200, page({purchase("evt_p", now - 40), refund}, false));
+        r = run();
+        CHECK(r.replay.count(Outcome::credited) == 1);
+        CHECK(r.replay.count(Outcome::refunded) == 1);
+        CHECK(r.replay.retried == 2);
+        CHECK(balance(database) == 10);
     }
     TEST_CASE("a newer cursor stored by an overlapping sync is not moved back") {
         auto database = shop();

@@ -8,6 +8,7 @@
 
 #include "quicktools/db/database.hpp"
 #include "quicktools/stripe/api_client.hpp"
+#include "quicktools/stripe/events_api.hpp"
 #include "quicktools/stripe/replay.hpp"
 
 namespace quicktools::stripe {
@@ -15,7 +16,13 @@ namespace quicktools::stripe {
 // The quicktools_state row holding the newest event a sync applied.
 inline constexpr std::string_view sync_cursor_name = "stripe.sync.cursor";
 
-// The newest event applied by a sync: where the next one resumes.
+// How far before the newest applied event the next sync lists again: events can appear in the
+// Events API after a newer one was listed (ids and delivery are not strictly ordered).
+inline constexpr std::int64_t sync_overlap_seconds = 3600;
+// How far inside Stripe's 30-day window a sync starts at the oldest (clocks differ a little).
+inline constexpr std::int64_t sync_window_margin_seconds = 300;
+
+// The newest event applied by a sync: the next one lists from its time less the overlap.
 struct SyncCursor {
     std::string event_id;
     std::int64_t created = 0;
@@ -26,12 +33,14 @@ struct SyncOptions {
     DryRun dry_run = DryRun::no;
     std::int64_t now = 0;  // Unix seconds
     int page_size = 100;
+    int max_pages = 1000;  // a run lists at most this many pages (100 events each)
     ReplayOptions replay;
 };
 
 struct SyncResult {
     bool dry_run = false;
     std::string start;  // "cursor", "since" or "default" (the last 30 days, no cursor yet)
+    // "cursor": from the stored cursor's time less sync_overlap_seconds, within the 30 days.
     std::optional<std::int64_t> since;  // created[gte] sent, Unix seconds
     std::optional<SyncCursor> cursor_before;
     std::optional<SyncCursor> cursor_after;  // stored (or, for a dry run, would be)
@@ -43,9 +52,10 @@ struct SyncResult {
 // The cursor stored by the last sync, if any.
 std::optional<SyncCursor> read_sync_cursor(db::Database& db);
 
-// Fetches every page first (a network failure changes nothing), then applies the events and
-// stores the cursor in one write transaction (rolled back for a dry run). Requires the tool's
-// tables (exit 4); throws Error / ApiError as list_events does.
+// Fetches every page first (a network failure changes nothing), then applies the events (and,
+// when any purchase was credited, retries the stored events needing attention) and stores the
+// cursor in one write transaction (rolled back for a dry run). Requires the tool's tables
+// (exit 4); throws Error / ApiError as list_events does.
 SyncResult sync_events(db::Database& db, StripeClient& client, const SyncOptions& options);
 
 }  // namespace quicktools::stripe
