@@ -31,6 +31,7 @@ ApiConnection connect_api(const ApiOptions& o, const Context& ctx) {
     auto key = stripe::load_api_key(o.api_key_file, o.live ? stripe::LiveMode::allow : stripe::LiveMode::refuse);
     stripe::ClientOptions options;
     options.api_base = stripe::api_base_from_env();
+    stripe::require_safe_transport(options.api_base, key);
     options.total_timeout = to_ms(o.timeout_s);
     options.connect_timeout = to_ms(o.connect_timeout_s);
     options.retry.max_retries = o.max_retries;

@@ -3,7 +3,9 @@
 
 #include "api_options.hpp"
 #include "commands.hpp"
+#include "quicktools/stripe/account.hpp"
 #include "quicktools/stripe/checkout.hpp"
+#include "quicktools/util/system.hpp"
 
 namespace quicktools::cli {
 namespace {
@@ -20,6 +22,7 @@ nlohmann::json to_json(const stripe::CheckoutPlan& plan, const stripe::CheckoutS
             {"livemode", s.livemode},
             {"user_id", plan.user_id},
             {"email", plan.email},
+            {"customer", plan.customer.empty() ? nlohmann::json(nullptr) : nlohmann::json(plan.customer)},
             {"pack", std::string(plan.pack->name)},
             {"amount", plan.pack->price_cents},
             {"currency", std::string(credits::currency)},
@@ -41,7 +44,11 @@ void run(const CheckoutCreateOptions& o, Context& ctx) {
         plan = stripe::plan_checkout(database, o.request);
     }
     auto api = connect_api(o.api, ctx);
+    auto database = ctx.open(db::Access::read_write);
+    stripe::check_account(database, *api.client, stripe::RecordBinding::yes);
     const auto session = stripe::create_checkout_session(*api.client, plan);
+    if (!stripe::record_created_session(database, plan, session, util::os_user(), util::now_timestamp()))
+        ctx.note("note: the session is not recorded in the database: run `quicktools db upgrade` for the table");
     ctx.detail(fmt::format("Checkout Session {} for user {} ({}), pack {} ({} credits, {} cents); idempotency key {}",
                            session.id, plan.user_id, plan.email, plan.pack->name, plan.pack->credits,
                            plan.pack->price_cents, session.idempotency_key));

@@ -12,6 +12,7 @@
 #include "quicktools/db/backup.hpp"
 #include "quicktools/migrate/cancel_subscriptions.hpp"
 #include "quicktools/migrate/packs_migration.hpp"
+#include "quicktools/stripe/account.hpp"
 #include "quicktools/util/progress.hpp"
 #include "quicktools/util/system.hpp"
 
@@ -181,12 +182,22 @@ void register_migrate_packs(CLI::App& migrate, Context& ctx) {
                 cancel_options.dry_run = opts->dry_run ? db::DryRun::yes : db::DryRun::no;
                 std::optional<util::Progress> cancel_progress;
                 cancel_options.progress = progress_drawer(cancel_progress, "cancel subscriptions", ctx);
+                // The key must be of the account and mode this database belongs to: a test key
+                // answers "no such subscription" for every live one.
+                if (api && !opts->dry_run)
+                    stripe::check_account(database, *api->client, stripe::RecordBinding::yes);
                 cancel = migrate::cancel_subscriptions(database, api ? api->client.get() : nullptr, cancel_options);
                 if (cancel_progress) cancel_progress->finish();
             }
             doc["cancel_subscriptions"] = cancel_json(cancel);
             text += "\n" + cancel_text(cancel);
-            if (cancel.failed > 0 || cancel.not_attempted > 0) ctx.exit_code = ExitCode::failed;
+            if (cancel.failed > 0 || cancel.not_attempted > 0) {
+                ctx.exit_code = ExitCode::failed;
+                doc["ok"] = false;
+                doc["exit_code"] = static_cast<int>(ExitCode::failed);
+                // -q: only what failed, not the whole migration report.
+                if (ctx.options.quiet) text = cancel_text(cancel);
+            }
         }
         ctx.emit(doc, text);
     });

@@ -3,6 +3,7 @@
 
 #include "commands.hpp"
 #include "stripe_render.hpp"
+#include "quicktools/stripe/account.hpp"
 #include "quicktools/stripe/replay.hpp"
 #include "quicktools/util/progress.hpp"
 #include "quicktools/util/system.hpp"
@@ -37,6 +38,7 @@ void register_stripe_replay(CLI::App& stripe, Context& ctx) {
         if (opts->inputs.empty() && !opts->retry)
             throw usage_error("name a FILE of events ('-' for stdin), or give --retry to try the stored ones again");
         auto database = ctx.open(db::Access::read_write);
+        stripe::require_mode(database, opts->live);
         util::Progress progress("stripe replay: events", 0,
                                 ctx.stderr_is_terminal() && !ctx.options.quiet && !ctx.options.json);
         stripe::ReplayOptions options;

@@ -68,6 +68,26 @@ std::string api_base_from_env() {
     return base;
 }
 
+void require_safe_transport(std::string_view api_base, const ApiKey& key) {
+    constexpr std::string_view plain = "http://";
+    if (api_base.substr(0, plain.size()) != plain) return;
+    auto rest = api_base.substr(plain.size());
+    rest = rest.substr(0, rest.find_first_of("/?#"));
+    if (const auto at = rest.rfind('@'); at != std::string_view::npos) rest = rest.substr(at + 1);
+    std::string_view host = rest;
+    if (!rest.empty() && rest.front() == '[')
+        host = rest.substr(0, rest.find(']') + 1);
+    else
+        host = rest.substr(0, rest.find(':'));
+    const bool loopback = host == "localhost" || host == "[::1]" || host.substr(0, 4) == "127.";
+    if (!loopback)
+        throw refusal(fmt::format("STRIPE_API_BASE is plain http:// to {}: a key is only sent over http:// to this "
+                                  "machine (a local Stripe stand-in); use https://",
+                                  std::string(host)));
+    if (key.live())
+        throw refusal("a live key is never sent over plain http://: STRIPE_API_BASE must be https:// for a live key");
+}
+
 std::string redact(std::string text, std::string_view secret) {
     if (secret.empty()) return text;
     static constexpr std::string_view mask = "[redacted]";

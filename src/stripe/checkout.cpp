@@ -12,10 +12,13 @@ namespace quicktools::stripe {
 namespace {
 
 void check_url(const std::string& url, const char* option) {
-    const bool web = url.rfind("https://", 0) == 0 || url.rfind("http://", 0) == 0;
-    if (url.empty() || !web)
+    const auto scheme = url.rfind("https://", 0) == 0 ? 8U : url.rfind("http://", 0) == 0 ? 7U : 0U;
+    if (url.empty() || scheme == 0)
         throw usage_error(fmt::format("{} must be an http:// or https:// URL{}", option,
                                       url.empty() ? " (pass it, or set it in the environment)" : ", got " + url));
+    const auto host = url.substr(scheme, url.find_first_of("/?#", scheme) - scheme);
+    if (host.empty() || host.front() == ':' || host.front() == '@')
+        throw usage_error(fmt::format("{} has no host: {}", option, url));
 }
 
 std::string pack_names() {
@@ -32,9 +35,10 @@ std::string product_name(const credits::Pack& pack) {
     return fmt::format("{} credit pack ({} credits)", name, pack.credits);
 }
 
-nlohmann::json checkout_params(std::int64_t user_id, const std::string& email, const credits::Pack& pack,
-                               const std::string& success_url, const std::string& cancel_url) {
-    const std::string user = std::to_string(user_id);
+nlohmann::json checkout_params(const CheckoutBuyer& buyer, const credits::Pack& pack, const std::string& success_url,
+                               const std::string& cancel_url) {
+    const std::string user = std::to_string(buyer.user_id);
+    const nlohmann::json metadata = {{"user_id", user}, {"pack", std::string(pack.name)}};
     nlohmann::json item = {{"price_data",
                             {{"currency", std::string(credits::currency)},
                              {"unit_amount", pack.price_cents},
@@ -45,8 +49,16 @@ nlohmann::json checkout_params(std::int64_t user_id, const std::string& email, c
                              {"success_url", success_url},
                              {"cancel_url", cancel_url},
                              {"client_reference_id", user},
-                             {"metadata", {{"user_id", user}, {"pack", std::string(pack.name)}}}};
-    if (!email.empty()) params["customer_email"] = email;
+                             {"metadata", metadata},
+                             // On the payment too, so its charge, refunds and disputes name the buyer.
+                             {"payment_intent_data",
+                              {{"metadata", metadata},
+                               {"description", fmt::format("{} for user {}", product_name(pack), user)}}}};
+    // Stripe takes one or the other: the customer the app already has, else the email.
+    if (!buyer.stripe_customer_id.empty())
+        params["customer"] = buyer.stripe_customer_id;
+    else if (!buyer.email.empty())
+        params["customer_email"] = buyer.email;
     return params;
 }
 
@@ -57,14 +69,39 @@ CheckoutPlan plan_checkout(db::Database& db, const CheckoutRequest& request) {
     check_url(request.success_url, "--success-url");
     check_url(request.cancel_url, "--cancel-url");
     CheckoutPlan plan;
-    plan.user_id = users::resolve_user(db, request.user);
-    SQLite::Statement q(db.sql(), sql::query("checkout", "user_email"));
+    if (request.idempotency_key && request.idempotency_key->empty())
+        throw usage_error("--idempotency-key is empty: give a key, or leave the option out for a new one");
+    CheckoutBuyer buyer;
+    buyer.user_id = plan.user_id = users::resolve_user(db, request.user);
+    SQLite::Statement q(db.sql(), sql::query("checkout", "buyer"));
     q.bind(1, plan.user_id);
-    if (q.executeStep()) plan.email = q.getColumn(0).getString();
+    if (q.executeStep()) {
+        buyer.email = plan.email = q.getColumn("email").getString();
+        if (!q.getColumn("stripe_customer_id").isNull()) buyer.stripe_customer_id = q.getColumn("stripe_customer_id").getString();
+    }
+    plan.customer = buyer.stripe_customer_id;
     plan.pack = pack;
-    plan.params = checkout_params(plan.user_id, plan.email, *pack, request.success_url, request.cancel_url);
-    plan.idempotency_key = request.idempotency_key;
+    plan.params = checkout_params(buyer, *pack, request.success_url, request.cancel_url);
+    plan.idempotency_key = request.idempotency_key.value_or("");
     return plan;
+}
+
+bool record_created_session(db::Database& db, const CheckoutPlan& plan, const CheckoutSession& session,
+                            const std::string& actor, const std::string& now) {
+    if (!db.has_table("quicktools_checkout_created")) return false;
+    db::WriteTransaction tx(db);
+    SQLite::Statement q(db.sql(), sql::query("checkout", "record_created"));
+    q.bind(1, session.id);
+    q.bind(2, plan.user_id);
+    q.bind(3, std::string(plan.pack->name));
+    q.bind(4, plan.pack->price_cents);
+    q.bind(5, session.livemode ? 1 : 0);
+    q.bind(6, session.idempotency_key);
+    q.bind(7, now);
+    q.bind(8, actor);
+    q.exec();
+    tx.commit(db::WriteTransaction::OnSignal::commit);  // Stripe has created it: keep the record
+    return true;
 }
 
 CheckoutSession create_checkout_session(StripeClient& client, const CheckoutPlan& plan) {

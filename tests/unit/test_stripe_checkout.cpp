@@ -21,7 +21,7 @@ db::Database database_with_one_user() {
 
 CheckoutRequest request(std::string user, std::string pack) {
     return {std::move(user), std::move(pack), "https://app.example/ok?s={CHECKOUT_SESSION_ID}", "https://app.example/no",
-            ""};
+            std::nullopt};
 }
 
 }  // namespace
@@ -31,7 +31,7 @@ TEST_SUITE("checkout") {
         const auto* pro = credits::find_pack("pro");
         REQUIRE(pro != nullptr);
         CHECK(product_name(*pro) == "Pro credit pack (1200 credits)");
-        const auto params = checkout_params(7, "a@example.com", *pro, "https://s", "https://c");
+        const auto params = checkout_params({7, "a@example.com", ""}, *pro, "https://s", "https://c");
         const auto pairs = flatten_params(params);
         const std::vector<std::pair<std::string, std::string>> expected = {
             {"cancel_url", "https://c"},
@@ -44,8 +44,15 @@ TEST_SUITE("checkout") {
             {"metadata[pack]", "pro"},
             {"metadata[user_id]", "7"},
             {"mode", "payment"},
+            {"payment_intent_data[description]", "Pro credit pack (1200 credits) for user 7"},
+            {"payment_intent_data[metadata][pack]", "pro"},
+            {"payment_intent_data[metadata][user_id]", "7"},
             {"success_url", "https://s"}};
         CHECK(pairs == expected);
+        // A user the app knows at Stripe is sent as that customer, without the email.
+        const auto known = checkout_params({7, "a@example.com", "cus_123"}, *pro, "https://s", "https://c");
+        CHECK(known["customer"] == "cus_123");
+        CHECK_FALSE(known.contains("customer_email"));
     }
     TEST_CASE("plan_checkout resolves the user by email or id") {
         auto database = database_with_one_user();
@@ -71,6 +78,16 @@ TEST_SUITE("checkout") {
         no_url = request("7", "pro");
         no_url.cancel_url = "javascript:alert(1)";
         CHECK_THROWS_AS(plan_checkout(database, no_url), Error);
+        for (const char* hostless : {"https://", "http:///paid", "https://?x=1", "https://:443/"}) {
+            CAPTURE(hostless);
+            no_url = request("7", "pro");
+            no_url.success_url = hostless;
+            CHECK_THROWS_WITH_AS(plan_checkout(database, no_url), doctest::Contains("has no host"), Error);
+        }
+        auto empty_key = request("7", "pro");
+        empty_key.idempotency_key = "";
+        CHECK_THROWS_WITH_AS(plan_checkout(database, empty_key), doctest::Contains("--idempotency-key is empty"),
+                             Error);
     }
     TEST_CASE("create_checkout_session posts the plan and reads id and url") {
         auto database = database_with_one_user();
