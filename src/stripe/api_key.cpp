@@ -79,7 +79,9 @@ void require_safe_transport(std::string_view api_base, const ApiKey& key) {
         host = rest.substr(0, rest.find(']') + 1);
     else
         host = rest.substr(0, rest.find(':'));
-    const bool loopback = host == "localhost" || host == "[::1]" || host.substr(0, 4) == "127.";
+    const bool ipv4 = !host.empty() && std::count(host.begin(), host.end(), '.') == 3 &&
+                      std::all_of(host.begin(), host.end(), [](char c) { return c == '.' || (c >= '0' && c <= '9'); });
+    const bool loopback = host == "localhost" || host == "[::1]" || (ipv4 && host.substr(0, 4) == "127.");
     if (!loopback)
         throw refusal(fmt::format("STRIPE_API_BASE is plain http:// to {}: a key is only sent over http:// to this "
                                   "machine (a local Stripe stand-in); use https://",

@@ -51,6 +51,9 @@ def test_success_prints_the_url_and_sends_the_spec_parameters(qt, shop, stripe_a
         "client_reference_id": "2",
         "metadata[user_id]": "2",
         "metadata[pack]": "pro",
+        "payment_intent_data[metadata][user_id]": "2",
+        "payment_intent_data[metadata][pack]": "pro",
+        "payment_intent_data[description]": "Pro credit pack (1200 credits) for user 2",
         "customer_email": "user2@example.com",
     }
     assert "%5B" in call.raw and "%7BCHECKOUT_SESSION_ID%7D" in call.raw
@@ -117,8 +120,18 @@ def test_live_key_needs_live(qt, shop, stripe_api):
     r = create(qt, shop, stripe_api, "2", "pro", *URLS, key=live)
     assert r.rc == 4 and "--live" in r.err
     assert stripe_api.requests == []
+    # A live key never leaves over plain http://, not even to this machine.
     r = create(qt, shop, stripe_api, "2", "pro", *URLS, "--live", key=live, json=True)
-    assert r.rc == 0 and r.json["livemode"] is True
+    assert r.rc == 4 and "never sent over plain http://" in r.json["error"]
+    assert stripe_api.requests == []
+
+
+@pytest.mark.parametrize("base", ["http://api.example.com", "http://10.0.0.5:12111", "http://127.0.0.1.evil.com",
+                                  "http://user@example.com"])
+def test_a_key_goes_over_plain_http_only_to_this_machine(qt, shop, stripe_api, base):
+    r = create(qt, shop, stripe_api, "2", "pro", *URLS, env={"STRIPE_API_BASE": base})
+    assert r.rc == 4 and "only sent over http:// to this machine" in r.err
+    assert stripe_api.requests == []
 
 
 def test_stripe_error_becomes_one_line_and_is_not_retried(qt, shop, stripe_api):
@@ -231,4 +244,36 @@ def test_unreadable_key_file_and_409_conflict(qt, shop, stripe_api, tmp_path):
 def test_bad_idempotency_key_is_refused_before_sending(qt, shop, stripe_api):
     r = create(qt, shop, stripe_api, "2", "pro", *URLS, "--idempotency-key", "two words")
     assert r.rc == 2 and "idempotency key" in r.err
+    assert stripe_api.requests == []
+
+
+def test_a_known_stripe_customer_is_used_and_the_session_recorded(qt, make_db, stripe_api, sqlite):
+    db = make_db(users=3)
+    assert qt("migrate", "packs", "--no-backup", db=db).rc == 0
+    con_rows = sqlite(db, "SELECT stripe_customer_id FROM users WHERE id = 2")
+    if con_rows[0][0] is None:
+        import sqlite3
+        con = sqlite3.connect(str(db))
+        with con:
+            con.execute("UPDATE users SET stripe_customer_id = 'cus_known2' WHERE id = 2")
+        con.close()
+    customer = sqlite(db, "SELECT stripe_customer_id FROM users WHERE id = 2")[0][0]
+    r = create(qt, db, stripe_api, "2", "standard", *URLS, "--idempotency-key", "order-77", json=True)
+    assert r.rc == 0, r.err
+    [call] = stripe_api.calls("POST", SESSIONS)
+    assert call.form["customer"] == customer and "customer_email" not in call.form
+    assert r.json["customer"] == customer
+    assert sqlite(db, "SELECT session_id, user_id, pack, amount, livemode, idempotency_key FROM "
+                      "quicktools_checkout_created") == [(r.json["id"], 2, "standard", 1500, 0, "order-77")]
+    again = create(qt, db, stripe_api, "2", "standard", *URLS, "--idempotency-key", "order-77", json=True)
+    assert again.json["id"] == r.json["id"]
+    assert sqlite(db, "SELECT count(*) FROM quicktools_checkout_created") == [(1,)]
+
+
+@pytest.mark.parametrize("extra,phrase", [(URLS + ["--idempotency-key", ""], "--idempotency-key is empty"),
+                                          (["--success-url", "https://", URLS[2], URLS[3]], "has no host"),
+                                          ([URLS[0], URLS[1], "--cancel-url", "https:///pricing"], "has no host")])
+def test_empty_key_and_hostless_urls_are_usage_errors(qt, shop, stripe_api, extra, phrase):
+    r = create(qt, shop, stripe_api, "2", "pro", *extra)
+    assert r.rc == 2 and phrase in r.err
     assert stripe_api.requests == []

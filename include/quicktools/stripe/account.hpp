@@ -32,8 +32,9 @@ struct AccountCheck {
 
 // Asks Stripe which account the client's key belongs to and compares it with the binding:
 // another account or mode is refused (exit 4); with no binding yet it is recorded (with
-// RecordBinding::yes, in its own write transaction). Throws ApiError / Error as the client.
-AccountCheck check_account(db::Database& db, StripeClient& client, RecordBinding record);
+// RecordBinding::yes, in its own write transaction). Nothing is asked of a database without
+// the tool's tables (before `db upgrade`): nullopt. Throws ApiError / Error as the client.
+std::optional<AccountCheck> check_account(db::Database& db, StripeClient& client, RecordBinding record);
 
 // For commands without a key (stripe replay): refuses (exit 4) when the database is bound to
 // the other mode than `live` says.
