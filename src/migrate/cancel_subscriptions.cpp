@@ -75,13 +75,22 @@ CancelSubscriptionsResult cancel_subscriptions(db::Database& db, stripe::StripeC
         if (util::interrupted()) throw stopped(result, handled);
         try {
             const auto answer = stripe::cancel_subscription(*client, c.subscription_id);
-            if (answer.outcome == stripe::CancelOutcome::already_gone) {
-                ++result.already_canceled;
-                record(db, c.user_id, cancel_status_canceled,
-                       fmt::format("already cancelled at Stripe: {}", answer.detail));
-            } else {
-                ++result.canceled;
-                record(db, c.user_id, cancel_status_canceled, {});
+            switch (answer.outcome) {
+                case stripe::CancelOutcome::canceled:
+                    ++result.canceled;
+                    record(db, c.user_id, cancel_status_canceled, {});
+                    break;
+                case stripe::CancelOutcome::already_gone:
+                    ++result.already_canceled;
+                    record(db, c.user_id, cancel_status_canceled, answer.detail);
+                    break;
+                case stripe::CancelOutcome::not_found:
+                case stripe::CancelOutcome::unexpected:
+                    // Not done: recorded as failed, so `db drop-deprecated` still sees it billing.
+                    ++result.failed;
+                    record(db, c.user_id, cancel_status_failed, answer.detail);
+                    result.failures.push_back({c.user_id, c.subscription_id, answer.detail});
+                    break;
             }
         } catch (const Error& e) {
             // Cut off mid-request: whether Stripe cancelled is unknown, so nothing is recorded

@@ -22,6 +22,8 @@ struct Decision {
     std::int64_t credits_added = 0;
     std::int64_t clawed_back = 0;
     std::int64_t restored = 0;
+    // An event of the other mode: reported, but a stored record (and its reason) is kept as is.
+    bool other_mode = false;
 };
 
 // An event a person must look at, and why.

@@ -84,9 +84,12 @@ Decision Applier::apply(const Event& e) {
     const auto handler = handler_of(e.type);
     if (handler == Handler::none) return {Outcome::ignored, {}, false, 0, 0, 0};
     const bool want_live = m_options.livemode == Livemode::live;
-    if (e.livemode != want_live)
-        return needs(want_live ? "a test-mode event, but --live was given"
-                               : "a live-mode event: replay live events with --live");
+    if (e.livemode != want_live) {
+        auto d = needs(want_live ? "a test-mode event, but --live was given"
+                                 : "a live-mode event: replay live events with --live");
+        d.other_mode = true;
+        return d;
+    }
     switch (handler) {
         case Handler::session: return session_event(e);
         case Handler::charge_refunded: return charge_refunded(e);

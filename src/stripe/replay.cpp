@@ -112,7 +112,7 @@ ReplayResult apply_events(db::Database& db, EventSource& source, const ReplayOpt
         } else {
             d = applier.apply(event);
             if (stored) ++result.retried;
-            applier.record(event, d, parsed->text, stored.has_value());
+            if (!(stored && d.other_mode)) applier.record(event, d, parsed->text, stored.has_value());
             if (d.outcome == Outcome::needs_attention) attention_this_run.insert(event.id);
         }
         ++result.counts[static_cast<std::size_t>(d.outcome)];

@@ -15,8 +15,9 @@ ROWS = [(1, "pro", "active", 1000, 100, "sub_A"), (2, "basic", "trialing", 200, 
 def shop(make_db, stripe_api):
     path = make_db(users=5, state="legacy")
     set_users(path, ROWS)
-    # sub_C is unknown to Stripe (cancelled in the dashboard long ago): resource_missing.
-    stripe_api.subscriptions.update({"sub_A": "active", "sub_B": "trialing", "sub_D": "canceled"})
+    # sub_C was cancelled in the dashboard long ago: DELETE answers resource_missing, GET canceled.
+    stripe_api.subscriptions.update({"sub_A": "active", "sub_B": "trialing", "sub_C": "canceled",
+                                     "sub_D": "canceled"})
     return path
 
 

@@ -119,17 +119,30 @@ TEST_SUITE("stripe subscriptions") {
         CHECK(FakeHttp::header(http.requests[0], "Idempotency-Key") == "quicktools-cancel-sub_1");
         CHECK(r.idempotency_key == cancel_idempotency_key("sub_1"));
     }
-    TEST_CASE("resource_missing counts as already done; other errors do not") {
+    TEST_CASE("resource_missing is confirmed with GET: canceled is done, unknown is not found") {
         FakeHttp http;
         StripeClient client(http, ApiKey{"sk_test_x", "env"}, quicktools::testing::offline_options());
-        http.answer(404, R"({"error":{"type":"invalid_request_error","code":"resource_missing","param":"id","message":"No such subscription: 'sub_2'"}})");
-        const auto r = cancel_subscription(client, "sub_2", "k");
+        const char* missing =
+            R"({"error":{"type":"invalid_request_error","code":"resource_missing","param":"id","message":"No such subscription: 'sub_2'"}})";
+        http.answer(404, missing);
+        http.answer(200, R"({"id":"sub_2","object":"subscription","status":"canceled"})");
+        auto r = cancel_subscription(client, "sub_2", "k");
         CHECK(r.outcome == CancelOutcome::already_gone);
-        CHECK(r.detail == "No such subscription: 'sub_2'");
+        CHECK(r.done());
+        CHECK(http.requests[1].method == "GET");
+        CHECK(http.requests[1].url == "http://stripe.test/v1/subscriptions/sub_2");
+        http.answer(404, missing);
+        http.answer(404, missing);
+        r = cancel_subscription(client, "sub_2", "k2");
+        CHECK(r.outcome == CancelOutcome::not_found);
+        CHECK_FALSE(r.done());
+        CHECK(r.detail.find("test mode") != std::string::npos);
+        http.answer(200, R"({"id":"sub_4","status":"active"})");
+        r = cancel_subscription(client, "sub_4");
+        CHECK(r.outcome == CancelOutcome::unexpected);
+        CHECK(r.detail.find("status active") != std::string::npos);
         http.answer(401, R"({"error":{"type":"invalid_request_error","message":"Invalid API Key"}})");
         CHECK_THROWS_AS(cancel_subscription(client, "sub_3"), ApiError);
-        http.answer(200, R"({"id":"sub_4","status":"active"})");
-        CHECK_THROWS_AS(cancel_subscription(client, "sub_4"), Error);
     }
     TEST_CASE("ids that are not sub_ are refused before any request") {
         FakeHttp http;
