@@ -102,6 +102,7 @@ complete -c quicktools -n 'test (__quicktools_path) = 'stripe replay'' -F
 complete -c quicktools -n 'test (__quicktools_path) = 'stripe sync'' -l help -s h -r -d 'Print this help message and exit'
 complete -c quicktools -n 'test (__quicktools_path) = 'stripe sync'' -l since -r -d 'List events from this long ago (90m, 36h, 7d, 2w) instead of'
 complete -c quicktools -n 'test (__quicktools_path) = 'stripe sync'' -l dry-run -r -d 'Fetch and report what would happen; change nothing (cursor t'
+complete -c quicktools -n 'test (__quicktools_path) = 'stripe sync'' -l max-pages -r -d 'Stop with an error (nothing applied) after this many pages o'
 complete -c quicktools -n 'test (__quicktools_path) = 'stripe sync'' -l live -r -d 'Allow a live key (sk_live_/rk_live_): real payments'
 complete -c quicktools -n 'test (__quicktools_path) = 'stripe sync'' -l api-key-file -r -F -d 'Read the Stripe API key from FILE instead of STRIPE_API_KEY'
 complete -c quicktools -n 'test (__quicktools_path) = 'stripe sync'' -l timeout -r -d 'Seconds one attempt may take in total (default 30)'

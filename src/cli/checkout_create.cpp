@@ -45,10 +45,11 @@ void run(const CheckoutCreateOptions& o, Context& ctx) {
     }
     auto api = connect_api(o.api, ctx);
     auto database = ctx.open(db::Access::read_write);
-    stripe::check_account(database, *api.client, stripe::RecordBinding::yes);
+    const auto bind = stripe::binding_to_record(stripe::check_account(database, *api.client));
     const auto session = stripe::create_checkout_session(*api.client, plan);
-    if (!stripe::record_created_session(database, plan, session, util::os_user(), util::now_timestamp()))
-        ctx.note("note: the session is not recorded in the database: run `quicktools db upgrade` for the table");
+    if (!stripe::record_created_session(database, plan, session, bind, util::os_user(), util::now_timestamp()))
+        ctx.detail("the session is not recorded in the database: it has no quicktools_checkout_created table yet "
+                   "(`quicktools db upgrade`)");
     ctx.detail(fmt::format("Checkout Session {} for user {} ({}), pack {} ({} credits, {} cents); idempotency key {}",
                            session.id, plan.user_id, plan.email, plan.pack->name, plan.pack->credits,
                            plan.pack->price_cents, session.idempotency_key));

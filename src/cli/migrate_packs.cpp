@@ -185,7 +185,7 @@ void register_migrate_packs(CLI::App& migrate, Context& ctx) {
                 // The key must be of the account and mode this database belongs to: a test key
                 // answers "no such subscription" for every live one.
                 if (api && !opts->dry_run)
-                    stripe::check_account(database, *api->client, stripe::RecordBinding::yes);
+                    cancel_options.bind = stripe::binding_to_record(stripe::check_account(database, *api->client));
                 cancel = migrate::cancel_subscriptions(database, api ? api->client.get() : nullptr, cancel_options);
                 if (cancel_progress) cancel_progress->finish();
             }

@@ -92,8 +92,7 @@ void register_stripe_sync(CLI::App& stripe, Context& ctx) {
         options.replay.livemode = api.client->live_key() ? stripe::Livemode::live : stripe::Livemode::test;
         options.replay.actor = util::os_user();
         auto database = ctx.open(db::Access::read_write);
-        stripe::check_account(database, *api.client,
-                              opts->dry_run ? stripe::RecordBinding::no : stripe::RecordBinding::yes);
+        options.bind = stripe::binding_to_record(stripe::check_account(database, *api.client));
         const auto result = stripe::sync_events(database, *api.client, options);
         for (const auto& w : result.warnings) ctx.note("warning: " + w);
         ctx.emit(to_json(result), to_text(result, ctx.options.verbose > 0));

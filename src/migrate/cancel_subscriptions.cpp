@@ -32,8 +32,13 @@ std::int64_t count_done(db::Database& db) {
 }
 
 // One result, committed at once: a later failure (or kill) cannot lose it.
-void record(db::Database& db, std::int64_t user_id, std::string_view status, const std::string& detail) {
+void record(db::Database& db, std::int64_t user_id, std::string_view status, const std::string& detail,
+            std::optional<stripe::AccountBinding>& bind) {
     db::WriteTransaction tx(db);
+    if (bind) {
+        stripe::record_account_binding(db, *bind);
+        bind.reset();
+    }
     SQLite::Statement q(db.sql(), sql::query("migrate", "cancel_record"));
     q.bind(1, std::string(status));
     if (detail.empty())
@@ -70,6 +75,7 @@ CancelSubscriptionsResult cancel_subscriptions(db::Database& db, stripe::StripeC
     if (client == nullptr) throw Error("cancelling subscriptions needs the Stripe API client");
 
     std::int64_t handled = 0;
+    auto bind = options.bind;
     for (const auto& c : candidates) {
         if (options.progress) options.progress(handled, result.to_cancel);
         if (util::interrupted()) throw stopped(result, handled);
@@ -78,17 +84,17 @@ CancelSubscriptionsResult cancel_subscriptions(db::Database& db, stripe::StripeC
             switch (answer.outcome) {
                 case stripe::CancelOutcome::canceled:
                     ++result.canceled;
-                    record(db, c.user_id, cancel_status_canceled, {});
+                    record(db, c.user_id, cancel_status_canceled, {}, bind);
                     break;
                 case stripe::CancelOutcome::already_gone:
                     ++result.already_canceled;
-                    record(db, c.user_id, cancel_status_canceled, answer.detail);
+                    record(db, c.user_id, cancel_status_canceled, answer.detail, bind);
                     break;
                 case stripe::CancelOutcome::not_found:
                 case stripe::CancelOutcome::unexpected:
                     // Not done: recorded as failed, so `db drop-deprecated` still sees it billing.
                     ++result.failed;
-                    record(db, c.user_id, cancel_status_failed, answer.detail);
+                    record(db, c.user_id, cancel_status_failed, answer.detail, bind);
                     result.failures.push_back({c.user_id, c.subscription_id, answer.detail});
                     break;
             }
@@ -97,7 +103,7 @@ CancelSubscriptionsResult cancel_subscriptions(db::Database& db, stripe::StripeC
             // and the next run asks again (Stripe then says "already cancelled" if it did).
             if (e.code() == ExitCode::interrupted) throw stopped(result, handled);
             ++result.failed;
-            record(db, c.user_id, cancel_status_failed, e.what());
+            record(db, c.user_id, cancel_status_failed, e.what(), bind);
             result.failures.push_back({c.user_id, c.subscription_id, e.what()});
             // Stripe's refusal of this one subscription (or a malformed id): go on with the rest.
             // Stripe unreachable, or the key refused: the rest would fail the same way, slowly.

@@ -27,7 +27,7 @@ std::optional<AccountBinding> read_account_binding(db::Database& db) {
     return AccountBinding{value["account_id"].get<std::string>(), value["livemode"].get<bool>()};
 }
 
-std::optional<AccountCheck> check_account(db::Database& db, StripeClient& client, RecordBinding record) {
+std::optional<AccountCheck> check_account(db::Database& db, StripeClient& client) {
     if (!db.has_table("quicktools_state")) return std::nullopt;
     const auto answer = client.get("/v1/account");
     const auto& body = answer.body;
@@ -48,19 +48,17 @@ std::optional<AccountCheck> check_account(db::Database& db, StripeClient& client
                                       "key: use the {} key{}",
                                       bound->account_id, mode_name(bound->livemode), mode_name(check.key.livemode),
                                       mode_name(bound->livemode), bound->livemode ? " with --live" : ""));
-        return check;
-    }
-    if (record == RecordBinding::yes) {
-        db::WriteTransaction tx(db);
-        SQLite::Statement put(db.sql(), sql::query("stripe", "state_put"));
-        put.bind(1, std::string(account_binding_name));
-        put.bind(2, nlohmann::json{{"account_id", check.key.account_id}, {"livemode", check.key.livemode}}.dump());
-        put.bind(3, util::now_timestamp());
-        put.exec();
-        tx.commit();
-        check.newly_bound = true;
+        check.bound = true;
     }
     return check;
+}
+
+void record_account_binding(db::Database& db, const AccountBinding& binding) {
+    SQLite::Statement put(db.sql(), sql::query("stripe", "state_put"));
+    put.bind(1, std::string(account_binding_name));
+    put.bind(2, nlohmann::json{{"account_id", binding.account_id}, {"livemode", binding.livemode}}.dump());
+    put.bind(3, util::now_timestamp());
+    put.exec();
 }
 
 void require_mode(db::Database& db, bool live) {

@@ -221,6 +221,16 @@ Decision Applier::session_event(const Event& e) {
                                  price ? std::to_string(*price) : "missing",
                                  e.currency.empty() ? "(no currency)" : e.currency, pack->name, pack->price_cents,
                                  credits::currency));
+    // What was charged must be a positive amount that adds up: subtotal - discount + tax + shipping.
+    if (!e.amount_total || *e.amount_total <= 0)
+        return needs(fmt::format("amount_total {} is not a positive amount charged",
+                                 e.amount_total ? std::to_string(*e.amount_total) : "missing"));
+    if (e.amount_subtotal &&
+        *e.amount_total != *e.amount_subtotal - e.amount_discount + e.amount_tax + e.amount_shipping)
+        return needs(fmt::format("the amounts do not add up: total {} is not subtotal {} - discount {} + tax {} + "
+                                 "shipping {}",
+                                 *e.amount_total, *e.amount_subtotal, e.amount_discount, e.amount_tax,
+                                 e.amount_shipping));
     if (e.type == "checkout.session.completed" && e.payment_status != "paid") {
         if (e.payment_status == "unpaid")
             return {Outcome::pending, fmt::format("session {} unpaid: waiting for its async payment", e.object_id),

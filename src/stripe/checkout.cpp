@@ -6,6 +6,7 @@
 #include <cctype>
 
 #include "quicktools/db/sql_files.hpp"
+#include "quicktools/stripe/account.hpp"
 #include "quicktools/users/users.hpp"
 
 namespace quicktools::stripe {
@@ -87,9 +88,11 @@ CheckoutPlan plan_checkout(db::Database& db, const CheckoutRequest& request) {
 }
 
 bool record_created_session(db::Database& db, const CheckoutPlan& plan, const CheckoutSession& session,
-                            const std::string& actor, const std::string& now) {
+                            const std::optional<AccountBinding>& bind, const std::string& actor,
+                            const std::string& now) {
     if (!db.has_table("quicktools_checkout_created")) return false;
     db::WriteTransaction tx(db);
+    if (bind) record_account_binding(db, *bind);
     SQLite::Statement q(db.sql(), sql::query("checkout", "record_created"));
     q.bind(1, session.id);
     q.bind(2, plan.user_id);

@@ -47,10 +47,11 @@ void read_session(object s, Event& e) {
     e.amount_subtotal = get_int(s, "amount_subtotal");
     get_string(s, "customer", e.customer);
     object totals;
-    e.amount_discount = e.amount_tax = 0;
+    e.amount_discount = e.amount_tax = e.amount_shipping = 0;
     if (!s["total_details"].get_object().get(totals)) {
         e.amount_discount = get_int(totals, "amount_discount").value_or(0);
         e.amount_tax = get_int(totals, "amount_tax").value_or(0);
+        e.amount_shipping = get_int(totals, "amount_shipping").value_or(0);
     }
     object details;
     e.email.clear();

@@ -90,6 +90,7 @@ SyncResult sync_events(db::Database& db, StripeClient& client, const SyncOptions
         result.replay.add(apply_events(db, *stored, o.replay));
     }
     if (result.dry_run) return result;
+    if (o.bind) record_account_binding(db, *o.bind);
     // Read again under the write lock: a sync that overlapped this one may have stored a newer
     // cursor meanwhile, and the cursor never moves back.
     const auto stored = read_sync_cursor(db);

@@ -4,11 +4,13 @@
 // without cancelling anything twice.
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "quicktools/db/database.hpp"
 #include "quicktools/db/migrations.hpp"
+#include "quicktools/stripe/account.hpp"
 #include "quicktools/stripe/api_client.hpp"
 
 namespace quicktools::migrate {
@@ -39,6 +41,8 @@ struct CancelOptions {
     db::DryRun dry_run = db::DryRun::no;  // count what would be cancelled; no request
     // Called with (subscriptions handled, subscriptions to cancel).
     std::function<void(std::int64_t, std::int64_t)> progress;
+    // The Stripe account binding to record with the first result (first use of a database).
+    std::optional<stripe::AccountBinding> bind;
 };
 
 // Cancels each subscription still recorded as active, trialing or past_due that is not yet

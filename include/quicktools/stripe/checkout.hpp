@@ -10,6 +10,7 @@
 
 #include "quicktools/credits/packs.hpp"
 #include "quicktools/db/database.hpp"
+#include "quicktools/stripe/account.hpp"
 #include "quicktools/stripe/api_client.hpp"
 
 namespace quicktools::stripe {
@@ -61,10 +62,12 @@ nlohmann::json checkout_params(const CheckoutBuyer& buyer, const credits::Pack& 
 // usage error (unknown pack, bad URL, exit 2) before anything is sent.
 CheckoutPlan plan_checkout(db::Database& db, const CheckoutRequest& request);
 
-// Records the created session in quicktools_checkout_created (its own committed transaction);
-// false when the database has no such table yet (before `db upgrade`).
+// Records the created session in quicktools_checkout_created, and the account binding when
+// this is the database's first use of Stripe (one committed transaction); false when the
+// database has no such table yet (before `db upgrade`).
 bool record_created_session(db::Database& db, const CheckoutPlan& plan, const CheckoutSession& session,
-                            const std::string& actor, const std::string& now);
+                            const std::optional<AccountBinding>& bind, const std::string& actor,
+                            const std::string& now);
 
 // POST /v1/checkout/sessions. Throws ApiError / Error as StripeClient does, and Error when the
 // answer has no id or url.

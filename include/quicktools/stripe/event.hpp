@@ -35,7 +35,7 @@ struct Event {
     std::string meta_user_id, meta_pack, meta_tier;
     std::optional<std::int64_t> amount_total;
     std::optional<std::int64_t> amount_subtotal;  // before discounts and tax: identifies the pack
-    std::int64_t amount_discount = 0, amount_tax = 0;
+    std::int64_t amount_discount = 0, amount_tax = 0, amount_shipping = 0;
     // charge (amount, amount_refunded, refunded, refunds), refund (amount, status, charge),
     // dispute (amount, status, charge, reason, balance_transactions)
     std::optional<std::int64_t> amount;

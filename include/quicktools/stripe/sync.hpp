@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "quicktools/db/database.hpp"
+#include "quicktools/stripe/account.hpp"
 #include "quicktools/stripe/api_client.hpp"
 #include "quicktools/stripe/events_api.hpp"
 #include "quicktools/stripe/replay.hpp"
@@ -35,6 +36,7 @@ struct SyncOptions {
     int page_size = 100;
     int max_pages = 1000;  // a run lists at most this many pages (100 events each)
     ReplayOptions replay;
+    std::optional<AccountBinding> bind;  // recorded with the events (first use of a database)
 };
 
 struct SyncResult {
