@@ -37,7 +37,7 @@ ApiConnection connect_api(const ApiOptions& o, const Context& ctx) {
     options.retry.max_retries = o.max_retries;
     options.on_retry = [&ctx](const std::string& message) { ctx.note(message); };
     ApiConnection c;
-    c.http = std::make_unique<stripe::CurlHttpClient>();
+    c.http = std::make_unique<stripe::CurlHttpClient>(stripe::ca_bundle_from_env());
     c.client = std::make_unique<stripe::StripeClient>(*c.http, std::move(key), std::move(options));
     return c;
 }

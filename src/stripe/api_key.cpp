@@ -1,5 +1,6 @@
 // Where the API key comes from and the safety rules around it; idempotency keys.
 #include <fmt/format.h>
+#include <unistd.h>
 #include <openssl/rand.h>
 
 #include <algorithm>
@@ -66,6 +67,14 @@ std::string api_base_from_env() {
     if (!starts_with(base, "https://") && !starts_with(base, "http://"))
         throw usage_error(fmt::format("STRIPE_API_BASE must be an http:// or https:// URL, got {}", base));
     return base;
+}
+
+std::string ca_bundle_from_env() {
+    const char* env = std::getenv("STRIPE_CA_BUNDLE");
+    if (env == nullptr || *env == '\0') return {};
+    if (::access(env, R_OK) != 0)
+        throw usage_error(fmt::format("STRIPE_CA_BUNDLE names {}, which cannot be read", env));
+    return env;
 }
 
 void require_safe_transport(std::string_view api_base, const ApiKey& key) {

@@ -72,7 +72,7 @@ std::string HttpResponse::header(std::string_view name) const {
     return {};
 }
 
-CurlHttpClient::CurlHttpClient() {
+CurlHttpClient::CurlHttpClient(std::string ca_bundle) : m_ca_bundle(std::move(ca_bundle)) {
     static std::once_flag once;
     std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
@@ -97,6 +97,7 @@ HttpResponse CurlHttpClient::send(const HttpRequest& request) {
 
     curl_easy_setopt(c, CURLOPT_URL, request.url.c_str());
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    if (!m_ca_bundle.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, m_ca_bundle.c_str());
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, header_list.get());

@@ -5,6 +5,7 @@ QUICKTOOLS_BIN (set by CTest) names the binary. Fixtures:
   make_db     -- make_db(users=10, state="legacy", drift=False) -> path of a fresh database
   sqlite      -- sqlite(path, "SELECT ...") -> list of rows (a plain Python connection)
   stripe_api  -- a local Stripe stand-in on 127.0.0.1 (stripe_fixtures.py, stripe_standin.py)
+  stripe_api_tls -- the same over https, for live keys (STRIPE_CA_BUNDLE in its env())
 """
 import json
 import os
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from stripe_fixtures import stripe_api  # noqa: F401  (the Stripe stand-in fixture)
+from stripe_fixtures import stripe_api, stripe_api_tls  # noqa: F401  (the Stripe stand-in fixtures)
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent

@@ -16,3 +16,14 @@ def stripe_api():
         yield standin
     finally:
         standin.stop()
+
+
+@pytest.fixture
+def stripe_api_tls(tmp_path_factory):
+    """The stand-in over https (a certificate made for 127.0.0.1, named by STRIPE_CA_BUNDLE in
+    env()): the only way a live key is sent."""
+    standin = StripeStandin().start(tls_dir=tmp_path_factory.mktemp("tls"))
+    try:
+        yield standin
+    finally:
+        standin.stop()

@@ -24,6 +24,7 @@ import time
 import urllib.parse
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import stripe_objects
 from stripe_behaviour import StripeBehaviour, stripe_error
@@ -93,6 +94,7 @@ class Answer:
 
 class StripeStandin(StripeBehaviour):
     def __init__(self):
+        self.ca_bundle = None       # the certificate to trust when serving https (start(tls_dir))
         self.routes = []
         for rule in RULES:
             pattern = "^" + re.sub(r"\{([^}]+)\}", r"(?P<\1>[^/]+)", rule.path) + "$"
@@ -123,7 +125,10 @@ class StripeStandin(StripeBehaviour):
 
     def env(self, key="sk_test_standin0123456789"):
         # NO_PROXY: a proxy from the environment must not capture requests to 127.0.0.1.
-        return {"STRIPE_API_KEY": key, "STRIPE_API_BASE": self.base_url, "NO_PROXY": "127.0.0.1,localhost"}
+        env = {"STRIPE_API_KEY": key, "STRIPE_API_BASE": self.base_url, "NO_PROXY": "127.0.0.1,localhost"}
+        if self.ca_bundle:
+            env["STRIPE_CA_BUNDLE"] = str(self.ca_bundle)
+        return env
 
     def calls(self, method=None, path=None):
         return [r for r in self.requests if (method is None or r.method == method)
@@ -144,7 +149,9 @@ class StripeStandin(StripeBehaviour):
         return obj
 
     # -- server ------------------------------------------------------------------------------
-    def start(self):
+    def start(self, tls_dir=None):
+        """Serves on an ephemeral port of 127.0.0.1: plain http, or https with a certificate for
+        127.0.0.1 made in `tls_dir` (openssl), which env() then names as STRIPE_CA_BUNDLE."""
         standin = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -159,8 +166,20 @@ class StripeStandin(StripeBehaviour):
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self._server.block_on_close = False
+        scheme = "http"
+        if tls_dir is not None:
+            import ssl
+            import subprocess
+            cert, key = Path(tls_dir) / "standin.pem", Path(tls_dir) / "standin.key"
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
+                            "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key),
+                            "-out", str(cert)], check=True, capture_output=True)
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(cert, key)
+            self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
+            self.ca_bundle, scheme = cert, "https"
         threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()  # quick stop()
-        self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self.base_url = f"{scheme}://127.0.0.1:{self._server.server_address[1]}"
         return self
 
     def stop(self):

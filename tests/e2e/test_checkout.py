@@ -126,6 +126,13 @@ def test_live_key_needs_live(qt, shop, stripe_api):
     assert stripe_api.requests == []
 
 
+def test_live_key_with_live_over_https(qt, shop, stripe_api_tls):
+    live = "sk_live_realMoney0123456789"
+    r = create(qt, shop, stripe_api_tls, "2", "pro", *URLS, "--live", key=live, json=True)
+    assert r.rc == 0 and r.json["livemode"] is True and r.json["id"].startswith("cs_live_"), r.err
+    assert stripe_api_tls.base_url.startswith("https://")
+
+
 @pytest.mark.parametrize("base", ["http://api.example.com", "http://10.0.0.5:12111", "http://127.0.0.1.evil.com",
                                   "http://user@example.com"])
 def test_a_key_goes_over_plain_http_only_to_this_machine(qt, shop, stripe_api, base):

@@ -36,6 +36,10 @@ ApiKey load_api_key(const std::optional<std::string>& key_file, LiveMode live);
 // STRIPE_API_BASE without a trailing slash, or https://api.stripe.com.
 std::string api_base_from_env();
 
+// STRIPE_CA_BUNDLE: a readable PEM file of authorities to trust for STRIPE_API_BASE, or empty
+// (the system's). Throws a usage error naming the file when it cannot be read.
+std::string ca_bundle_from_env();
+
 // Refuses (exit 4) to send a key over plain http:// to anything but this machine (127.0.0.0/8,
 // localhost, [::1]), and a live key over plain http:// at all.
 void require_safe_transport(std::string_view api_base, const ApiKey& key);

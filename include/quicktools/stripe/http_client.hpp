@@ -60,8 +60,13 @@ public:
 // libcurl, one easy handle per request; http and https only, no redirects followed.
 class CurlHttpClient final : public HttpClient {
 public:
-    CurlHttpClient();
+    // `ca_bundle`: a PEM file of certificate authorities to trust instead of the system's
+    // (STRIPE_CA_BUNDLE: a TLS-inspecting proxy, or a local stand-in); empty: the system's.
+    explicit CurlHttpClient(std::string ca_bundle = {});
     HttpResponse send(const HttpRequest& request) override;
+
+private:
+    std::string m_ca_bundle;
 };
 
 }  // namespace quicktools::stripe
