@@ -51,7 +51,7 @@ declare -gA _quicktools_opts=(
     ['_ checkout']='--help -h'
     ['_ checkout create']='--help -h --success-url --cancel-url --idempotency-key --live --api-key-file --timeout --connect-timeout --max-retries'
     ['_ stripe']='--help -h'
-    ['_ stripe replay']='--help -h --dry-run --live --retry'
+    ['_ stripe replay']='--help -h --dry-run --live --api-key-file --retry'
     ['_ stripe sync']='--help -h --since --dry-run --max-pages --live --api-key-file --timeout --connect-timeout --max-retries'
     ['_ stripe verify-signature']='--help -h --header --tolerance --secret-file'
     ['_ migrate']='--help -h'
@@ -95,8 +95,8 @@ declare -gA _quicktools_positionals=(
     ['_ packs list']=''
     ['_ report']=''
 )
-_quicktools_value_opts=" --help -h --db --json --quiet -q --verbose -v --busy-timeout --no-color --version --help -h --help -h --help -h --help -h --dry-run --help -h --help -h --help -h --dry-run --yes -y --force --backup --no-backup --vacuum --help -h --help -h --help -h --reason --idempotency-key --actor --help -h --reason --idempotency-key --actor --help -h --reason --idempotency-key --actor --help -h --dry-run --actor --help -h --limit --help -h --limit --help -h --help -h --success-url --cancel-url --idempotency-key --live --api-key-file --timeout --connect-timeout --max-retries --help -h --help -h --dry-run --live --retry --help -h --since --dry-run --max-pages --live --api-key-file --timeout --connect-timeout --max-retries --help -h --header --tolerance --secret-file --help -h --help -h --dry-run --policy --backup --no-backup --cancel-subscriptions --live --api-key-file --timeout --connect-timeout --max-retries --help -h --help -h --help -h --api --no-api --tier --min-balance --limit --help -h --help -h --help -h "
-_quicktools_file_opts=" --db --backup --api-key-file --api-key-file --secret-file --policy --backup --api-key-file "
+_quicktools_value_opts=" --help -h --db --json --quiet -q --verbose -v --busy-timeout --no-color --version --help -h --help -h --help -h --help -h --dry-run --help -h --help -h --help -h --dry-run --yes -y --force --backup --no-backup --vacuum --help -h --help -h --help -h --reason --idempotency-key --actor --help -h --reason --idempotency-key --actor --help -h --reason --idempotency-key --actor --help -h --dry-run --actor --help -h --limit --help -h --limit --help -h --help -h --success-url --cancel-url --idempotency-key --live --api-key-file --timeout --connect-timeout --max-retries --help -h --help -h --dry-run --live --api-key-file --retry --help -h --since --dry-run --max-pages --live --api-key-file --timeout --connect-timeout --max-retries --help -h --header --tolerance --secret-file --help -h --help -h --dry-run --policy --backup --no-backup --cancel-subscriptions --live --api-key-file --timeout --connect-timeout --max-retries --help -h --help -h --help -h --api --no-api --tier --min-balance --limit --help -h --help -h --help -h "
+_quicktools_file_opts=" --db --backup --api-key-file --api-key-file --api-key-file --secret-file --policy --backup --api-key-file "
 _quicktools_pack_opts=" "
 _quicktools_packs="starter standard pro business"
 

@@ -97,6 +97,7 @@ complete -c quicktools -n 'test (__quicktools_path) = 'stripe'' -l help -s h -r 
 complete -c quicktools -n 'test (__quicktools_path) = 'stripe replay'' -l help -s h -r -d 'Print this help message and exit'
 complete -c quicktools -n 'test (__quicktools_path) = 'stripe replay'' -l dry-run -r -d 'Show what would happen; change nothing'
 complete -c quicktools -n 'test (__quicktools_path) = 'stripe replay'' -l live -r -d 'Expect live-mode events (without it, live events need attent'
+complete -c quicktools -n 'test (__quicktools_path) = 'stripe replay'' -l api-key-file -r -F -d 'Fetch thin events (GET /v1/events/{id}) with the key in FILE'
 complete -c quicktools -n 'test (__quicktools_path) = 'stripe replay'' -l retry -r -d 'Also try again the events stored as needing attention (for e'
 complete -c quicktools -n 'test (__quicktools_path) = 'stripe replay'' -F
 complete -c quicktools -n 'test (__quicktools_path) = 'stripe sync'' -l help -s h -r -d 'Print this help message and exit'

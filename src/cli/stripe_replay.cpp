@@ -1,9 +1,14 @@
 // `quicktools stripe replay FILE... [--dry-run] [--live] [--retry]`: apply Stripe events from JSON.
 #include <fmt/format.h>
 
+#include <cstdlib>
+#include <optional>
+
+#include "api_options.hpp"
 #include "commands.hpp"
 #include "stripe_render.hpp"
 #include "quicktools/stripe/account.hpp"
+#include "quicktools/stripe/form.hpp"
 #include "quicktools/stripe/replay.hpp"
 #include "quicktools/util/progress.hpp"
 #include "quicktools/util/system.hpp"
@@ -16,6 +21,7 @@ void register_stripe_replay(CLI::App& stripe, Context& ctx) {
         bool dry_run = false;
         bool live = false;
         bool retry = false;
+        std::optional<std::string> api_key_file;
     };
     auto opts = std::make_shared<Options>();
     auto* cmd = stripe.add_subcommand(
@@ -28,6 +34,9 @@ void register_stripe_replay(CLI::App& stripe, Context& ctx) {
         ->type_name("FILE");
     cmd->add_flag("--dry-run", opts->dry_run, "Show what would happen; change nothing");
     cmd->add_flag("--live", opts->live, "Expect live-mode events (without it, live events need attention)");
+    cmd->add_option("--api-key-file", opts->api_key_file,
+                    "Fetch thin events (GET /v1/events/{id}) with the key in FILE; STRIPE_API_KEY does the same")
+        ->type_name("FILE");
     cmd->add_flag("--retry", opts->retry,
                   "Also try again the events stored as needing attention (for example after adding a missing user)");
     cmd->footer(
@@ -44,6 +53,26 @@ void register_stripe_replay(CLI::App& stripe, Context& ctx) {
         stripe::ReplayOptions options;
         options.livemode = opts->live ? stripe::Livemode::live : stripe::Livemode::test;
         options.actor = util::os_user();
+        // Thin events carry no object: with a key, each is fetched from Stripe. The client is
+        // made at the first one, so a replay without thin events never needs a key.
+        const char* env_key = std::getenv("STRIPE_API_KEY");
+        std::optional<ApiConnection> api;
+        if (opts->api_key_file || (env_key != nullptr && *env_key != '\0'))
+            options.fetch_event = [&](const std::string& id, std::string& why) -> std::string {
+                try {
+                    if (!api) {
+                        ApiOptions api_options;
+                        api_options.live = opts->live;
+                        api_options.api_key_file = opts->api_key_file;
+                        api = connect_api(api_options, ctx);
+                    }
+                    return api->client->get("/v1/events/" + stripe::percent_encode(id)).body.dump();
+                } catch (const Error& e) {
+                    if (e.code() == ExitCode::interrupted) throw;
+                    why = e.what();
+                    return {};
+                }
+            };
         std::int64_t before = 0;
         std::int64_t last = 0;
         options.progress = [&](std::int64_t done) {

@@ -100,9 +100,28 @@ ReplayResult apply_events(db::Database& db, EventSource& source, const ReplayOpt
     detail::ParsedEvents events(source);
     ReplayResult result;
     std::unordered_set<std::string> attention_this_run;  // so a repeated delivery is reported once
+    EventParser fetched_parser;
+    Event fetched;
+    std::string fetched_text;
     while (const auto* parsed = events.next()) {
         util::throw_if_interrupted();
-        const Event& event = parsed->event;
+        const Event* current = &parsed->event;
+        std::string_view text = parsed->text;
+        std::string fetch_failure;
+        if (options.fetch_event && current->unknown_shape.find("thin event") != std::string::npos) {
+            fetched_text = options.fetch_event(current->id, fetch_failure);
+            if (!fetched_text.empty()) {
+                if (auto why = fetched_parser.parse(fetched_text, fetched); !why.empty())
+                    fetch_failure = "Stripe's event is " + why;
+                else if (fetched.id != current->id)
+                    fetch_failure = fmt::format("Stripe answered with event {}", fetched.id);
+                else {
+                    current = &fetched;
+                    text = fetched_text;
+                }
+            }
+        }
+        const Event& event = *current;
         ++result.events;
         if (options.progress && result.events % 4096 == 0) options.progress(result.events);
         const auto stored = applier.stored_outcome(event.id);
@@ -111,8 +130,9 @@ ReplayResult apply_events(db::Database& db, EventSource& source, const ReplayOpt
             d = {Outcome::duplicate, {}, false, 0, 0, 0};
         } else {
             d = applier.apply(event);
+            if (!fetch_failure.empty()) d.detail += "; fetching it failed: " + fetch_failure;
             if (stored) ++result.retried;
-            if (!(stored && d.other_mode)) applier.record(event, d, parsed->text, stored.has_value());
+            if (!(stored && d.other_mode)) applier.record(event, d, text, stored.has_value());
             if (d.outcome == Outcome::needs_attention) attention_this_run.insert(event.id);
         }
         ++result.counts[static_cast<std::size_t>(d.outcome)];

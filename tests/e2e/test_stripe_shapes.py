@@ -73,3 +73,28 @@ def test_malformed_json_still_stops_the_file(qt, db, tmp_path):
     path.write_text(json.dumps(completed(1, "starter")) + "\n{\"id\": \n")
     r = qt("stripe", "replay", path, db=db)
     assert r.rc == 2 and user(db, 1)[0] == 10
+
+
+def test_a_thin_event_is_fetched_by_id_when_a_key_is_given(qt, db, tmp_path, stripe_api):
+    full = completed(2, "pro")
+    full["id"] = "evt_test_65R4thin"
+    stripe_api.events.append(full)
+    path = write(tmp_path / "e.json", [completed(1, "starter"), thin_event()])
+    r = qt("stripe", "replay", path, db=db, json=True, env=stripe_api.env())
+    assert r.rc == 0 and r.json["counts"]["credited"] == 2, r.out + r.err
+    assert [c.path for c in stripe_api.calls("GET")] == ["/v1/events/evt_test_65R4thin"]
+    assert user(db, 2)[0] == 1210
+
+
+def test_a_thin_event_that_cannot_be_fetched_is_kept_with_why(qt, db, tmp_path, stripe_api):
+    path = write(tmp_path / "e.json", [thin_event(), completed(1, "starter")])
+    r = qt("stripe", "replay", path, db=db, json=True, env=stripe_api.env())
+    assert r.rc == 3 and r.json["counts"]["credited"] == 1
+    reason = r.json["attention"][0]["reason"]
+    assert "thin event" in reason and "fetching it failed" in reason and "No such event" in reason
+
+
+def test_a_replay_without_thin_events_never_asks_stripe(qt, db, tmp_path, stripe_api):
+    path = write(tmp_path / "e.json", [completed(1, "starter")])
+    r = qt("stripe", "replay", path, db=db, json=True, env=stripe_api.env("sk_live_notNeeded0123456789"))
+    assert r.rc == 0 and stripe_api.requests == []

@@ -40,6 +40,9 @@ struct ReplayOptions {
     std::string actor;                   // recorded in the ledger
     // Called now and then with the number of events handled so far (progress display).
     std::function<void(std::int64_t)> progress;
+    // When set, a thin event is fetched by id (GET /v1/events/{id}) and the full event applied
+    // instead: returns its JSON, or an empty string with `why` set when it cannot be had.
+    std::function<std::string(const std::string& event_id, std::string& why)> fetch_event;
 };
 
 // An event a person should look at: needs attention, disputed, failed payment, or a refund
