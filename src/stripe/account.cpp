@@ -1,10 +1,8 @@
 #include "quicktools/stripe/account.hpp"
 
-#include <SQLiteCpp/Statement.h>
 #include <fmt/format.h>
 
-#include "quicktools/db/sql_files.hpp"
-#include "quicktools/util/system.hpp"
+#include "state.hpp"
 
 namespace quicktools::stripe {
 namespace {
@@ -15,16 +13,16 @@ std::string_view mode_name(bool live) { return live ? "live" : "test"; }
 
 std::optional<AccountBinding> read_account_binding(db::Database& db) {
     if (!db.has_table("quicktools_state")) return std::nullopt;
-    SQLite::Statement q(db.sql(), sql::query("stripe", "state_get"));
-    q.bind(1, std::string(account_binding_name));
-    if (!q.executeStep()) return std::nullopt;
-    const auto value = nlohmann::json::parse(q.getColumn(0).getString(), nullptr, false);
-    if (!value.is_object() || !value.contains("account_id") || !value["account_id"].is_string() ||
-        !value.contains("livemode") || !value["livemode"].is_boolean())
-        throw Error(fmt::format("the stored Stripe account ({} in quicktools_state) is not readable; delete that row "
-                                "to bind the database again on the next use",
-                                account_binding_name));
-    return AccountBinding{value["account_id"].get<std::string>(), value["livemode"].get<bool>()};
+    const std::string unreadable =
+        fmt::format("the stored Stripe account ({} in quicktools_state) is not readable; delete that row to bind "
+                    "the database again on the next use",
+                    account_binding_name);
+    const auto value = detail::read_state(db, account_binding_name, unreadable);
+    if (!value) return std::nullopt;
+    if (!value->contains("account_id") || !(*value)["account_id"].is_string() || !value->contains("livemode") ||
+        !(*value)["livemode"].is_boolean())
+        throw Error(unreadable);
+    return AccountBinding{(*value)["account_id"].get<std::string>(), (*value)["livemode"].get<bool>()};
 }
 
 std::optional<AccountCheck> check_account(db::Database& db, StripeClient& client) {
@@ -54,11 +52,7 @@ std::optional<AccountCheck> check_account(db::Database& db, StripeClient& client
 }
 
 void record_account_binding(db::Database& db, const AccountBinding& binding) {
-    SQLite::Statement put(db.sql(), sql::query("stripe", "state_put"));
-    put.bind(1, std::string(account_binding_name));
-    put.bind(2, nlohmann::json{{"account_id", binding.account_id}, {"livemode", binding.livemode}}.dump());
-    put.bind(3, util::now_timestamp());
-    put.exec();
+    detail::write_state(db, account_binding_name, {{"account_id", binding.account_id}, {"livemode", binding.livemode}});
 }
 
 void require_mode(db::Database& db, bool live) {

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include "state.hpp"
 #include "quicktools/credits/ledger.hpp"
 #include "quicktools/db/sql_files.hpp"
 #include "quicktools/stripe/event_reader.hpp"
@@ -12,26 +13,22 @@
 namespace quicktools::stripe {
 
 std::optional<SyncCursor> read_sync_cursor(db::Database& db) {
-    SQLite::Statement q(db.sql(), sql::query("stripe", "state_get"));
-    q.bind(1, std::string(sync_cursor_name));
-    if (!q.executeStep()) return std::nullopt;
-    const auto value = nlohmann::json::parse(q.getColumn(0).getString(), nullptr, false);
-    if (!value.is_object() || !value.contains("event_id") || !value["event_id"].is_string() ||
-        !value.contains("created") || !value["created"].is_number_integer())
-        throw Error(fmt::format("the stored sync cursor ({} in quicktools_state) is not readable; delete that row "
-                                "and run the sync with --since",
-                                sync_cursor_name));
-    return SyncCursor{value["event_id"].get<std::string>(), value["created"].get<std::int64_t>()};
+    const std::string unreadable = fmt::format(
+        "the stored sync cursor ({} in quicktools_state) is not readable; delete that row and run the sync with "
+        "--since",
+        sync_cursor_name);
+    const auto value = detail::read_state(db, sync_cursor_name, unreadable);
+    if (!value) return std::nullopt;
+    if (!value->contains("event_id") || !(*value)["event_id"].is_string() || !value->contains("created") ||
+        !(*value)["created"].is_number_integer())
+        throw Error(unreadable);
+    return SyncCursor{(*value)["event_id"].get<std::string>(), (*value)["created"].get<std::int64_t>()};
 }
 
 namespace {
 
 void write_sync_cursor(db::Database& db, const SyncCursor& cursor) {
-    SQLite::Statement q(db.sql(), sql::query("stripe", "state_put"));
-    q.bind(1, std::string(sync_cursor_name));
-    q.bind(2, nlohmann::json{{"event_id", cursor.event_id}, {"created", cursor.created}}.dump());
-    q.bind(3, util::now_timestamp());
-    q.exec();
+    detail::write_state(db, sync_cursor_name, {{"event_id", cursor.event_id}, {"created", cursor.created}});
 }
 
 }  // namespace

@@ -82,6 +82,16 @@ def new_database(path, *ids):
     return path
 
 
+def migration_gave_api(path, uid):
+    """The user as the migration left them: API access unlocked by their old subscription."""
+    con = sqlite3.connect(str(path))
+    with con:
+        con.execute("INSERT INTO quicktools_migrated_users (user_id, new_balance, new_purchased_total, new_api_access, "
+                    "invariant_base, policy, migrated_at) VALUES (?, 10, 0, 1, 10, 'default', '2026-01-01')", (uid,))
+        con.execute("UPDATE users SET api_access_unlocked = 1 WHERE id = ?", (uid,))
+    con.close()
+
+
 def use(path, user, n):
     """Usage as the web app writes it."""
     con = sqlite3.connect(str(path))

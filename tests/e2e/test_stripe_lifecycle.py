@@ -5,7 +5,7 @@ import itertools
 import pytest
 
 from conftest import query
-from stripe_events import charge, completed, dispute, event, new_database, replay, use, user
+from stripe_events import charge, completed, dispute, event, migration_gave_api, new_database, replay, use, user
 
 T0 = 1767225600
 PRO = (1210, 1200, 0, 1)          # balance, purchased, used, API after buying a pro pack
@@ -141,13 +141,7 @@ def test_withdrawn_funds_never_go_below_zero_and_give_back_only_what_was_taken(q
 
 
 def test_dispute_keeps_the_api_that_the_migration_gave(qt, db):
-    import sqlite3
-    con = sqlite3.connect(str(db))
-    with con:
-        con.execute("INSERT INTO quicktools_migrated_users (user_id, new_balance, new_purchased_total, new_api_access, "
-                    "invariant_base, policy, migrated_at) VALUES (1, 10, 0, 1, 10, 'default', '2026-01-01')")
-        con.execute("UPDATE users SET api_access_unlocked = 1 WHERE id = 1")
-    con.close()
+    migration_gave_api(db, 1)
     pi = buy(qt, db)
     r = replay(qt, db, dispute_event("charge.dispute.funds_withdrawn", pi, 3000, "needs_response", 1, T0 + 5))
     assert r.rc == 3 and "suspended" not in r.out

@@ -2,7 +2,8 @@
 import pytest
 
 from conftest import query
-from stripe_events import charge, completed, dispute, event, invariant_holds, new_database, replay, use, user
+from stripe_events import (charge, completed, dispute, event, invariant_holds, migration_gave_api,
+                           new_database, replay, use, user)
 
 
 @pytest.fixture
@@ -90,13 +91,7 @@ def test_purchase_and_refund_in_one_stream(qt, db):
 
 
 def test_api_access_the_migration_gave_stays(qt, db):
-    import sqlite3
-    con = sqlite3.connect(str(db))
-    with con:
-        con.execute("INSERT INTO quicktools_migrated_users (user_id, new_balance, new_purchased_total, new_api_access, "
-                    "invariant_base, policy, migrated_at) VALUES (2, 10, 0, 1, 10, 'default', '2026-01-01')")
-        con.execute("UPDATE users SET api_access_unlocked = 1 WHERE id = 2")
-    con.close()
+    migration_gave_api(db, 2)
     pi = buy(qt, db, 2, "pro")
     r = refund(qt, db, pi, 3000)
     assert r.rc == 0 and "revoked" not in r.out
