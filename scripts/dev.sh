@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # quicktools developer entry point: installs what is missing (Debian 12, apt-get), builds, and
 #   demo   runs the main job on a generated sample database
-#   test   runs the whole test suite (unit + end-to-end, the Debian package's test too) through CTest
+#   test [--quick]  runs the whole test suite (unit + end-to-end, the Debian package's test too) through
+#          CTest; --quick leaves out the slow end-to-end tests (crash harness, real terminals)
 #   build  only builds
 #   bench [CASE...] [--users N] [--rounds R] [--events N] [--work DIR]  runs bench/run.py: quicktools
 #                  side by side with its peers in bench/peers (docs/benchmarks.md)
@@ -88,6 +89,8 @@ case "${1:-}" in
     build) install_missing "${PACKAGES[@]}"; build ;;
     demo) install_missing "${PACKAGES[@]}"; build; demo ;;
     test) install_missing "${PACKAGES[@]}" "${PACKAGE_PACKAGES[@]}"; build
+          # --quick leaves out the end-to-end tests marked slow (crash harness, terminals); CI runs all.
+          if [ "${2:-}" = "--quick" ]; then export PYTEST_ADDOPTS="-m 'not slow'"; fi
           ctest --test-dir "$BUILD_DIR" --output-on-failure ;;
     bench) install_missing "${PACKAGES[@]}" "${BENCH_PACKAGES[@]}"; build
            shift; /usr/bin/python3 bench/run.py --quicktools "$ROOT/$BUILD_DIR/quicktools" "$@" ;;

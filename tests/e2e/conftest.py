@@ -25,6 +25,11 @@ BIN = os.environ.get("QUICKTOOLS_BIN", str(ROOT / "build" / "quicktools"))
 MAKE_DB = ROOT / "tests" / "tools" / "make_legacy_db.py"
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: a crash harness, a real terminal or a large database; CI runs them, "
+                                       "`./scripts/dev.sh test --quick` leaves them out")
+
+
 @dataclass
 class Result:
     rc: int

@@ -20,6 +20,9 @@ import pytest
 from conftest import BIN, make_database, run_qt
 from stripe_events import purchases_file
 
+# kill -9 at many points of each bulk write: a minute or more (`./scripts/dev.sh test --quick` skips it).
+pytestmark = pytest.mark.slow
+
 USERS = int(os.environ.get("QUICKTOOLS_CRASH_USERS", "100000"))
 EVENTS = 3000
 IMPORT_ROWS = 20000

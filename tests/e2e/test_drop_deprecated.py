@@ -286,6 +286,7 @@ def test_vacuum_gives_space_back(qt, migrated):
 
 # --- interruptions and other writers -----------------------------------------------------------
 
+@pytest.mark.slow
 def test_kill_9_mid_rewrite_leaves_before_or_after(qt, migrated, tmp_path):
     original = migrated(users=200_000, tasks_per_user=1)
     before = dump(original)

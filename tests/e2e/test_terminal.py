@@ -7,6 +7,9 @@ import pytest
 from conftest import BIN, run_qt
 from terminal import Terminal
 
+# A real terminal (tmux) and 200,000-row databases (`./scripts/dev.sh test --quick` skips them).
+pytestmark = pytest.mark.slow
+
 PROGRESS = {  # the label each long operation draws, and a regex of its final line
     "backup": r"db backup: pages: (\d+)/\1 \(100%\), \d+/s, done in \d+\.\ds",
     "migrate": r"migrate packs: (\d+)/\1 \(100%\), \d+/s, done in \d+\.\ds",
