@@ -15,15 +15,17 @@ WHERE (:api IS NULL OR (api_access_unlocked <> 0) = :api)
   AND credits_balance >= :min_balance;
 -- name: migrated_user
 SELECT old_tier, old_status, policy, migrated_at FROM quicktools_migrated_users WHERE user_id = ?;
+-- Users and their credits per support tier; ?1, ?2, ?3 are the lower bounds of the second,
+-- third and fourth tier (credits::support_tiers).
 -- name: support_tiers
-SELECT coalesce(sum(credits_purchased_total < 500), 0),
-       coalesce(sum(credits_purchased_total >= 500 AND credits_purchased_total < 1200), 0),
-       coalesce(sum(credits_purchased_total >= 1200 AND credits_purchased_total < 5000), 0),
-       coalesce(sum(credits_purchased_total >= 5000), 0),
-       coalesce(sum(CASE WHEN credits_purchased_total < 500 THEN credits_balance END), 0),
-       coalesce(sum(CASE WHEN credits_purchased_total >= 500 AND credits_purchased_total < 1200 THEN credits_balance END), 0),
-       coalesce(sum(CASE WHEN credits_purchased_total >= 1200 AND credits_purchased_total < 5000 THEN credits_balance END), 0),
-       coalesce(sum(CASE WHEN credits_purchased_total >= 5000 THEN credits_balance END), 0)
+SELECT coalesce(sum(credits_purchased_total < ?1), 0),
+       coalesce(sum(credits_purchased_total >= ?1 AND credits_purchased_total < ?2), 0),
+       coalesce(sum(credits_purchased_total >= ?2 AND credits_purchased_total < ?3), 0),
+       coalesce(sum(credits_purchased_total >= ?3), 0),
+       coalesce(sum(CASE WHEN credits_purchased_total < ?1 THEN credits_balance END), 0),
+       coalesce(sum(CASE WHEN credits_purchased_total >= ?1 AND credits_purchased_total < ?2 THEN credits_balance END), 0),
+       coalesce(sum(CASE WHEN credits_purchased_total >= ?2 AND credits_purchased_total < ?3 THEN credits_balance END), 0),
+       coalesce(sum(CASE WHEN credits_purchased_total >= ?3 THEN credits_balance END), 0)
 FROM users;
 -- name: packs_bought
 SELECT pack, count(*), coalesce(sum(credits), 0), coalesce(sum(amount_total), 0), coalesce(sum(refunded_credits), 0)

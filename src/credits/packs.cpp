@@ -9,10 +9,10 @@ const Pack* find_pack(std::string_view name) {
 }
 
 std::string_view support_tier(std::int64_t purchased) {
-    if (purchased >= 5000) return "Dedicated (12h response)";
-    if (purchased >= 1200) return "Priority (24h response)";
-    if (purchased >= 500) return "Email (48h response)";
-    return "Community";
+    std::string_view name = support_tiers.front().name;
+    for (const auto& tier : support_tiers)
+        if (purchased >= tier.min_purchased) name = tier.name;
+    return name;
 }
 
 }  // namespace quicktools::credits

@@ -24,10 +24,15 @@ void require_credit_columns(db::Database& db) {
 
 // The purchased-total range [from, to) of a support tier, by its short name.
 std::pair<std::int64_t, std::int64_t> purchased_range(const std::string& name) {
-    constexpr std::int64_t bounds[] = {0, 500, 1200, 5000, std::numeric_limits<std::int64_t>::max()};
-    for (std::size_t i = 0; i < std::size(support_tier_names); ++i)
-        if (support_tier_names[i] == name) return {bounds[i], bounds[i + 1]};
-    throw usage_error(fmt::format("--tier {}: support tiers are {}", name, fmt::join(support_tier_names, ", ")));
+    const auto& tiers = credits::support_tiers;
+    std::vector<std::string_view> names;
+    for (std::size_t i = 0; i < tiers.size(); ++i) {
+        if (tiers[i].short_name == name)
+            return {tiers[i].min_purchased, i + 1 < tiers.size() ? tiers[i + 1].min_purchased
+                                                                 : std::numeric_limits<std::int64_t>::max()};
+        names.push_back(tiers[i].short_name);
+    }
+    throw usage_error(fmt::format("--tier {}: support tiers are {}", name, fmt::join(names, ", ")));
 }
 
 UserDetails details(users::User user) {
@@ -96,11 +101,14 @@ Report build_report(db::Database& db) {
         r.state = db::detect_state(db).state;
         r.totals = migrate::current_totals(db);
         if (r.state == db::SchemaState::credit_packs || r.state == db::SchemaState::final) {
+            // One scan: users and credits per tier, the tiers' lower bounds bound as parameters.
             SQLite::Statement tiers(db.sql(), q("support_tiers"));
+            static_assert(credits::support_tiers.size() == 4, "support_tiers in sql/queries/report.sql has 4 tiers");
+            for (std::size_t i = 1; i < credits::support_tiers.size(); ++i)
+                tiers.bind(static_cast<int>(i), credits::support_tiers[i].min_purchased);
             tiers.executeStep();
-            constexpr std::int64_t thresholds[] = {0, 500, 1200, 5000};
             for (int i = 0; i < 4; ++i) {
-                r.support_tiers.emplace_back(std::string(credits::support_tier(thresholds[i])),
+                r.support_tiers.emplace_back(std::string(credits::support_tiers[static_cast<std::size_t>(i)].name),
                                              tiers.getColumn(i).getInt64());
                 r.support_tier_credits.push_back(tiers.getColumn(i + 4).getInt64());
             }

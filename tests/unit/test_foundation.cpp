@@ -4,6 +4,7 @@
 #include "quicktools/db/migrations.hpp"
 #include "quicktools/db/sql_files.hpp"
 #include "quicktools/db/verify.hpp"
+#include "quicktools/report/lookups.hpp"
 #include "quicktools/util/crypto.hpp"
 #include "quicktools/util/system.hpp"
 #include "quicktools/util/text.hpp"
@@ -42,7 +43,24 @@ TEST_SUITE("packs") {
         CHECK(credits::support_tier(499) == "Community");
         CHECK(credits::support_tier(500) == "Email (48h response)");
         CHECK(credits::support_tier(1200) == "Priority (24h response)");
+        CHECK(credits::support_tier(1199) == "Email (48h response)");
+        CHECK(credits::support_tier(4999) == "Priority (24h response)");
         CHECK(credits::support_tier(5000) == "Dedicated (12h response)");
+        CHECK(credits::support_tier(-3) == "Community");
+        // The report's SQL takes the tiers' bounds as parameters: the same table, read in one scan.
+        auto database = db::Database::in_memory();
+        db::initialise(database, "t");
+        database.sql().exec(
+            "INSERT INTO users (id, email, hashed_password, is_active, created_at, credits_balance, "
+            "credits_purchased_total) VALUES (1, 'a@x', 'x', 1, '2026-01-01', 7, 499), (2, 'b@x', 'x', 1, '2026-01-01', "
+            "11, 500), (3, 'c@x', 'x', 1, '2026-01-01', 13, 1200), (4, 'd@x', 'x', 1, '2026-01-01', 17, 5000)");
+        const auto r = report::build_report(database);
+        REQUIRE(r.support_tiers.size() == 4);
+        for (std::size_t i = 0; i < 4; ++i) {
+            CHECK(r.support_tiers[i].first == credits::support_tiers[i].name);
+            CHECK(r.support_tiers[i].second == 1);
+        }
+        CHECK(r.support_tier_credits == std::vector<std::int64_t>{7, 11, 13, 17});
     }
 }
 

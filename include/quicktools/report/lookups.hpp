@@ -30,11 +30,10 @@ struct UserDetails {
 UserDetails show_user(db::Database& db, const std::string& id_or_email);
 
 // Support tiers by short name, for filters: community, email, priority, dedicated.
-inline constexpr std::string_view support_tier_names[] = {"community", "email", "priority", "dedicated"};
 
 struct UserFilter {
     std::optional<bool> api;                  // API access unlocked or not
-    std::optional<std::string> support_tier;  // one of support_tier_names
+    std::optional<std::string> support_tier;  // a short name of credits::support_tiers
     std::int64_t min_balance = 0;
     std::int64_t limit = 50;
 };
