@@ -38,6 +38,7 @@ void register_stripe_group(CLI::App& app, Context& ctx);
 void register_stripe_replay(CLI::App& stripe, Context& ctx);
 void register_stripe_verify_signature(CLI::App& stripe, Context& ctx);
 void register_stripe_sync(CLI::App& stripe, Context& ctx);
+void register_stripe_doctor(CLI::App& stripe, Context& ctx);
 
 // migrate group: src/cli/migrate_*.cpp
 void register_migrate_group(CLI::App& app, Context& ctx);

@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include "commands.hpp"
+#include "metrics.hpp"
 #include "quicktools/credits/audit.hpp"
 
 namespace quicktools::cli {
@@ -44,6 +45,7 @@ std::string violation_text(const credits::Violation& v) {
 void register_credits_audit(CLI::App& group, Context& ctx) {
     struct Options {
         std::int64_t limit = 100;
+        std::string metrics_file;
     };
     auto opts = std::make_shared<Options>();
     auto* cmd = group.add_subcommand(
@@ -52,37 +54,47 @@ void register_credits_audit(CLI::App& group, Context& ctx) {
     cmd->add_option("--limit", opts->limit, "List at most N violations (all are counted; 0 lists all; default 100)")
         ->check(CLI::Range(std::int64_t{0}, std::int64_t{1'000'000'000}))
         ->type_name("N");
+    add_metrics_option(*cmd, opts->metrics_file);
     cmd->footer("Examples:\n  quicktools credits audit\n  quicktools --json credits audit --limit 0 > audit.json\n"
                 "Exit codes: 0 every user holds; 3 violations found.");
     cmd->callback([&ctx, opts] {
-        auto database = ctx.open(db::Access::read_only);
-        const auto r = credits::audit(database, {opts->limit});
-        nlohmann::json listed = nlohmann::json::array();
-        std::string text;
-        for (const auto& v : r.listed) {
-            listed.push_back(violation_json(v));
-            text += violation_text(v) + "\n";
-        }
-        if (r.clean()) {
-            text = fmt::format("Audited {} users: every balance matches its purchases, usage and recorded "
-                               "adjustments, and none is negative.",
-                               r.users_checked);
-        } else {
-            text += fmt::format("Audited {} users: {} violations ({} with the invariant broken, {} negative "
-                                "balances){}.",
-                                r.users_checked, r.violations, r.invariant_broken, r.negative_balances,
-                                static_cast<std::int64_t>(r.listed.size()) < r.violations
-                                    ? fmt::format("; the first {} listed (--limit 0 lists all)", r.listed.size())
-                                    : "");
-            ctx.exit_code = ExitCode::check_failed;
-        }
-        ctx.emit({{"ok", r.clean()},
-                  {"users_checked", r.users_checked},
-                  {"violations", r.violations},
-                  {"invariant_broken", r.invariant_broken},
-                  {"negative_balances", r.negative_balances},
-                  {"listed", listed}},
-                 text);
+        run_with_metrics(opts->metrics_file, "credits_audit", ctx, [&] {
+            auto database = ctx.open(db::Access::read_only);
+            const auto r = credits::audit(database, {opts->limit});
+            nlohmann::json listed = nlohmann::json::array();
+            std::string text;
+            for (const auto& v : r.listed) {
+                listed.push_back(violation_json(v));
+                text += violation_text(v) + "\n";
+            }
+            if (r.clean()) {
+                text = fmt::format("Audited {} users: every balance matches its purchases, usage and recorded "
+                                   "adjustments, and none is negative.",
+                                   r.users_checked);
+            } else {
+                text += fmt::format("Audited {} users: {} violations ({} with the invariant broken, {} negative "
+                                    "balances){}.",
+                                    r.users_checked, r.violations, r.invariant_broken, r.negative_balances,
+                                    static_cast<std::int64_t>(r.listed.size()) < r.violations
+                                        ? fmt::format("; the first {} listed (--limit 0 lists all)", r.listed.size())
+                                        : "");
+                ctx.exit_code = ExitCode::check_failed;
+            }
+            ctx.emit({{"ok", r.clean()},
+                      {"users_checked", r.users_checked},
+                      {"violations", r.violations},
+                      {"invariant_broken", r.invariant_broken},
+                      {"negative_balances", r.negative_balances},
+                      {"listed", listed}},
+                     text);
+            return std::vector<MetricSample>{
+                {"quicktools_audit_users_checked", {}, static_cast<double>(r.users_checked)},
+                {"quicktools_audit_violations", {{"problem", "any"}}, static_cast<double>(r.violations)},
+                {"quicktools_audit_violations", {{"problem", "invariant"}}, static_cast<double>(r.invariant_broken)},
+                {"quicktools_audit_violations", {{"problem", "negative_balance"}},
+                 static_cast<double>(r.negative_balances)},
+                {"quicktools_attention_items", {}, static_cast<double>(r.violations)}};
+        });
     });
 }
 

@@ -9,6 +9,7 @@ void register_stripe_group(CLI::App& app, Context& ctx) {
     register_stripe_replay(*stripe, ctx);
     register_stripe_sync(*stripe, ctx);
     register_stripe_verify_signature(*stripe, ctx);
+    register_stripe_doctor(*stripe, ctx);
 }
 
 }  // namespace quicktools::cli

@@ -13,6 +13,19 @@ constexpr std::size_t text_attention_limit = 50;
 
 }  // namespace
 
+std::vector<MetricSample> replay_metrics(const stripe::ReplayResult& r) {
+    std::vector<MetricSample> samples;
+    for (auto o : stripe::all_outcomes)
+        samples.push_back({"quicktools_last_run_events", {{"outcome", std::string(stripe::to_string(o))}},
+                           static_cast<double>(r.count(o))});
+    samples.push_back({"quicktools_attention_items", {}, static_cast<double>(r.attention_total)});
+    samples.push_back({"quicktools_last_run_credits", {{"kind", "added"}}, static_cast<double>(r.credits_added)});
+    samples.push_back(
+        {"quicktools_last_run_credits", {{"kind", "clawed_back"}}, static_cast<double>(r.credits_clawed_back)});
+    samples.push_back({"quicktools_last_run_credits", {{"kind", "restored"}}, static_cast<double>(r.credits_restored)});
+    return samples;
+}
+
 nlohmann::json replay_json(const stripe::ReplayResult& r, bool dry_run) {
     nlohmann::json counts = nlohmann::json::object();
     for (auto o : stripe::all_outcomes) counts[std::string(stripe::to_string(o))] = r.count(o);

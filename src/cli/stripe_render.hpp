@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "metrics.hpp"
 #include "quicktools/stripe/replay.hpp"
 
 namespace quicktools::cli {
@@ -13,5 +14,7 @@ namespace quicktools::cli {
 nlohmann::json replay_json(const stripe::ReplayResult& r, bool dry_run);
 // The counts, the credits, and the events needing attention (50 listed, all with verbose).
 std::string replay_text(const stripe::ReplayResult& r, bool dry_run, bool verbose);
+// The --metrics-file samples of a run: events per outcome, items needing attention, credits.
+std::vector<MetricSample> replay_metrics(const stripe::ReplayResult& r);
 
 }  // namespace quicktools::cli

@@ -22,6 +22,7 @@ void register_stripe_replay(CLI::App& stripe, Context& ctx) {
         bool live = false;
         bool retry = false;
         std::optional<std::string> api_key_file;
+        std::string metrics_file;
     };
     auto opts = std::make_shared<Options>();
     auto* cmd = stripe.add_subcommand(
@@ -39,54 +40,58 @@ void register_stripe_replay(CLI::App& stripe, Context& ctx) {
         ->type_name("FILE");
     cmd->add_flag("--retry", opts->retry,
                   "Also try again the events stored as needing attention (for example after adding a missing user)");
+    add_metrics_option(*cmd, opts->metrics_file);
     cmd->footer(
         "Examples:\n  quicktools stripe replay events.json\n  stripe events list --limit 100 | quicktools stripe "
         "replay --dry-run -\n  quicktools stripe replay --retry\n"
         "Exit 3 when any event needs attention (listed in the report).");
     cmd->callback([&ctx, opts] {
-        if (opts->inputs.empty() && !opts->retry)
-            throw usage_error("name a FILE of events ('-' for stdin), or give --retry to try the stored ones again");
-        auto database = ctx.open(db::Access::read_write);
-        stripe::require_mode(database, opts->live);
-        util::Progress progress("stripe replay: events", 0,
-                                ctx.stderr_is_terminal() && !ctx.options.quiet && !ctx.options.json);
-        stripe::ReplayOptions options;
-        options.livemode = opts->live ? stripe::Livemode::live : stripe::Livemode::test;
-        options.actor = util::os_user();
-        // Thin events carry no object: with a key, each is fetched from Stripe. The client is
-        // made at the first one, so a replay without thin events never needs a key.
-        const char* env_key = std::getenv("STRIPE_API_KEY");
-        std::optional<ApiConnection> api;
-        if (opts->api_key_file || (env_key != nullptr && *env_key != '\0'))
-            options.fetch_event = [&](const std::string& id, std::string& why) -> std::string {
-                try {
-                    if (!api) {
-                        ApiOptions api_options;
-                        api_options.live = opts->live;
-                        api_options.api_key_file = opts->api_key_file;
-                        api = connect_api(api_options, ctx);
+        run_with_metrics(opts->metrics_file, "stripe_replay", ctx, [&] {
+            if (opts->inputs.empty() && !opts->retry)
+                throw usage_error("name a FILE of events ('-' for stdin), or give --retry to try the stored ones again");
+            auto database = ctx.open(db::Access::read_write);
+            stripe::require_mode(database, opts->live);
+            util::Progress progress("stripe replay: events", 0,
+                                    ctx.stderr_is_terminal() && !ctx.options.quiet && !ctx.options.json);
+            stripe::ReplayOptions options;
+            options.livemode = opts->live ? stripe::Livemode::live : stripe::Livemode::test;
+            options.actor = util::os_user();
+            // Thin events carry no object: with a key, each is fetched from Stripe. The client is
+            // made at the first one, so a replay without thin events never needs a key.
+            const char* env_key = std::getenv("STRIPE_API_KEY");
+            std::optional<ApiConnection> api;
+            if (opts->api_key_file || (env_key != nullptr && *env_key != '\0'))
+                options.fetch_event = [&](const std::string& id, std::string& why) -> std::string {
+                    try {
+                        if (!api) {
+                            ApiOptions api_options;
+                            api_options.live = opts->live;
+                            api_options.api_key_file = opts->api_key_file;
+                            api = connect_api(api_options, ctx);
+                        }
+                        return api->client->get("/v1/events/" + stripe::percent_encode(id)).body.dump();
+                    } catch (const Error& e) {
+                        if (e.code() == ExitCode::interrupted) throw;
+                        why = e.what();
+                        return {};
                     }
-                    return api->client->get("/v1/events/" + stripe::percent_encode(id)).body.dump();
-                } catch (const Error& e) {
-                    if (e.code() == ExitCode::interrupted) throw;
-                    why = e.what();
-                    return {};
-                }
+                };
+            std::int64_t before = 0;
+            std::int64_t last = 0;
+            options.progress = [&](std::int64_t done) {
+                if (done < last) before += last;
+                last = done;
+                progress.update(before + done);
             };
-        std::int64_t before = 0;
-        std::int64_t last = 0;
-        options.progress = [&](std::int64_t done) {
-            if (done < last) before += last;
-            last = done;
-            progress.update(before + done);
-        };
-        const auto result = stripe::replay_inputs(database, opts->inputs, opts->retry,
-                                                  opts->dry_run ? stripe::DryRun::yes : stripe::DryRun::no, options);
-        progress.finish();
-        auto doc = replay_json(result, opts->dry_run);
-        doc["inputs"] = opts->inputs;
-        ctx.emit(doc, replay_text(result, opts->dry_run, ctx.options.verbose > 0));
-        if (result.attention_total > 0) ctx.exit_code = ExitCode::check_failed;
+            const auto result = stripe::replay_inputs(database, opts->inputs, opts->retry,
+                                                      opts->dry_run ? stripe::DryRun::yes : stripe::DryRun::no, options);
+            progress.finish();
+            auto doc = replay_json(result, opts->dry_run);
+            doc["inputs"] = opts->inputs;
+            ctx.emit(doc, replay_text(result, opts->dry_run, ctx.options.verbose > 0));
+            if (result.attention_total > 0) ctx.exit_code = ExitCode::check_failed;
+            return replay_metrics(result);
+        });
     });
 }
 

@@ -57,6 +57,7 @@ void register_stripe_sync(CLI::App& stripe, Context& ctx) {
         std::string since;
         bool dry_run = false;
         int max_pages = 1000;
+        std::string metrics_file;
         ApiOptions api;
     };
     auto opts = std::make_shared<Options>();
@@ -74,29 +75,39 @@ void register_stripe_sync(CLI::App& stripe, Context& ctx) {
         ->check(CLI::Range(1, 100000))
         ->type_name("N");
     add_api_options(*cmd, opts->api);
+    add_metrics_option(*cmd, opts->metrics_file);
     cmd->footer(
         "Examples:\n  quicktools stripe sync\n  quicktools stripe sync --since 7d --dry-run\n"
-        "  */15 * * * * quicktools --db /srv/app/quicktools.db -q stripe sync --live || alert\n"
+        "  */15 * * * * quicktools --db /srv/app/quicktools.db -q stripe sync --live \\\n"
+        "      --metrics-file /var/lib/node_exporter/textfile/quicktools_sync.prom || alert\n"
         "Without a stored cursor it lists the last 30 days; with one, from an hour before the newest event "
         "it applied (events can appear late), within the 30 days. Events applied before (by replay, the web "
         "app's webhook or an earlier sync) are not applied again.\n"
         "Exit 3 when any event needs attention (listed in the report), 1 when Stripe cannot be reached "
         "(nothing applied, cursor unchanged).");
     cmd->callback([&ctx, opts] {
-        stripe::SyncOptions options;
-        if (!opts->since.empty()) options.since_seconds = stripe::parse_duration_seconds(opts->since);
-        options.dry_run = opts->dry_run ? stripe::DryRun::yes : stripe::DryRun::no;
-        options.max_pages = opts->max_pages;
-        options.now = static_cast<std::int64_t>(std::time(nullptr));
-        auto api = connect_api(opts->api, ctx);
-        options.replay.livemode = api.client->live_key() ? stripe::Livemode::live : stripe::Livemode::test;
-        options.replay.actor = util::os_user();
-        auto database = ctx.open(db::Access::read_write);
-        options.bind = stripe::binding_to_record(stripe::check_account(database, *api.client));
-        const auto result = stripe::sync_events(database, *api.client, options);
-        for (const auto& w : result.warnings) ctx.note("warning: " + w);
-        ctx.emit(to_json(result), to_text(result, ctx.options.verbose > 0));
-        if (result.replay.attention_total > 0) ctx.exit_code = ExitCode::check_failed;
+        run_with_metrics(opts->metrics_file, "stripe_sync", ctx, [&] {
+            stripe::SyncOptions options;
+            if (!opts->since.empty()) options.since_seconds = stripe::parse_duration_seconds(opts->since);
+            options.dry_run = opts->dry_run ? stripe::DryRun::yes : stripe::DryRun::no;
+            options.max_pages = opts->max_pages;
+            options.now = static_cast<std::int64_t>(std::time(nullptr));
+            auto api = connect_api(opts->api, ctx);
+            options.replay.livemode = api.client->live_key() ? stripe::Livemode::live : stripe::Livemode::test;
+            options.replay.actor = util::os_user();
+            auto database = ctx.open(db::Access::read_write);
+            options.bind = stripe::binding_to_record(stripe::check_account(database, *api.client));
+            const auto result = stripe::sync_events(database, *api.client, options);
+            for (const auto& w : result.warnings) ctx.note("warning: " + w);
+            ctx.emit(to_json(result), to_text(result, ctx.options.verbose > 0));
+            if (result.replay.attention_total > 0) ctx.exit_code = ExitCode::check_failed;
+            auto samples = replay_metrics(result.replay);
+            samples.push_back({"quicktools_stripe_sync_pages", {}, static_cast<double>(result.pages)});
+            if (result.cursor_after)
+                samples.push_back({"quicktools_stripe_sync_cursor_timestamp_seconds", {},
+                                   static_cast<double>(result.cursor_after->created)});
+            return samples;
+        });
     });
 }
 

@@ -119,6 +119,7 @@ public:
     ApiResponse del(std::string_view path, const nlohmann::json& params = {}, std::string idempotency_key = {});
 
     bool live_key() const { return m_key.live(); }
+    bool restricted_key() const { return m_key.value.rfind("rk_", 0) == 0; }
     const std::string& api_base() const { return m_options.api_base; }
 
 private:
