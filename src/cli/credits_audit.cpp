@@ -89,9 +89,10 @@ void register_credits_audit(CLI::App& group, Context& ctx) {
                      text);
             return std::vector<MetricSample>{
                 {"quicktools_audit_users_checked", {}, static_cast<double>(r.users_checked)},
-                {"quicktools_audit_violations", {{"problem", "any"}}, static_cast<double>(r.violations)},
-                {"quicktools_audit_violations", {{"problem", "invariant"}}, static_cast<double>(r.invariant_broken)},
-                {"quicktools_audit_violations", {{"problem", "negative_balance"}},
+                {"quicktools_audit_violations", {}, static_cast<double>(r.violations)},
+                {"quicktools_audit_violations_by_problem", {{"problem", "invariant"}},
+                 static_cast<double>(r.invariant_broken)},
+                {"quicktools_audit_violations_by_problem", {{"problem", "negative_balance"}},
                  static_cast<double>(r.negative_balances)},
                 {"quicktools_attention_items", {}, static_cast<double>(r.violations)}};
         });

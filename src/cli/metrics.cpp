@@ -40,7 +40,10 @@ constexpr MetricsFamily metrics_families[] = {
      "The created time of the newest event stripe sync has applied (Unix time)."},
     {"quicktools_stripe_sync_pages", "Pages of events the last stripe sync listed."},
     {"quicktools_audit_users_checked", "Users the last credits audit checked."},
-    {"quicktools_audit_violations", "Users failing the credit invariant or with a negative balance, per problem."},
+    {"quicktools_audit_violations",
+     "Users the last credits audit found failing (the invariant, a negative balance or both)."},
+    {"quicktools_audit_violations_by_problem",
+     "Users the last credits audit found failing, per problem (a user can have both)."},
 };
 
 std::string metrics_escape(std::string_view value) {
