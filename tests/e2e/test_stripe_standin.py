@@ -308,6 +308,26 @@ def test_disputes_charges_payment_intents_customers_and_webhook_endpoints(stripe
     assert [w["id"] for w in page["data"]] == ["we_0"] and page["has_more"] is False
 
 
+def test_lists_filter_sessions_by_customer_and_refunds_and_disputes_by_payment_intent(stripe_api):
+    """The filters `user show --stripe` lists with, as Stripe applies them."""
+    for i, customer in enumerate(["cus_A", "cus_B", "cus_A", None]):
+        stripe_api.add(stripe_objects.checkout_session(id=f"cs_test_c{i}", customer=customer,
+                                                       created=1_700_000_000 + i))
+    _, page, _ = call(stripe_api, "GET", SESSIONS, "customer=cus_A")
+    assert [s["id"] for s in page["data"]] == ["cs_test_c2", "cs_test_c0"]
+    _, page, _ = call(stripe_api, "GET", SESSIONS, "customer=cus_A&limit=1&starting_after=cs_test_c2")
+    assert [s["id"] for s in page["data"]] == ["cs_test_c0"] and page["has_more"] is False
+    assert call(stripe_api, "GET", SESSIONS, "customer=cus_none")[1]["data"] == []
+    for i, pi in enumerate(["pi_1", "pi_2", "pi_1"]):
+        stripe_api.add(stripe_objects.refund(id=f"re_p{i}", payment_intent=pi, created=1_700_000_000 + i))
+        stripe_api.add(stripe_objects.dispute(id=f"dp_p{i}", payment_intent=pi, created=1_700_000_000 + i))
+    _, page, _ = call(stripe_api, "GET", "/v1/refunds", "payment_intent=pi_1")
+    assert [r["id"] for r in page["data"]] == ["re_p2", "re_p0"]
+    _, page, _ = call(stripe_api, "GET", "/v1/disputes", "payment_intent=pi_2")
+    assert [d["id"] for d in page["data"]] == ["dp_p1"]
+    assert call(stripe_api, "GET", "/v1/disputes", "payment_intent=pi_1&status=lost")[0] == 400
+
+
 def test_the_objects_refuse_a_field_they_do_not_have():
     with pytest.raises(TypeError, match="has no field amout"):
         stripe_objects.refund(amout=5)
