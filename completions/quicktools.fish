@@ -13,7 +13,7 @@ function __quicktools_path
     string join ' ' $path
 end
 complete -c quicktools -f
-set -g __quicktools_commands 'db' 'db init' 'db status' 'db upgrade' 'db verify' 'db backup' 'db drop-deprecated' 'completion' 'credits' 'credits grant' 'credits refund' 'credits debit' 'credits import' 'credits history' 'credits audit' 'checkout' 'checkout create' 'stripe' 'stripe replay' 'stripe sync' 'stripe verify-signature' 'migrate' 'migrate packs' 'user' 'user show' 'user list' 'packs' 'packs list' 'report'
+set -g __quicktools_commands 'db' 'db init' 'db status' 'db upgrade' 'db verify' 'db backup' 'db drop-deprecated' 'completion' 'credits' 'credits grant' 'credits refund' 'credits debit' 'credits import' 'credits history' 'credits audit' 'checkout' 'checkout create' 'stripe' 'stripe replay' 'stripe sync' 'stripe verify-signature' 'stripe doctor' 'migrate' 'migrate packs' 'user' 'user show' 'user list' 'packs' 'packs list' 'report'
 complete -c quicktools -n 'test (__quicktools_path) = ''' -a db
 complete -c quicktools -n 'test (__quicktools_path) = ''' -a completion
 complete -c quicktools -n 'test (__quicktools_path) = ''' -a credits
@@ -79,6 +79,7 @@ complete -c quicktools -n 'test (__quicktools_path) = 'credits history'' -l help
 complete -c quicktools -n 'test (__quicktools_path) = 'credits history'' -l limit -r -d 'Show only the newest N entries (default: all)'
 complete -c quicktools -n 'test (__quicktools_path) = 'credits audit'' -l help -s h -r -d 'Print this help message and exit'
 complete -c quicktools -n 'test (__quicktools_path) = 'credits audit'' -l limit -r -d 'List at most N violations (all are counted; 0 lists all; def'
+complete -c quicktools -n 'test (__quicktools_path) = 'credits audit'' -l metrics-file -r -F -d 'Write the run'\''s metrics to PATH in Prometheus'\'' text format ('
 complete -c quicktools -n 'test (__quicktools_path) = 'checkout'' -a create
 complete -c quicktools -n 'test (__quicktools_path) = 'checkout'' -l help -s h -r -d 'Print this help message and exit'
 complete -c quicktools -n 'test (__quicktools_path) = 'checkout create'' -l help -s h -r -d 'Print this help message and exit'
@@ -93,12 +94,14 @@ complete -c quicktools -n 'test (__quicktools_path) = 'checkout create'' -l max-
 complete -c quicktools -n 'test (__quicktools_path) = 'stripe'' -a replay
 complete -c quicktools -n 'test (__quicktools_path) = 'stripe'' -a sync
 complete -c quicktools -n 'test (__quicktools_path) = 'stripe'' -a verify-signature
+complete -c quicktools -n 'test (__quicktools_path) = 'stripe'' -a doctor
 complete -c quicktools -n 'test (__quicktools_path) = 'stripe'' -l help -s h -r -d 'Print this help message and exit'
 complete -c quicktools -n 'test (__quicktools_path) = 'stripe replay'' -l help -s h -r -d 'Print this help message and exit'
 complete -c quicktools -n 'test (__quicktools_path) = 'stripe replay'' -l dry-run -r -d 'Show what would happen; change nothing'
 complete -c quicktools -n 'test (__quicktools_path) = 'stripe replay'' -l live -r -d 'Expect live-mode events (without it, live events need attent'
 complete -c quicktools -n 'test (__quicktools_path) = 'stripe replay'' -l api-key-file -r -F -d 'Fetch thin events (GET /v1/events/{id}) with the key in FILE'
 complete -c quicktools -n 'test (__quicktools_path) = 'stripe replay'' -l retry -r -d 'Also try again the events stored as needing attention (for e'
+complete -c quicktools -n 'test (__quicktools_path) = 'stripe replay'' -l metrics-file -r -F -d 'Write the run'\''s metrics to PATH in Prometheus'\'' text format ('
 complete -c quicktools -n 'test (__quicktools_path) = 'stripe replay'' -F
 complete -c quicktools -n 'test (__quicktools_path) = 'stripe sync'' -l help -s h -r -d 'Print this help message and exit'
 complete -c quicktools -n 'test (__quicktools_path) = 'stripe sync'' -l since -r -d 'List events from this long ago (90m, 36h, 7d, 2w) instead of'
@@ -109,11 +112,20 @@ complete -c quicktools -n 'test (__quicktools_path) = 'stripe sync'' -l api-key-
 complete -c quicktools -n 'test (__quicktools_path) = 'stripe sync'' -l timeout -r -d 'Seconds one attempt may take in total (default 30)'
 complete -c quicktools -n 'test (__quicktools_path) = 'stripe sync'' -l connect-timeout -r -d 'Seconds to wait for a connection (default 10)'
 complete -c quicktools -n 'test (__quicktools_path) = 'stripe sync'' -l max-retries -r -d 'Retries after connection errors, 409, 429 and 5xx, with back'
+complete -c quicktools -n 'test (__quicktools_path) = 'stripe sync'' -l metrics-file -r -F -d 'Write the run'\''s metrics to PATH in Prometheus'\'' text format ('
 complete -c quicktools -n 'test (__quicktools_path) = 'stripe verify-signature'' -l help -s h -r -d 'Print this help message and exit'
 complete -c quicktools -n 'test (__quicktools_path) = 'stripe verify-signature'' -l header -r -d 'The Stripe-Signature header: t=...,v1=...'
 complete -c quicktools -n 'test (__quicktools_path) = 'stripe verify-signature'' -l tolerance -r -d 'Largest age of the signature in seconds (default 300; 0 skip'
 complete -c quicktools -n 'test (__quicktools_path) = 'stripe verify-signature'' -l secret-file -r -F -d 'Read the endpoint secret from this file instead'
 complete -c quicktools -n 'test (__quicktools_path) = 'stripe verify-signature'' -F
+complete -c quicktools -n 'test (__quicktools_path) = 'stripe doctor'' -l help -s h -r -d 'Print this help message and exit'
+complete -c quicktools -n 'test (__quicktools_path) = 'stripe doctor'' -l webhook-url -r -d 'Check only the endpoint(s) with this URL, the app'\''s (default'
+complete -c quicktools -n 'test (__quicktools_path) = 'stripe doctor'' -l pending-after -r -d 'An event older than this whose webhook delivery is still pen'
+complete -c quicktools -n 'test (__quicktools_path) = 'stripe doctor'' -l live -r -d 'Allow a live key (sk_live_/rk_live_): real payments'
+complete -c quicktools -n 'test (__quicktools_path) = 'stripe doctor'' -l api-key-file -r -F -d 'Read the Stripe API key from FILE instead of STRIPE_API_KEY'
+complete -c quicktools -n 'test (__quicktools_path) = 'stripe doctor'' -l timeout -r -d 'Seconds one attempt may take in total (default 30)'
+complete -c quicktools -n 'test (__quicktools_path) = 'stripe doctor'' -l connect-timeout -r -d 'Seconds to wait for a connection (default 10)'
+complete -c quicktools -n 'test (__quicktools_path) = 'stripe doctor'' -l max-retries -r -d 'Retries after connection errors, 409, 429 and 5xx, with back'
 complete -c quicktools -n 'test (__quicktools_path) = 'migrate'' -a packs
 complete -c quicktools -n 'test (__quicktools_path) = 'migrate'' -l help -s h -r -d 'Print this help message and exit'
 complete -c quicktools -n 'test (__quicktools_path) = 'migrate packs'' -l help -s h -r -d 'Print this help message and exit'
@@ -131,6 +143,12 @@ complete -c quicktools -n 'test (__quicktools_path) = 'user'' -a show
 complete -c quicktools -n 'test (__quicktools_path) = 'user'' -a list
 complete -c quicktools -n 'test (__quicktools_path) = 'user'' -l help -s h -r -d 'Print this help message and exit'
 complete -c quicktools -n 'test (__quicktools_path) = 'user show'' -l help -s h -r -d 'Print this help message and exit'
+complete -c quicktools -n 'test (__quicktools_path) = 'user show'' -l stripe -r -d 'Also ask Stripe: the customer, the purchases (Checkout Sessi'
+complete -c quicktools -n 'test (__quicktools_path) = 'user show'' -l live -r -d 'Allow a live key (sk_live_/rk_live_): real payments'
+complete -c quicktools -n 'test (__quicktools_path) = 'user show'' -l api-key-file -r -F -d 'Read the Stripe API key from FILE instead of STRIPE_API_KEY'
+complete -c quicktools -n 'test (__quicktools_path) = 'user show'' -l timeout -r -d 'Seconds one attempt may take in total (default 30)'
+complete -c quicktools -n 'test (__quicktools_path) = 'user show'' -l connect-timeout -r -d 'Seconds to wait for a connection (default 10)'
+complete -c quicktools -n 'test (__quicktools_path) = 'user show'' -l max-retries -r -d 'Retries after connection errors, 409, 429 and 5xx, with back'
 complete -c quicktools -n 'test (__quicktools_path) = 'user list'' -l help -s h -r -d 'Print this help message and exit'
 complete -c quicktools -n 'test (__quicktools_path) = 'user list'' -l api -r -d 'Only users with API access unlocked'
 complete -c quicktools -n 'test (__quicktools_path) = 'user list'' -l no-api -r -d 'Only users without API access'

@@ -70,6 +70,9 @@ def test_the_cron_wrapper_applies_live_events_silently_with_a_live_key(box):
     assert r.returncode == 0 and not (box["tmp"] / "mail.log").exists(), r.stderr
     assert user(box["db"], 1)[0] == 1210
     assert box["api"].calls("GET", "/v1/events")[0].headers["authorization"] == f"Bearer {LIVE_KEY}"
+    metrics = (box["tmp"] / "quicktools.prom").read_text()        # --metrics-file, for node_exporter
+    assert 'quicktools_last_run_success{command="stripe_sync"} 1\n' in metrics
+    assert 'quicktools_last_run_events{command="stripe_sync",outcome="credited"} 1\n' in metrics
 
 
 def test_the_cron_wrapper_mails_events_that_need_attention(box):
@@ -87,6 +90,7 @@ def test_the_cron_wrapper_mails_a_test_key_on_the_live_database(box):
     subprocess.run([wrapper(box)], env=box["env"], timeout=60, check=True)
     log = (box["tmp"] / "mail.log").read_text()
     assert "subject: quicktools: stripe sync failed" in log and "live mode" in log
+    assert 'quicktools_last_run_exit_code{command="stripe_sync"} 4\n' in (box["tmp"] / "quicktools.prom").read_text()
     assert user(box["db"], 2)[0] == 10
 
 
