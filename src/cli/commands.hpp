@@ -28,6 +28,7 @@ void register_credits_adjust(CLI::App& credits, Context& ctx, credits::Action ac
 void register_credits_import(CLI::App& credits, Context& ctx);
 void register_credits_history(CLI::App& credits, Context& ctx);
 void register_credits_audit(CLI::App& credits, Context& ctx);
+void register_credits_refund_purchase(CLI::App& credits, Context& ctx);
 
 // checkout group: src/cli/checkout_*.cpp
 void register_checkout_group(CLI::App& app, Context& ctx);
@@ -39,6 +40,7 @@ void register_stripe_replay(CLI::App& stripe, Context& ctx);
 void register_stripe_verify_signature(CLI::App& stripe, Context& ctx);
 void register_stripe_sync(CLI::App& stripe, Context& ctx);
 void register_stripe_doctor(CLI::App& stripe, Context& ctx);
+void register_stripe_reconcile(CLI::App& stripe, Context& ctx);
 
 // migrate group: src/cli/migrate_*.cpp
 void register_migrate_group(CLI::App& app, Context& ctx);

@@ -13,6 +13,7 @@ void register_credits_group(CLI::App& app, Context& ctx) {
     register_credits_import(*credits, ctx);
     register_credits_history(*credits, ctx);
     register_credits_audit(*credits, ctx);
+    register_credits_refund_purchase(*credits, ctx);
 }
 
 }  // namespace quicktools::cli

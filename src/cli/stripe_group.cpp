@@ -8,6 +8,7 @@ void register_stripe_group(CLI::App& app, Context& ctx) {
     stripe->require_subcommand(1);
     register_stripe_replay(*stripe, ctx);
     register_stripe_sync(*stripe, ctx);
+    register_stripe_reconcile(*stripe, ctx);
     register_stripe_verify_signature(*stripe, ctx);
     register_stripe_doctor(*stripe, ctx);
 }

@@ -24,6 +24,8 @@ struct Decision {
     std::int64_t restored = 0;
     // An event of the other mode: reported, but a stored record (and its reason) is kept as is.
     bool other_mode = false;
+    // Credits a refund or dispute should have taken but the user had already spent.
+    std::int64_t shortfall = 0;
 };
 
 // An event a person must look at, and why.

@@ -189,6 +189,7 @@ Settlement Applier::settle(const SessionRow& s, const Event& e, std::string_view
         entry.balance_after = balance_after;
         entry.reason = fmt::format("{} ({} pack, session {}): {} of {} credits owed back{}", cause, s.pack, s.id, owed,
                                    s.credits, out.shortfall > 0 ? fmt::format(", shortfall {}", out.shortfall) : "");
+        if (!m_options.note.empty()) entry.reason += ": " + m_options.note;
         entry.actor = m_options.actor;
         entry.source = "stripe:" + e.id;
         entry.created_at = m_now;
@@ -216,8 +217,11 @@ std::string describe(const SessionRow& s, const Settlement& d, std::string_view 
 }
 
 Decision refund_decision(const SessionRow& s, const Settlement& d, std::string_view what) {
-    if (d.taken > 0 || d.shortfall > 0)
-        return {Outcome::refunded, describe(s, d, what), d.shortfall > 0, 0, d.taken, 0};
+    if (d.taken > 0 || d.shortfall > 0) {
+        Decision out{Outcome::refunded, describe(s, d, what), d.shortfall > 0, 0, d.taken, 0};
+        out.shortfall = d.shortfall;
+        return out;
+    }
     if (d.given > 0 || d.api_restored) return {Outcome::restored, describe(s, d, what), false, 0, 0, d.given};
     return {Outcome::duplicate, fmt::format("already reflected: session {} owes back {} of {} credits", s.id, s.owed,
                                             s.credits),
@@ -310,9 +314,12 @@ Decision Applier::dispute(const Event& e) {
     const auto d = settle(*s, e, fmt::format("dispute {} {}", e.object_id, status));
     const auto what = fmt::format(", dispute {} {}{}", e.object_id, status,
                                   e.reason.empty() ? "" : fmt::format(" ({})", e.reason));
-    if (d.taken > 0 || d.shortfall > 0)
-        return {Outcome::disputed, describe(*s, d, what) + ": funds withdrawn; respond with evidence", true, 0, d.taken,
-                0};
+    if (d.taken > 0 || d.shortfall > 0) {
+        Decision out{Outcome::disputed, describe(*s, d, what) + ": funds withdrawn; respond with evidence", true, 0,
+                     d.taken, 0};
+        out.shortfall = d.shortfall;
+        return out;
+    }
     if (d.given > 0 || d.api_restored) return {Outcome::restored, describe(*s, d, what), false, 0, 0, d.given};
     if (is_inquiry(status))
         return {Outcome::reported,

@@ -38,6 +38,7 @@ void ReplayResult::add(const ReplayResult& other) {
     credits_added += other.credits_added;
     credits_clawed_back += other.credits_clawed_back;
     credits_restored += other.credits_restored;
+    credits_shortfall += other.credits_shortfall;
     attention_total += other.attention_total;
     for (const auto& a : other.attention)
         if (attention.size() < max_attention_listed) attention.push_back(a);
@@ -139,6 +140,7 @@ ReplayResult apply_events(db::Database& db, EventSource& source, const ReplayOpt
         result.credits_added += d.credits_added;
         result.credits_clawed_back += d.clawed_back;
         result.credits_restored += d.restored;
+        result.credits_shortfall += d.shortfall;
         if (d.attention && ++result.attention_total <= static_cast<std::int64_t>(max_attention_listed))
             result.attention.push_back({event.id, event.type, d.outcome, d.detail});
     }

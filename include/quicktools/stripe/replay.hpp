@@ -38,6 +38,9 @@ std::string_view to_string(Outcome outcome);
 struct ReplayOptions {
     Livemode livemode = Livemode::test;  // events must have this livemode
     std::string actor;                   // recorded in the ledger
+    // Appended to the reason of the ledger entries refunds and disputes write (for example the
+    // reason given to `credits refund-purchase`).
+    std::string note;
     // Called now and then with the number of events handled so far (progress display).
     std::function<void(std::int64_t)> progress;
     // When set, a thin event is fetched by id (GET /v1/events/{id}) and the full event applied
@@ -65,6 +68,7 @@ struct ReplayResult {
     std::int64_t credits_added = 0;
     std::int64_t credits_clawed_back = 0;
     std::int64_t credits_restored = 0;  // given back by failed refunds and reinstated disputes
+    std::int64_t credits_shortfall = 0;  // owed back by refunds and disputes but already spent
     std::vector<Attention> attention;  // the first max_attention_listed of them
     std::int64_t attention_total = 0;   // all of them
     std::vector<std::string> warnings;  // about an input as a whole (one page of a longer list)
