@@ -40,6 +40,17 @@ std::string plural(std::int64_t n, const char* one, const char* many) {
     return fmt::format("{} {}", n, n == 1 ? one : many);
 }
 
+// The replay's report, worded for objects applied rather than events replayed.
+std::string applied_text(const stripe::ReplayResult& applied, bool dry_run, bool verbose) {
+    auto text = replay_text(applied, dry_run, verbose);
+    for (const std::string_view from : {"Would replay ", "Replayed "})
+        if (text.compare(0, from.size(), from) == 0) {
+            text.replace(0, from.size(), dry_run ? "Would apply " : "Applied ");
+            break;
+        }
+    return text;
+}
+
 std::string reconcile_text(const stripe::ReconcileResult& r, bool verbose) {
     std::string out = fmt::format(
         "Listed {}, {} and {} created since {} UTC ({}); asked for {} credited here but not listed.\n",
@@ -51,7 +62,7 @@ std::string reconcile_text(const stripe::ReconcileResult& r, bool verbose) {
     if (r.applied.events == 0)
         out += r.dry_run ? "Nothing would be applied.\n" : "Nothing to apply: the database agrees with Stripe.\n";
     else
-        out += replay_text(r.applied, r.dry_run, verbose);
+        out += applied_text(r.applied, r.dry_run, verbose);
     if (!r.unconfirmed.empty()) {
         out += fmt::format("Credited here but not confirmed by Stripe ({}):\n", r.unconfirmed.size());
         for (const auto& u : r.unconfirmed)

@@ -122,6 +122,25 @@ nlohmann::json reconcile_event(const nlohmann::json& object, std::int64_t now, b
 
 namespace reconciling {
 
+// The stored events needing attention, less those of `skip` (by event id).
+class StoredExcept : public EventSource {
+public:
+    StoredExcept(std::unique_ptr<EventSource> inner, std::unordered_set<std::string> skip)
+        : m_inner(std::move(inner)), m_skip(std::move(skip)) {}
+    bool next(RawEvent& event) override {
+        while (m_inner->next(event)) {
+            const auto parsed = nlohmann::json::parse(event.text, nullptr, false);
+            if (!parsed.is_object() || m_skip.count(text_field(parsed, "id")) == 0) return true;
+        }
+        return false;
+    }
+    const std::string& name() const override { return m_inner->name(); }
+
+private:
+    std::unique_ptr<EventSource> m_inner;
+    std::unordered_set<std::string> m_skip;
+};
+
 // The sessions the database credited in the window that Stripe did not list as completed in
 // it, each asked for by id: created before the window (fine when paid), or unknown or unpaid
 // at Stripe (a person must look).
@@ -236,12 +255,15 @@ ReconcileResult reconcile(db::Database& db, StripeClient& client, const Reconcil
                 texts.push_back(reconcile_event(*it, o.now, live).dump());
         }
     }
+    std::unordered_set<std::string> made;
+    for (const auto& text : texts) made.insert(nlohmann::json::parse(text)["id"].get<std::string>());
     MemoryEventSource source("the objects listed by Stripe", std::move(texts));
     result.applied = apply_events(db, source, o.replay);
-    // A purchase credited now may be what a stored refund or dispute was waiting for.
+    // A purchase credited now may be what a stored refund or dispute was waiting for (the
+    // events made by this run were just tried).
     if (result.applied.count(Outcome::credited) > 0) {
-        auto stored = stored_needing_attention(db);
-        result.applied.add(apply_events(db, *stored, o.replay));
+        reconciling::StoredExcept stored(stored_needing_attention(db), std::move(made));
+        result.applied.add(apply_events(db, stored, o.replay));
     }
     if (result.dry_run) return result;
     if (o.bind) record_account_binding(db, *o.bind);

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <ctime>
 #include <limits>
 
@@ -50,6 +51,13 @@ nlohmann::json refund_event(const std::string& id, const nlohmann::json& refund,
 }
 
 }  // namespace refunding
+
+std::string format_money(std::int64_t cents, std::string_view currency) {
+    std::string code(currency);
+    for (auto& c : code) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    const auto magnitude = cents < 0 ? -cents : cents;
+    return fmt::format("{}{}.{:02d} {}", cents < 0 ? "-" : "", magnitude / 100, magnitude % 100, code);
+}
 
 Purchase find_purchase(db::Database& db, const std::string& target) {
     const bool by_intent = target.rfind("pi_", 0) == 0;
@@ -103,13 +111,15 @@ RefundPurchaseResult refund_purchase(db::Database& db, StripeClient& client, con
                                   p.session_id));
     const auto left = p.refundable();
     if (left <= 0)
-        throw refusal(fmt::format("checkout session {} ({} pack, user {}) is refunded in full already ({} of {} {})",
-                                  p.session_id, p.pack, p.user_id, p.refunded, p.paid, p.currency));
+        throw refusal(fmt::format("checkout session {} ({} pack, user {}) is refunded in full already ({} of {})",
+                                  p.session_id, p.pack, p.user_id, format_money(p.refunded, p.currency),
+                                  format_money(p.paid, p.currency)));
     result.amount = req.amount.value_or(left);
     if (result.amount <= 0 || result.amount > left)
-        throw usage_error(fmt::format("--amount must be 1 to {} cents: session {} was paid {} {} and {} is refunded "
+        throw usage_error(fmt::format("--amount must be 1 to {} cents: session {} was paid {} and {} is refunded "
                                       "already",
-                                      left, p.session_id, p.paid, p.currency, p.refunded));
+                                      left, p.session_id, format_money(p.paid, p.currency),
+                                      format_money(p.refunded, p.currency)));
     result.idempotency_key = refund_idempotency_key(p.session_id, result.amount, req.reason, req.replay.actor);
     const bool live = req.replay.livemode == Livemode::live;
     const auto now = static_cast<std::int64_t>(std::time(nullptr));
@@ -131,9 +141,9 @@ RefundPurchaseResult refund_purchase(db::Database& db, StripeClient& client, con
     }
     if (result.shortfall > 0 && !req.allow_shortfall)
         throw refusal(fmt::format(
-            "refunding {} {} of session {} takes back {} credits, but user {} has {} left ({} already spent): nothing "
+            "refunding {} of session {} takes back {} credits, but user {} has {} left ({} already spent): nothing "
             "was refunded; refund anyway with --allow-shortfall (the shortfall is recorded in the ledger)",
-            result.amount, p.currency, p.session_id, result.credits_to_take, p.user_id, p.balance, result.shortfall));
+            format_money(result.amount, p.currency), p.session_id, result.credits_to_take, p.user_id, p.balance, result.shortfall));
     if (result.dry_run) return result;
 
     const nlohmann::json params = {

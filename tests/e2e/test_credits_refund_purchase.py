@@ -118,7 +118,7 @@ def test_a_user_who_spent_the_credits_is_refused_unless_allowed(qt, db, stripe_a
 def test_dry_run_sends_nothing_and_changes_nothing(qt, db, stripe_api):
     s = bought(qt, db, stripe_api, 1, "standard")
     r = refund_purchase(qt, db, stripe_api, s["id"], "--amount", "750", "--reason", "x", "--dry-run", json=False)
-    assert r.rc == 0 and "Would refund 750 usd" in r.out and "takes back 250 credits" in r.out
+    assert r.rc == 0 and "Would refund 7.50 USD" in r.out and "takes back 250 credits" in r.out
     assert stripe_api.calls("POST", REFUNDS) == [] and user(db, 1)[0] == 510
     assert query(db, "SELECT count(*) FROM quicktools_refunds") == [(0,)]
     assert query(db, "SELECT count(*) FROM quicktools_stripe_events") == [(1,)]

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "quicktools/db/database.hpp"
 #include "quicktools/stripe/account.hpp"
@@ -28,6 +29,9 @@ struct Purchase {
     std::int64_t balance = 0;   // the user's credits balance
     std::int64_t refundable() const { return paid > refunded ? paid - refunded : 0; }
 };
+
+// An amount in cents for people: "30.00 USD".
+std::string format_money(std::int64_t cents, std::string_view currency);
 
 // The credited session named by a Checkout Session id (cs_...) or a payment intent (pi_...).
 // Throws a usage error (exit 2) when none is recorded, or several share the payment intent.
