@@ -26,6 +26,7 @@ import time
 import pytest
 
 import stripe_events
+import stripe_objects
 from conftest import ROOT, make_database, query, run_qt
 
 README = ROOT / "README.md"
@@ -323,6 +324,11 @@ def sandbox(tmp_path, stripe_api, state, name):
     for uid, pack in ((9, "starter"), (10, "business")):
         event = stripe_events.completed(uid, pack)
         stripe_api.add_event(event["type"], event["data"]["object"], now - 3600)
+    # A pro pack user 7 paid that no event reported (docs: stripe reconcile, credits refund-purchase).
+    unreported = stripe_events.session(7, "pro", id="cs_test_a1ReadmeUnreported0001")
+    unreported["created"] = now - 7200
+    stripe_api.add(unreported)
+    stripe_api.add(stripe_objects.charge(payment_intent=unreported["payment_intent"], amount=3000))
     body = json.dumps(stripe_events.completed(2, "starter")).encode()
     (tmp_path / "body.json").write_bytes(body)
     env = dict(stripe_api.env(), SIG=signature(WEBHOOK_SECRET, body, now))
