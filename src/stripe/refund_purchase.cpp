@@ -170,14 +170,27 @@ RefundPurchaseResult refund_purchase(db::Database& db, StripeClient& client, con
     const auto created =
         refund.contains("created") && refund["created"].is_number_integer() ? refund["created"].get<std::int64_t>() : now;
 
-    // Stripe has refunded: what happened there is recorded even if Ctrl-C comes now.
-    db::WriteTransaction tx(db);
-    MemoryEventSource source(
-        "the refund Stripe made",
-        {refunding::refund_event("quicktools:refund-purchase:" + result.refund_id, refund, created, live).dump()});
-    result.applied = apply_events(db, source, options);
-    if (req.bind) record_account_binding(db, *req.bind);
-    tx.commit(db::WriteTransaction::OnSignal::commit);
+    // Stripe has refunded: once recorded, the commit goes through even if Ctrl-C came. A failure
+    // before that (a signal during the write, a locked database) names the refund: the same
+    // command again gets it back from Stripe and records it.
+    try {
+        db::WriteTransaction tx(db);
+        MemoryEventSource source(
+            "the refund Stripe made",
+            {refunding::refund_event("quicktools:refund-purchase:" + result.refund_id, refund, created, live).dump()});
+        result.applied = apply_events(db, source, options);
+        if (req.bind) record_account_binding(db, *req.bind);
+        tx.commit(db::WriteTransaction::OnSignal::commit);
+    } catch (const Error& e) {
+        throw Error(e.code(), fmt::format("Stripe made refund {} ({}), but recording it failed: {}; run the same "
+                                          "command again (it gets the same refund back) or `quicktools stripe "
+                                          "reconcile`",
+                                          result.refund_id, format_money(result.amount, p.currency), e.what()));
+    } catch (const std::exception& e) {
+        throw Error(fmt::format("Stripe made refund {} ({}), but recording it failed: {}; run the same command "
+                                "again (it gets the same refund back) or `quicktools stripe reconcile`",
+                                result.refund_id, format_money(result.amount, p.currency), e.what()));
+    }
     return result;
 }
 

@@ -68,6 +68,10 @@ def test_a_paid_session_no_event_reported_is_credited_once_and_its_event_is_a_du
     [get] = stripe_api.calls("GET", SESSIONS)
     assert get.answer == 200 and get.form["status"] == "complete" and get.form["limit"] == "100"
     assert abs(int(get.form["created[gte]"]) - (time.time() - 30 * 86400)) < 120
+    # Every request passed the stand-in's checks of Stripe's parameters.
+    assert {c.path for c in stripe_api.calls()} == {"/v1/account", SESSIONS, REFUNDS, DISPUTES}
+    assert all(c.answer == 200 for c in stripe_api.calls())
+    assert stripe_api.calls("GET", REFUNDS)[0].form["created[gte]"] == get.form["created[gte]"]
     audit_clean(qt, db)
 
     again = reconcile(qt, db, stripe_api)

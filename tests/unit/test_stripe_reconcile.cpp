@@ -122,6 +122,12 @@ TEST_SUITE("stripe reconcile") {
         CHECK(key != refund_idempotency_key("cs_1", 1500, "ticket 2", "alice"));
         CHECK(key != refund_idempotency_key("cs_1", 1500, "ticket 1", "bob"));
     }
+    TEST_CASE("amounts for people") {
+        CHECK(format_money(3000, "usd") == "30.00 USD");
+        CHECK(format_money(5, "eur") == "0.05 EUR");
+        CHECK(format_money(-1250, "usd") == "-12.50 USD");
+        CHECK(format_money(0, "usd") == "0.00 USD");
+    }
     TEST_CASE("what is left to refund") {
         Purchase p;
         p.paid = 3000;
