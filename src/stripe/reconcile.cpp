@@ -41,7 +41,8 @@ using reconciling::int_field;
 using reconciling::text_field;
 
 std::vector<nlohmann::json> list_all(StripeClient& client, std::string_view path, nlohmann::json params,
-                                     const ListOptions& o, std::string_view what, int& pages) {
+                                     const ListOptions& o, std::string_view what, int& pages,
+                                     const std::vector<std::string_view>& keep) {
     if (o.page_size < 1 || o.page_size > 100) throw usage_error("the page size of a Stripe list is 1 to 100");
     params["limit"] = o.page_size;
     std::vector<nlohmann::json> out;
@@ -65,7 +66,15 @@ std::vector<nlohmann::json> list_all(StripeClient& client, std::string_view path
             if (!object.is_object() || !object.contains("id") || !object["id"].is_string())
                 throw Error(fmt::format("Stripe's answer to GET {} has an object without an id", path));
             if (seen.insert(object["id"].get<std::string>()).second) {
-                out.push_back(object);
+                if (keep.empty()) {
+                    out.push_back(object);
+                } else {
+                    auto& kept = out.emplace_back(nlohmann::json::object());
+                    for (const auto field : keep) {
+                        const auto found = object.find(std::string(field));
+                        if (found != object.end()) kept[std::string(field)] = *found;
+                    }
+                }
                 ++fresh;
             }
         }
@@ -121,6 +130,17 @@ nlohmann::json reconcile_event(const nlohmann::json& object, std::int64_t now, b
 }
 
 namespace reconciling {
+
+// The fields of each listed object that the replay's rules read (src/stripe/event.cpp).
+const std::vector<std::string_view> session_fields = {
+    "id", "object", "created", "livemode", "mode", "status", "payment_status", "currency", "client_reference_id",
+    "payment_intent", "amount_total", "amount_subtotal", "customer", "total_details", "customer_details",
+    "customer_email", "metadata"};
+const std::vector<std::string_view> refund_fields = {"id",       "object", "amount",         "status",
+                                                     "currency", "charge", "payment_intent", "created"};
+const std::vector<std::string_view> dispute_fields = {"id",     "object", "amount",         "status",
+                                                      "reason", "charge", "payment_intent", "currency",
+                                                      "created", "livemode", "balance_transactions"};
 
 // The stored events needing attention, less those of `skip` (by event id).
 class StoredExcept : public EventSource {
@@ -195,9 +215,11 @@ ReconcileResult reconcile(db::Database& db, StripeClient& client, const Reconcil
 
     // Everything is listed before anything is written: a failure part-way changes nothing.
     auto sessions = list_all(client, "/v1/checkout/sessions", {{"created", window}, {"status", "complete"}}, o.list,
-                             "checkout sessions", result.pages);
-    auto refunds = list_all(client, "/v1/refunds", {{"created", window}}, o.list, "refunds", result.pages);
-    auto disputes = list_all(client, "/v1/disputes", {{"created", window}}, o.list, "disputes", result.pages);
+                             "checkout sessions", result.pages, reconciling::session_fields);
+    auto refunds = list_all(client, "/v1/refunds", {{"created", window}}, o.list, "refunds", result.pages,
+                            reconciling::refund_fields);
+    auto disputes = list_all(client, "/v1/disputes", {{"created", window}}, o.list, "disputes", result.pages,
+                             reconciling::dispute_fields);
     result.sessions_listed = static_cast<std::int64_t>(sessions.size());
     result.refunds_listed = static_cast<std::int64_t>(refunds.size());
     result.disputes_listed = static_cast<std::int64_t>(disputes.size());

@@ -44,6 +44,16 @@ TEST_SUITE("stripe reconcile") {
         CHECK(http.requests[0].url.find("starting_after") == std::string::npos);
         CHECK(http.requests[1].url.find("starting_after=re_4") != std::string::npos);
     }
+    TEST_CASE("list_all keeps only the fields asked for") {
+        FakeHttp http;
+        StripeClient client(http, ApiKey{"sk_test_x", "env"}, quicktools::testing::offline_options());
+        http.answer(200, R"({"object":"list","has_more":false,"data":[{"id":"re_1","object":"refund","amount":5,)"
+                         R"("destination_details":{"card":{"type":"refund"}},"metadata":{}}]})");
+        int pages = 0;
+        const auto all = list_all(client, "/v1/refunds", {}, ListOptions{}, "refunds", pages, {"id", "amount", "status"});
+        REQUIRE(all.size() == 1);
+        CHECK(all[0] == nlohmann::json{{"id", "re_1"}, {"amount", 5}});
+    }
     TEST_CASE("list_all stops on a repeated page that says has_more") {
         FakeHttp http;
         StripeClient client(http, ApiKey{"sk_test_x", "env"}, quicktools::testing::offline_options());

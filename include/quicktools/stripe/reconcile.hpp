@@ -30,11 +30,13 @@ struct ListOptions {
 };
 
 // Every object of a Stripe list endpoint (newest first, as listed), paging with starting_after.
-// `what` names the objects in messages ("checkout sessions"). Throws Error when a page has no
-// object not listed before yet says has_more (a server repeating itself), or after max_pages
-// pages; ApiError / Error as the client.
+// `what` names the objects in messages ("checkout sessions"); `keep`, when not empty, are the
+// only top-level fields kept of each object (memory: a session is a few kB as listed). Throws
+// Error when a page has no object not listed before yet says has_more (a server repeating
+// itself), or after max_pages pages; ApiError / Error as the client.
 std::vector<nlohmann::json> list_all(StripeClient& client, std::string_view path, nlohmann::json params,
-                                     const ListOptions& options, std::string_view what, int& pages);
+                                     const ListOptions& options, std::string_view what, int& pages,
+                                     const std::vector<std::string_view>& keep = {});
 
 // What the database has recorded of a refund or a dispute (quicktools_refunds, quicktools_disputes).
 struct RecordedRefund {
