@@ -54,15 +54,16 @@ std::string refund_purchase_text(const stripe::RefundPurchaseResult& r) {
         return fmt::format("Would refund {}: takes back {} credits of the user's {}{}. Nothing was sent.", what,
                            r.credits_to_take, p.balance,
                            r.shortfall > 0 ? fmt::format(" (shortfall {})", r.shortfall) : "");
-    std::string out = fmt::format("Refunded {}: refund {} {}.", what, r.refund_id, r.refund_status);
     const auto outcome = refund_outcome(r);
+    std::string out = fmt::format("{} {}: refund {} {}.", outcome == "duplicate" ? "Already refunded" : "Refunded",
+                                  what, r.refund_id, r.refund_status);
     if (outcome == "refunded") {
         out += fmt::format(" Took back {} credits", r.applied.credits_clawed_back);
         if (r.applied.credits_shortfall > 0)
             out += fmt::format(" (shortfall {}: the user had already spent them)", r.applied.credits_shortfall);
         out += ".";
     } else if (outcome == "duplicate") {
-        out += " It was recorded already (the same request made before): nothing more taken back.";
+        out += " The same request was made and recorded before: nothing more taken back.";
     } else if (outcome == "needs_attention" && !r.applied.attention.empty()) {
         out += " Not recorded: " + r.applied.attention.front().reason + ".";
     } else {

@@ -155,7 +155,16 @@ RefundPurchaseResult refund_purchase(db::Database& db, StripeClient& client, con
           {"session", p.session_id},
           {"actor", req.replay.actor},
           {"reason", req.reason}}}};
-    const auto answer = client.post("/v1/refunds", params, result.idempotency_key);
+    ApiResponse answer;
+    try {
+        answer = client.post("/v1/refunds", params, result.idempotency_key);
+    } catch (const ApiError& e) {
+        if (e.status < 400 || e.status >= 500 || e.status == 409 || e.status == 429) throw;
+        // Stripe refused the request itself: no refund was made.
+        throw Error(e.code(), fmt::format("{}; nothing was refunded (a refund made elsewhere, in the Dashboard, is "
+                                          "taken back by `quicktools stripe sync` or `quicktools stripe reconcile`)",
+                                          e.what()));
+    }
     auto refund = answer.body;
     if (!refund.is_object() || !refund.contains("id") || !refund["id"].is_string() ||
         refund["id"].get<std::string>().empty())

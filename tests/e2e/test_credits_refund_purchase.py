@@ -89,8 +89,11 @@ def test_a_partial_refund_by_payment_intent_and_its_repeat_refund_once(qt, db, s
     # Repeated (an operator unsure it went through): the same key, Stripe's stored answer, no second refund.
     again = refund_purchase(qt, db, stripe_api, *args)
     assert again.rc == 0 and again.json["outcome"] == "duplicate" and again.json["credits_taken"] == 0
+    text = refund_purchase(qt, db, stripe_api, *args, json=False)
+    assert text.rc == 0 and text.out.startswith("Already refunded 50.00 USD of checkout session")
     posts = stripe_api.calls("POST", REFUNDS)
-    assert len(posts) == 2 and posts[1].replayed and posts[0].idempotency_key == posts[1].idempotency_key
+    assert len(posts) == 3 and posts[1].replayed and posts[2].replayed
+    assert posts[0].idempotency_key == posts[1].idempotency_key == posts[2].idempotency_key
     assert len(stripe_api.refunds) == 1 and user(db, 2)[0] == 2510
     # The rest, by default all that is left.
     rest = refund_purchase(qt, db, stripe_api, s["id"], "--reason", "the rest, ticket 78")
@@ -148,7 +151,7 @@ def test_stripe_refusing_records_nothing(qt, db, stripe_api):
     charge = next(c for c in stripe_api.charges.values() if c["payment_intent"] == s["payment_intent"])
     charge["amount_refunded"] = 3000
     r = refund_purchase(qt, db, stripe_api, s["id"], "--reason", "x", json=False)
-    assert r.rc == 1 and r.out == "" and "already been refunded" in r.err
+    assert r.rc == 1 and r.out == "" and "already been refunded" in r.err and "nothing was refunded" in r.err
     assert user(db, 1)[0] == 1210 and query(db, "SELECT count(*) FROM quicktools_refunds") == [(0,)]
 
 
