@@ -312,3 +312,14 @@ def test_binds_the_database_and_refuses_another_account_before_listing(qt, db, s
     r = reconcile(qt, db, stripe_api)
     assert r.rc == 4 and "acct_1QtSomeoneElse0001" in r.json["error"]
     assert len(stripe_api.calls("GET", SESSIONS)) == before
+
+
+def test_a_refund_of_a_payment_no_session_has_needs_attention_and_changes_nothing(qt, db, stripe_api):
+    stripe_api.add(stripe_objects.refund(amount=2000, payment_intent="pi_old_subscription_invoice",
+                                         created=int(time.time()) - 60))
+    r = reconcile(qt, db, stripe_api)
+    assert r.rc == 3 and r.json["counts"]["needs_attention"] == 1
+    assert "pi_old_subscription_invoice" in r.json["attention"][0]["reason"]
+    assert query(db, "SELECT count(*) FROM quicktools_refunds") == [(0,)] and ledger_count(db) == 0
+    again = reconcile(qt, db, stripe_api)
+    assert again.rc == 3 and again.json["retried"] == 1 and again.json["attention_total"] == 1
