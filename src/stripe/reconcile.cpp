@@ -230,6 +230,12 @@ ReconcileResult reconcile(db::Database& db, StripeClient& client, const Reconcil
     db::WriteTransaction tx(db);  // a dry run never commits: the destructor rolls back
     const bool live = o.replay.livemode == Livemode::live;
     std::vector<std::string> texts;
+    std::unordered_set<std::string> made;  // the ids of the events made for this run
+    const auto make = [&](const nlohmann::json& object) {
+        const auto event = reconcile_event(object, o.now, live);
+        made.insert(event["id"].get<std::string>());
+        texts.push_back(event.dump());
+    };
     {
         SQLite::Statement recorded(db.sql(), sql::query("reconcile", "session_recorded"));
         // Oldest first, as the events would have come.
@@ -246,7 +252,7 @@ ReconcileResult reconcile(db::Database& db, StripeClient& client, const Reconcil
                 ++result.unpaid;  // its async_payment_succeeded credits it
                 continue;
             }
-            texts.push_back(reconcile_event(s, o.now, live).dump());
+            make(s);
         }
     }
     {
@@ -259,7 +265,7 @@ ReconcileResult reconcile(db::Database& db, StripeClient& client, const Reconcil
             if (refund_reflected(r, *it))
                 ++result.in_sync;
             else
-                texts.push_back(reconcile_event(*it, o.now, live).dump());
+                make(*it);
         }
     }
     {
@@ -274,11 +280,9 @@ ReconcileResult reconcile(db::Database& db, StripeClient& client, const Reconcil
             if (dispute_reflected(d, *it))
                 ++result.in_sync;
             else
-                texts.push_back(reconcile_event(*it, o.now, live).dump());
+                make(*it);
         }
     }
-    std::unordered_set<std::string> made;
-    for (const auto& text : texts) made.insert(nlohmann::json::parse(text)["id"].get<std::string>());
     MemoryEventSource source("the objects listed by Stripe", std::move(texts));
     result.applied = apply_events(db, source, o.replay);
     // A purchase credited now may be what a stored refund or dispute was waiting for (the
