@@ -106,8 +106,9 @@ void register_credits_refund_purchase(CLI::App& credits, Context& ctx) {
     cmd->footer(
         "Examples:\n  quicktools credits refund-purchase cs_live_a1B2c3 --reason \"ticket 5120: bought twice\" --live\n"
         "  quicktools credits refund-purchase pi_3Qx... --amount 1500 --reason \"half refund, ticket 5121\" --dry-run\n"
-        "The request's idempotency key comes from the session, amount, reason and actor: the same command "
-        "repeated (after a timeout or a crash) gets the same refund back, never a second one. The refund's "
+        "The request's idempotency key comes from the session, amount and reason: the same command repeated "
+        "(after a timeout or a crash) gets the same refund back, never a second one; repeated by someone else, "
+        "it is refused. The refund's "
         "later events (charge.refunded, refund.*) are the same refund and take nothing more.\n"
         "Exit 4 (nothing sent) when the user has spent more than the refund takes back (without "
         "--allow-shortfall), or the purchase is refunded in full; 1 when Stripe refuses or cannot be reached.");

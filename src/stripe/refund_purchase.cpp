@@ -89,9 +89,8 @@ Purchase find_purchase(db::Database& db, const std::string& target) {
     return p;
 }
 
-std::string refund_idempotency_key(const std::string& session_id, std::int64_t amount, const std::string& reason,
-                                   const std::string& actor) {
-    const auto digest = util::sha256_hex(fmt::format("{}\n{}\n{}\n{}", session_id, amount, reason, actor));
+std::string refund_idempotency_key(const std::string& session_id, std::int64_t amount, const std::string& reason) {
+    const auto digest = util::sha256_hex(fmt::format("{}\n{}\n{}", session_id, amount, reason));
     return "quicktools-refund-" + digest.substr(0, 40);
 }
 
@@ -120,7 +119,7 @@ RefundPurchaseResult refund_purchase(db::Database& db, StripeClient& client, con
                                       "already",
                                       left, p.session_id, format_money(p.paid, p.currency),
                                       format_money(p.refunded, p.currency)));
-    result.idempotency_key = refund_idempotency_key(p.session_id, result.amount, req.reason, req.replay.actor);
+    result.idempotency_key = refund_idempotency_key(p.session_id, result.amount, req.reason);
     const bool live = req.replay.livemode == Livemode::live;
     const auto now = static_cast<std::int64_t>(std::time(nullptr));
     auto options = req.replay;
@@ -160,6 +159,12 @@ RefundPurchaseResult refund_purchase(db::Database& db, StripeClient& client, con
         answer = client.post("/v1/refunds", params, result.idempotency_key);
     } catch (const ApiError& e) {
         if (e.status < 400 || e.status >= 500 || e.status == 409 || e.status == 429) throw;
+        if (e.type == "idempotency_error")
+            throw Error(e.code(), fmt::format("this refund (session {}, {}, the same reason) was requested before by "
+                                              "someone else or with other details: nothing was refunded again; see "
+                                              "`quicktools credits history {}` (Stripe: {})",
+                                              p.session_id, format_money(result.amount, p.currency), p.user_id,
+                                              e.stripe_message));
         // Stripe refused the request itself: no refund was made.
         throw Error(e.code(), fmt::format("{}; nothing was refunded (a refund made elsewhere, in the Dashboard, is "
                                           "taken back by `quicktools stripe sync` or `quicktools stripe reconcile`)",

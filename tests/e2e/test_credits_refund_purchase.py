@@ -193,3 +193,15 @@ def test_another_account_is_refused_before_anything_is_sent(qt, db, stripe_api):
     stripe_api.account_id = "acct_1QtSomeoneElse0001"
     r = refund_purchase(qt, db, stripe_api, s["id"], "--reason", "x")
     assert r.rc == 4 and stripe_api.calls("POST", REFUNDS) == [] and user(db, 1)[0] == 1210
+
+
+def test_the_same_request_by_a_colleague_refunds_nothing_again(qt, db, stripe_api):
+    s = bought(qt, db, stripe_api, 1, "business")
+    args = ("credits", "refund-purchase", s["id"], "--amount", "2000", "--reason", "ticket 90")
+    first = qt(*args, db=db, json=True, env=dict(stripe_api.env(), SUDO_USER="alice"))
+    assert first.rc == 0 and first.json["credits_taken"] == 1000
+    assert stripe_api.calls("POST", REFUNDS)[0].form["metadata[actor]"] == "alice"
+    again = qt(*args, db=db, json=True, env=dict(stripe_api.env(), SUDO_USER="bob"))
+    assert again.rc == 1 and "requested before" in again.json["error"] and "nothing was refunded again" in again.json["error"]
+    assert len(stripe_api.refunds) == 1 and user(db, 1)[0] == 4010
+    assert refunds_taken(db) == (1, 1000)

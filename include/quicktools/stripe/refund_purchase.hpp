@@ -37,10 +37,9 @@ std::string format_money(std::int64_t cents, std::string_view currency);
 // Throws a usage error (exit 2) when none is recorded, or several share the payment intent.
 Purchase find_purchase(db::Database& db, const std::string& session_or_payment_intent);
 
-// The idempotency key of a refund request (pure): the same session, amount, reason and actor
-// give the same key, so a repeated command (after a crash, a timeout) does not refund twice.
-std::string refund_idempotency_key(const std::string& session_id, std::int64_t amount, const std::string& reason,
-                                   const std::string& actor);
+// The idempotency key of a refund request (pure): the same session, amount and reason give the
+// same key, so a repeated command (after a crash, a timeout, by a colleague) does not refund twice.
+std::string refund_idempotency_key(const std::string& session_id, std::int64_t amount, const std::string& reason);
 
 struct RefundPurchaseRequest {
     std::string target;                 // cs_... or pi_...
