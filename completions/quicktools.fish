@@ -13,7 +13,7 @@ function __quicktools_path
     string join ' ' $path
 end
 complete -c quicktools -f
-set -g __quicktools_commands 'db' 'db init' 'db status' 'db upgrade' 'db verify' 'db backup' 'db drop-deprecated' 'completion' 'credits' 'credits grant' 'credits refund' 'credits debit' 'credits import' 'credits history' 'credits audit' 'checkout' 'checkout create' 'stripe' 'stripe replay' 'stripe sync' 'stripe verify-signature' 'stripe doctor' 'migrate' 'migrate packs' 'user' 'user show' 'user list' 'packs' 'packs list' 'report'
+set -g __quicktools_commands 'db' 'db init' 'db status' 'db upgrade' 'db verify' 'db backup' 'db drop-deprecated' 'completion' 'credits' 'credits grant' 'credits refund' 'credits debit' 'credits import' 'credits history' 'credits audit' 'credits refund-purchase' 'checkout' 'checkout create' 'stripe' 'stripe replay' 'stripe sync' 'stripe reconcile' 'stripe verify-signature' 'stripe doctor' 'migrate' 'migrate packs' 'user' 'user show' 'user list' 'packs' 'packs list' 'report'
 complete -c quicktools -n 'test (__quicktools_path) = ''' -a db
 complete -c quicktools -n 'test (__quicktools_path) = ''' -a completion
 complete -c quicktools -n 'test (__quicktools_path) = ''' -a credits
@@ -59,6 +59,7 @@ complete -c quicktools -n 'test (__quicktools_path) = 'credits'' -a debit
 complete -c quicktools -n 'test (__quicktools_path) = 'credits'' -a import
 complete -c quicktools -n 'test (__quicktools_path) = 'credits'' -a history
 complete -c quicktools -n 'test (__quicktools_path) = 'credits'' -a audit
+complete -c quicktools -n 'test (__quicktools_path) = 'credits'' -a refund-purchase
 complete -c quicktools -n 'test (__quicktools_path) = 'credits'' -l help -s h -r -d 'Print this help message and exit'
 complete -c quicktools -n 'test (__quicktools_path) = 'credits grant'' -l help -s h -r -d 'Print this help message and exit'
 complete -c quicktools -n 'test (__quicktools_path) = 'credits grant'' -l reason -r -d 'Why (required; shown in the trail)'
@@ -80,6 +81,16 @@ complete -c quicktools -n 'test (__quicktools_path) = 'credits history'' -l limi
 complete -c quicktools -n 'test (__quicktools_path) = 'credits audit'' -l help -s h -r -d 'Print this help message and exit'
 complete -c quicktools -n 'test (__quicktools_path) = 'credits audit'' -l limit -r -d 'List at most N violations (all are counted; 0 lists all; def'
 complete -c quicktools -n 'test (__quicktools_path) = 'credits audit'' -l metrics-file -r -F -d 'Write the run'\''s metrics to PATH in Prometheus'\'' text format ('
+complete -c quicktools -n 'test (__quicktools_path) = 'credits refund-purchase'' -l help -s h -r -d 'Print this help message and exit'
+complete -c quicktools -n 'test (__quicktools_path) = 'credits refund-purchase'' -l amount -r -d 'Cents to refund (default: all that is not refunded yet); the'
+complete -c quicktools -n 'test (__quicktools_path) = 'credits refund-purchase'' -l reason -r -d 'Why (the refund'\''s metadata and the ledger)'
+complete -c quicktools -n 'test (__quicktools_path) = 'credits refund-purchase'' -l allow-shortfall -r -d 'Refund even when the user already spent credits the refund t'
+complete -c quicktools -n 'test (__quicktools_path) = 'credits refund-purchase'' -l dry-run -r -d 'Work out the refund and the credits it takes back; send noth'
+complete -c quicktools -n 'test (__quicktools_path) = 'credits refund-purchase'' -l live -r -d 'Allow a live key (sk_live_/rk_live_): real payments'
+complete -c quicktools -n 'test (__quicktools_path) = 'credits refund-purchase'' -l api-key-file -r -F -d 'Read the Stripe API key from FILE instead of STRIPE_API_KEY'
+complete -c quicktools -n 'test (__quicktools_path) = 'credits refund-purchase'' -l timeout -r -d 'Seconds one attempt may take in total (default 30)'
+complete -c quicktools -n 'test (__quicktools_path) = 'credits refund-purchase'' -l connect-timeout -r -d 'Seconds to wait for a connection (default 10)'
+complete -c quicktools -n 'test (__quicktools_path) = 'credits refund-purchase'' -l max-retries -r -d 'Retries after connection errors, 409, 429 and 5xx, with back'
 complete -c quicktools -n 'test (__quicktools_path) = 'checkout'' -a create
 complete -c quicktools -n 'test (__quicktools_path) = 'checkout'' -l help -s h -r -d 'Print this help message and exit'
 complete -c quicktools -n 'test (__quicktools_path) = 'checkout create'' -l help -s h -r -d 'Print this help message and exit'
@@ -93,6 +104,7 @@ complete -c quicktools -n 'test (__quicktools_path) = 'checkout create'' -l conn
 complete -c quicktools -n 'test (__quicktools_path) = 'checkout create'' -l max-retries -r -d 'Retries after connection errors, 409, 429 and 5xx, with back'
 complete -c quicktools -n 'test (__quicktools_path) = 'stripe'' -a replay
 complete -c quicktools -n 'test (__quicktools_path) = 'stripe'' -a sync
+complete -c quicktools -n 'test (__quicktools_path) = 'stripe'' -a reconcile
 complete -c quicktools -n 'test (__quicktools_path) = 'stripe'' -a verify-signature
 complete -c quicktools -n 'test (__quicktools_path) = 'stripe'' -a doctor
 complete -c quicktools -n 'test (__quicktools_path) = 'stripe'' -l help -s h -r -d 'Print this help message and exit'
@@ -113,6 +125,15 @@ complete -c quicktools -n 'test (__quicktools_path) = 'stripe sync'' -l timeout 
 complete -c quicktools -n 'test (__quicktools_path) = 'stripe sync'' -l connect-timeout -r -d 'Seconds to wait for a connection (default 10)'
 complete -c quicktools -n 'test (__quicktools_path) = 'stripe sync'' -l max-retries -r -d 'Retries after connection errors, 409, 429 and 5xx, with back'
 complete -c quicktools -n 'test (__quicktools_path) = 'stripe sync'' -l metrics-file -r -F -d 'Write the run'\''s metrics to PATH in Prometheus'\'' text format ('
+complete -c quicktools -n 'test (__quicktools_path) = 'stripe reconcile'' -l help -s h -r -d 'Print this help message and exit'
+complete -c quicktools -n 'test (__quicktools_path) = 'stripe reconcile'' -l since -r -d 'The window: objects created this long ago or later (90m, 36h'
+complete -c quicktools -n 'test (__quicktools_path) = 'stripe reconcile'' -l dry-run -r -d 'List and report what would happen; change nothing'
+complete -c quicktools -n 'test (__quicktools_path) = 'stripe reconcile'' -l max-pages -r -d 'Stop with an error (nothing applied) after this many pages o'
+complete -c quicktools -n 'test (__quicktools_path) = 'stripe reconcile'' -l live -r -d 'Allow a live key (sk_live_/rk_live_): real payments'
+complete -c quicktools -n 'test (__quicktools_path) = 'stripe reconcile'' -l api-key-file -r -F -d 'Read the Stripe API key from FILE instead of STRIPE_API_KEY'
+complete -c quicktools -n 'test (__quicktools_path) = 'stripe reconcile'' -l timeout -r -d 'Seconds one attempt may take in total (default 30)'
+complete -c quicktools -n 'test (__quicktools_path) = 'stripe reconcile'' -l connect-timeout -r -d 'Seconds to wait for a connection (default 10)'
+complete -c quicktools -n 'test (__quicktools_path) = 'stripe reconcile'' -l max-retries -r -d 'Retries after connection errors, 409, 429 and 5xx, with back'
 complete -c quicktools -n 'test (__quicktools_path) = 'stripe verify-signature'' -l help -s h -r -d 'Print this help message and exit'
 complete -c quicktools -n 'test (__quicktools_path) = 'stripe verify-signature'' -l header -r -d 'The Stripe-Signature header: t=...,v1=...'
 complete -c quicktools -n 'test (__quicktools_path) = 'stripe verify-signature'' -l tolerance -r -d 'Largest age of the signature in seconds (default 300; 0 skip'

@@ -40,54 +40,6 @@ bool dispute_inquiry(const std::string& status) { return status.rfind("warning_"
 using reconciling::int_field;
 using reconciling::text_field;
 
-std::vector<nlohmann::json> list_all(StripeClient& client, std::string_view path, nlohmann::json params,
-                                     const ListOptions& o, std::string_view what, int& pages,
-                                     const std::vector<std::string_view>& keep) {
-    if (o.page_size < 1 || o.page_size > 100) throw usage_error("the page size of a Stripe list is 1 to 100");
-    params["limit"] = o.page_size;
-    std::vector<nlohmann::json> out;
-    std::unordered_set<std::string> seen;
-    for (int listed_pages = 0, more = 1; more != 0;) {
-        if (listed_pages == o.max_pages)
-            throw Error(fmt::format("Stripe listed more than {} pages of {}; nothing was applied; reconcile a shorter "
-                                    "window with --since, or raise --max-pages",
-                                    o.max_pages, what));
-        util::throw_if_interrupted();
-        const auto answer = client.get(path, params);
-        const auto& body = answer.body;
-        if (!body.is_object() || !body.contains("data") || !body["data"].is_array())
-            throw Error(fmt::format("Stripe's answer to GET {} is not a list object", path));
-        ++listed_pages;
-        ++pages;
-        const bool has_more =
-            body.contains("has_more") && body["has_more"].is_boolean() && body["has_more"].get<bool>();
-        std::size_t fresh = 0;
-        for (const auto& object : body["data"]) {
-            if (!object.is_object() || !object.contains("id") || !object["id"].is_string())
-                throw Error(fmt::format("Stripe's answer to GET {} has an object without an id", path));
-            if (seen.insert(object["id"].get<std::string>()).second) {
-                if (keep.empty()) {
-                    out.push_back(object);
-                } else {
-                    auto& kept = out.emplace_back(nlohmann::json::object());
-                    for (const auto field : keep) {
-                        const auto found = object.find(std::string(field));
-                        if (found != object.end()) kept[std::string(field)] = *found;
-                    }
-                }
-                ++fresh;
-            }
-        }
-        if (has_more && fresh == 0)
-            throw Error(fmt::format("Stripe answered page {} of GET {} with nothing it had not listed already, yet "
-                                    "said has_more; stopped so as not to loop; nothing was applied",
-                                    listed_pages, path));
-        more = has_more ? 1 : 0;
-        if (has_more) params["starting_after"] = out.back()["id"];
-    }
-    return out;
-}
-
 bool refund_reflected(const std::optional<RecordedRefund>& recorded, const nlohmann::json& refund) {
     return recorded && recorded->amount == int_field(refund, "amount", -1) &&
            recorded->status == text_field(refund, "status");
@@ -214,12 +166,20 @@ ReconcileResult reconcile(db::Database& db, StripeClient& client, const Reconcil
     const nlohmann::json window = {{"gte", result.since}};
 
     // Everything is listed before anything is written: a failure part-way changes nothing.
-    auto sessions = list_all(client, "/v1/checkout/sessions", {{"created", window}, {"status", "complete"}}, o.list,
-                             "checkout sessions", result.pages, reconciling::session_fields);
-    auto refunds = list_all(client, "/v1/refunds", {{"created", window}}, o.list, "refunds", result.pages,
-                            reconciling::refund_fields);
-    auto disputes = list_all(client, "/v1/disputes", {{"created", window}}, o.list, "disputes", result.pages,
-                             reconciling::dispute_fields);
+    const auto listing = [&](std::string_view path, nlohmann::json params, const std::vector<std::string_view>& keep) {
+        auto options = o.list;
+        options.keep = keep;
+        try {
+            return list_all(client, path, std::move(params), options, result.pages);
+        } catch (const Error& e) {
+            if (e.code() == ExitCode::interrupted) throw;
+            throw Error(e.code(), fmt::format("{}; nothing was applied", e.what()));
+        }
+    };
+    auto sessions = listing("/v1/checkout/sessions", {{"created", window}, {"status", "complete"}},
+                            reconciling::session_fields);
+    auto refunds = listing("/v1/refunds", {{"created", window}}, reconciling::refund_fields);
+    auto disputes = listing("/v1/disputes", {{"created", window}}, reconciling::dispute_fields);
     result.sessions_listed = static_cast<std::int64_t>(sessions.size());
     result.refunds_listed = static_cast<std::int64_t>(refunds.size());
     result.disputes_listed = static_cast<std::int64_t>(disputes.size());

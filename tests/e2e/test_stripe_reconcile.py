@@ -161,7 +161,7 @@ def test_max_pages_stops_with_nothing_applied(qt, db, stripe_api):
     for i in range(150):
         paid(stripe_api, 1, "starter", ago=600 + i)
     r = reconcile(qt, db, stripe_api, "--max-pages", "1", json=False)
-    assert r.rc == 1 and "more than 1 pages of checkout sessions" in r.err
+    assert r.rc == 1 and "more than 1 pages for GET /v1/checkout/sessions" in r.err and "nothing was applied" in r.err
     assert user(db, 1)[0] == 10 and ledger_count(db) == 0
 
 

@@ -15,6 +15,7 @@
 #include "quicktools/db/database.hpp"
 #include "quicktools/stripe/account.hpp"
 #include "quicktools/stripe/api_client.hpp"
+#include "quicktools/stripe/list.hpp"
 #include "quicktools/stripe/replay.hpp"
 
 namespace quicktools::stripe {
@@ -23,20 +24,6 @@ namespace quicktools::stripe {
 inline constexpr std::int64_t reconcile_default_seconds = 30LL * 24 * 3600;
 // The prefix of the ids of the events reconcile makes from listed objects.
 inline constexpr std::string_view reconcile_event_prefix = "reconcile:";
-
-struct ListOptions {
-    int page_size = 100;   // 1..100
-    int max_pages = 1000;  // more pages than this is an error: nothing is half-listed
-};
-
-// Every object of a Stripe list endpoint (newest first, as listed), paging with starting_after.
-// `what` names the objects in messages ("checkout sessions"); `keep`, when not empty, are the
-// only top-level fields kept of each object (memory: a session is a few kB as listed). Throws
-// Error when a page has no object not listed before yet says has_more (a server repeating
-// itself), or after max_pages pages; ApiError / Error as the client.
-std::vector<nlohmann::json> list_all(StripeClient& client, std::string_view path, nlohmann::json params,
-                                     const ListOptions& options, std::string_view what, int& pages,
-                                     const std::vector<std::string_view>& keep = {});
 
 // What the database has recorded of a refund or a dispute (quicktools_refunds, quicktools_disputes).
 struct RecordedRefund {
@@ -63,7 +50,7 @@ struct ReconcileOptions {
     std::int64_t since_seconds = reconcile_default_seconds;  // the window: now - this .. now
     std::int64_t now = 0;                                    // Unix seconds
     DryRun dry_run = DryRun::no;
-    ListOptions list;
+    ListOptions list{100, 1000, {}};  // every page, up to 1000 of them
     ReplayOptions replay;
     std::optional<AccountBinding> bind;  // recorded with the writes (first use of a database)
 };
