@@ -129,6 +129,7 @@ complete -c quicktools -n 'test (__quicktools_path) = 'stripe reconcile'' -l hel
 complete -c quicktools -n 'test (__quicktools_path) = 'stripe reconcile'' -l since -r -d 'The window: objects created this long ago or later (90m, 36h'
 complete -c quicktools -n 'test (__quicktools_path) = 'stripe reconcile'' -l dry-run -r -d 'List and report what would happen; change nothing'
 complete -c quicktools -n 'test (__quicktools_path) = 'stripe reconcile'' -l max-pages -r -d 'Stop with an error (nothing applied) after this many pages o'
+complete -c quicktools -n 'test (__quicktools_path) = 'stripe reconcile'' -l metrics-file -r -F -d 'Write the run'\''s metrics to PATH in Prometheus'\'' text format ('
 complete -c quicktools -n 'test (__quicktools_path) = 'stripe reconcile'' -l live -r -d 'Allow a live key (sk_live_/rk_live_): real payments'
 complete -c quicktools -n 'test (__quicktools_path) = 'stripe reconcile'' -l api-key-file -r -F -d 'Read the Stripe API key from FILE instead of STRIPE_API_KEY'
 complete -c quicktools -n 'test (__quicktools_path) = 'stripe reconcile'' -l timeout -r -d 'Seconds one attempt may take in total (default 30)'

@@ -36,6 +36,19 @@ nlohmann::json reconcile_json(const stripe::ReconcileResult& r) {
     return doc;
 }
 
+// The replay's metrics for what was applied, the listed objects per outcome, and everything
+// left for a person (events needing attention and unconfirmed sessions).
+std::vector<MetricSample> reconcile_metrics(const stripe::ReconcileResult& r) {
+    auto samples = replay_metrics(r.applied);
+    for (auto& s : samples)
+        if (s.name == "quicktools_attention_items") s.value = static_cast<double>(r.attention_total());
+    const std::pair<const char*, std::int64_t> items[] = {
+        {"in_sync", r.in_sync}, {"unpaid", r.unpaid}, {"unconfirmed", static_cast<std::int64_t>(r.unconfirmed.size())}};
+    for (const auto& [outcome, n] : items)
+        samples.push_back({"quicktools_last_run_items", {{"outcome", outcome}}, static_cast<double>(n)});
+    return samples;
+}
+
 std::string plural(std::int64_t n, const char* one, const char* many) {
     return fmt::format("{} {}", n, n == 1 ? one : many);
 }
@@ -78,6 +91,7 @@ void register_stripe_reconcile(CLI::App& stripe, Context& ctx) {
         std::string since;
         bool dry_run = false;
         int max_pages = 1000;
+        std::string metrics_file;
         ApiOptions api;
     };
     auto opts = std::make_shared<Options>();
@@ -94,6 +108,7 @@ void register_stripe_reconcile(CLI::App& stripe, Context& ctx) {
                     "Stop with an error (nothing applied) after this many pages of 100 objects (default 1000)")
         ->check(CLI::Range(1, 100000))
         ->type_name("N");
+    add_metrics_option(*cmd, opts->metrics_file);
     add_api_options(*cmd, opts->api);
     cmd->footer(
         "Examples:\n  quicktools stripe reconcile --dry-run\n  quicktools stripe reconcile --since 90d --live\n"
@@ -103,20 +118,23 @@ void register_stripe_reconcile(CLI::App& stripe, Context& ctx) {
         "Exit 3 when anything needs a person (an object that cannot be applied, a session credited here that "
         "Stripe does not confirm as paid), 1 when Stripe cannot be reached (nothing applied).");
     cmd->callback([&ctx, opts] {
-        stripe::ReconcileOptions options;
-        if (!opts->since.empty()) options.since_seconds = stripe::parse_duration_seconds(opts->since);
-        options.dry_run = opts->dry_run ? stripe::DryRun::yes : stripe::DryRun::no;
-        options.list.max_pages = opts->max_pages;
-        options.now = static_cast<std::int64_t>(std::time(nullptr));
-        auto api = connect_api(opts->api, ctx);
-        options.replay.livemode = api.client->live_key() ? stripe::Livemode::live : stripe::Livemode::test;
-        options.replay.actor = util::os_user();
-        auto database = ctx.open(db::Access::read_write);
-        options.bind = stripe::binding_to_record(stripe::check_account(database, *api.client));
-        const auto result = stripe::reconcile(database, *api.client, options);
-        for (const auto& w : result.applied.warnings) ctx.note("warning: " + w);
-        ctx.emit(reconcile_json(result), reconcile_text(result, ctx.options.verbose > 0));
-        if (result.attention_total() > 0) ctx.exit_code = ExitCode::check_failed;
+        run_with_metrics(opts->metrics_file, "stripe_reconcile", ctx, [&] {
+            stripe::ReconcileOptions options;
+            if (!opts->since.empty()) options.since_seconds = stripe::parse_duration_seconds(opts->since);
+            options.dry_run = opts->dry_run ? stripe::DryRun::yes : stripe::DryRun::no;
+            options.list.max_pages = opts->max_pages;
+            options.now = static_cast<std::int64_t>(std::time(nullptr));
+            auto api = connect_api(opts->api, ctx);
+            options.replay.livemode = api.client->live_key() ? stripe::Livemode::live : stripe::Livemode::test;
+            options.replay.actor = util::os_user();
+            auto database = ctx.open(db::Access::read_write);
+            options.bind = stripe::binding_to_record(stripe::check_account(database, *api.client));
+            const auto result = stripe::reconcile(database, *api.client, options);
+            for (const auto& w : result.applied.warnings) ctx.note("warning: " + w);
+            ctx.emit(reconcile_json(result), reconcile_text(result, ctx.options.verbose > 0));
+            if (result.attention_total() > 0) ctx.exit_code = ExitCode::check_failed;
+            return reconcile_metrics(result);
+        });
     });
 }
 

@@ -323,3 +323,28 @@ def test_a_refund_of_a_payment_no_session_has_needs_attention_and_changes_nothin
     assert query(db, "SELECT count(*) FROM quicktools_refunds") == [(0,)] and ledger_count(db) == 0
     again = reconcile(qt, db, stripe_api)
     assert again.rc == 3 and again.json["retried"] == 1 and again.json["attention_total"] == 1
+
+
+def test_metrics_file_counts_what_was_applied_and_what_needs_a_person(qt, db, stripe_api, tmp_path):
+    from test_metrics import common, parse_prometheus, value
+    paid(stripe_api, 1, "pro")
+    credited_by_event(qt, db, session(2, "starter"))          # Stripe has no such session: unconfirmed
+    path = tmp_path / "reconcile.prom"
+    r = reconcile(qt, db, stripe_api, "--metrics-file", str(path))
+    assert r.rc == 3
+    families = parse_prometheus(path.read_text())
+    common(families, "stripe_reconcile", True, 3)
+    assert value(families, "quicktools_last_run_events", command="stripe_reconcile", outcome="credited") == 1
+    assert value(families, "quicktools_last_run_items", command="stripe_reconcile", outcome="unconfirmed") == 1
+    assert value(families, "quicktools_last_run_items", command="stripe_reconcile", outcome="in_sync") == 0
+    assert value(families, "quicktools_attention_items", command="stripe_reconcile") == 1
+    assert value(families, "quicktools_last_run_credits", command="stripe_reconcile", kind="added") == 1200
+    # A failed run keeps the last success time.
+    success = value(families, "quicktools_last_success_timestamp_seconds", command="stripe_reconcile")
+    stripe_api.script(Answer.error(500, "api_error"), Answer.error(500, "api_error"), Answer.error(500, "api_error"),
+                      method="GET", path=SESSIONS)
+    failed = reconcile(qt, db, stripe_api, "--metrics-file", str(path))
+    assert failed.rc == 1
+    families = parse_prometheus(path.read_text())
+    common(families, "stripe_reconcile", False, 1)
+    assert value(families, "quicktools_last_success_timestamp_seconds", command="stripe_reconcile") == success
