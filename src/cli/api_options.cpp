@@ -1,6 +1,10 @@
 #include "api_options.hpp"
 
 #include <cmath>
+#include <ctime>
+
+#include "quicktools/stripe/events_api.hpp"
+#include "quicktools/util/system.hpp"
 
 namespace quicktools::cli {
 namespace {
@@ -25,6 +29,27 @@ void add_api_options(CLI::App& cmd, ApiOptions& o) {
                    "Retries after connection errors, 409, 429 and 5xx, with backoff (default 2)")
         ->check(CLI::Range(0, 10))
         ->type_name("N");
+}
+
+void add_listing_options(CLI::App& cmd, ListingOptions& o, const std::string& since_help) {
+    cmd.add_option("--since", o.since, since_help)->type_name("DURATION");
+    cmd.add_flag("--dry-run", o.dry_run, "List and report what would happen; change nothing");
+    cmd.add_option("--max-pages", o.max_pages,
+                   "Stop with an error (nothing applied) after this many pages of 100 (default 1000)")
+        ->check(CLI::Range(1, 100000))
+        ->type_name("N");
+    add_api_options(cmd, o.api);
+}
+
+Listing start_listing(const ListingOptions& o, const Context& ctx) {
+    Listing l;
+    if (!o.since.empty()) l.since_seconds = stripe::parse_duration_seconds(o.since);
+    l.dry_run = o.dry_run ? stripe::DryRun::yes : stripe::DryRun::no;
+    l.now = static_cast<std::int64_t>(std::time(nullptr));
+    l.api = connect_api(o.api, ctx);
+    l.replay.livemode = l.api.client->live_key() ? stripe::Livemode::live : stripe::Livemode::test;
+    l.replay.actor = util::os_user();
+    return l;
 }
 
 ApiConnection connect_api(const ApiOptions& o, const Context& ctx) {

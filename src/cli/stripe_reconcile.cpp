@@ -3,7 +3,6 @@
 // and apply what is missing by the replay's rules.
 #include <fmt/format.h>
 
-#include <ctime>
 
 #include "api_options.hpp"
 #include "commands.hpp"
@@ -88,28 +87,18 @@ std::string reconcile_text(const stripe::ReconcileResult& r, bool verbose) {
 
 void register_stripe_reconcile(CLI::App& stripe, Context& ctx) {
     struct Options {
-        std::string since;
-        bool dry_run = false;
-        int max_pages = 1000;
+        ListingOptions listing;
         std::string metrics_file;
-        ApiOptions api;
     };
     auto opts = std::make_shared<Options>();
     auto* cmd = stripe.add_subcommand(
         "reconcile",
         "Compare the Checkout Sessions, refunds and disputes Stripe lists for a window with the database: credit "
         "paid sessions no event reported, apply missing refunds and disputes, report what Stripe does not confirm");
-    cmd->add_option("--since", opts->since,
-                    "The window: objects created this long ago or later (90m, 36h, 7d, 2w; default 30d, at most "
-                    "a year; any age, unlike the Events API)")
-        ->type_name("DURATION");
-    cmd->add_flag("--dry-run", opts->dry_run, "List and report what would happen; change nothing");
-    cmd->add_option("--max-pages", opts->max_pages,
-                    "Stop with an error (nothing applied) after this many pages of 100 objects (default 1000)")
-        ->check(CLI::Range(1, 100000))
-        ->type_name("N");
+    add_listing_options(*cmd, opts->listing,
+                        "The window: objects created this long ago or later (90m, 36h, 7d, 2w; default 30d, at "
+                        "most a year; any age, unlike the Events API)");
     add_metrics_option(*cmd, opts->metrics_file);
-    add_api_options(*cmd, opts->api);
     cmd->footer(
         "Examples:\n  quicktools stripe reconcile --dry-run\n  quicktools stripe reconcile --since 90d --live\n"
         "Everything is listed first (a failure changes nothing), then applied in one transaction by the rules "
@@ -119,14 +108,14 @@ void register_stripe_reconcile(CLI::App& stripe, Context& ctx) {
         "Stripe does not confirm as paid), 1 when Stripe cannot be reached (nothing applied).");
     cmd->callback([&ctx, opts] {
         run_with_metrics(opts->metrics_file, "stripe_reconcile", ctx, [&] {
+            auto listing = start_listing(opts->listing, ctx);
+            auto& api = listing.api;
             stripe::ReconcileOptions options;
-            if (!opts->since.empty()) options.since_seconds = stripe::parse_duration_seconds(opts->since);
-            options.dry_run = opts->dry_run ? stripe::DryRun::yes : stripe::DryRun::no;
-            options.list.max_pages = opts->max_pages;
-            options.now = static_cast<std::int64_t>(std::time(nullptr));
-            auto api = connect_api(opts->api, ctx);
-            options.replay.livemode = api.client->live_key() ? stripe::Livemode::live : stripe::Livemode::test;
-            options.replay.actor = util::os_user();
+            if (listing.since_seconds) options.since_seconds = *listing.since_seconds;
+            options.dry_run = listing.dry_run;
+            options.list.max_pages = opts->listing.max_pages;
+            options.now = listing.now;
+            options.replay = listing.replay;
             auto database = ctx.open(db::Access::read_write);
             options.bind = stripe::binding_to_record(stripe::check_account(database, *api.client));
             const auto result = stripe::reconcile(database, *api.client, options);

@@ -2,7 +2,6 @@
 // Stripe's Events API lists since the last sync and apply them as `stripe replay` does.
 #include <fmt/format.h>
 
-#include <ctime>
 
 #include "api_options.hpp"
 #include "commands.hpp"
@@ -54,27 +53,17 @@ std::string to_text(const stripe::SyncResult& r, bool verbose) {
 
 void register_stripe_sync(CLI::App& stripe, Context& ctx) {
     struct Options {
-        std::string since;
-        bool dry_run = false;
-        int max_pages = 1000;
+        ListingOptions listing;
         std::string metrics_file;
-        ApiOptions api;
     };
     auto opts = std::make_shared<Options>();
     auto* cmd = stripe.add_subcommand(
         "sync",
         "Fetch the events Stripe's Events API lists since the last sync and apply them as `stripe replay` "
         "does; the cursor is stored with them, so the next run (cron) resumes where this one stopped");
-    cmd->add_option("--since", opts->since,
-                    "List events from this long ago (90m, 36h, 7d, 2w) instead of after the stored cursor; "
-                    "Stripe keeps 30 days")
-        ->type_name("DURATION");
-    cmd->add_flag("--dry-run", opts->dry_run, "Fetch and report what would happen; change nothing (cursor too)");
-    cmd->add_option("--max-pages", opts->max_pages,
-                    "Stop with an error (nothing applied) after this many pages of 100 events (default 1000)")
-        ->check(CLI::Range(1, 100000))
-        ->type_name("N");
-    add_api_options(*cmd, opts->api);
+    add_listing_options(*cmd, opts->listing,
+                        "List events from this long ago (90m, 36h, 7d, 2w) instead of after the stored cursor; "
+                        "Stripe keeps 30 days");
     add_metrics_option(*cmd, opts->metrics_file);
     cmd->footer(
         "Examples:\n  quicktools stripe sync\n  quicktools stripe sync --since 7d --dry-run\n"
@@ -87,14 +76,14 @@ void register_stripe_sync(CLI::App& stripe, Context& ctx) {
         "(nothing applied, cursor unchanged).");
     cmd->callback([&ctx, opts] {
         run_with_metrics(opts->metrics_file, "stripe_sync", ctx, [&] {
+            auto listing = start_listing(opts->listing, ctx);
+            auto& api = listing.api;
             stripe::SyncOptions options;
-            if (!opts->since.empty()) options.since_seconds = stripe::parse_duration_seconds(opts->since);
-            options.dry_run = opts->dry_run ? stripe::DryRun::yes : stripe::DryRun::no;
-            options.max_pages = opts->max_pages;
-            options.now = static_cast<std::int64_t>(std::time(nullptr));
-            auto api = connect_api(opts->api, ctx);
-            options.replay.livemode = api.client->live_key() ? stripe::Livemode::live : stripe::Livemode::test;
-            options.replay.actor = util::os_user();
+            options.since_seconds = listing.since_seconds;
+            options.dry_run = listing.dry_run;
+            options.max_pages = opts->listing.max_pages;
+            options.now = listing.now;
+            options.replay = listing.replay;
             auto database = ctx.open(db::Access::read_write);
             options.bind = stripe::binding_to_record(stripe::check_account(database, *api.client));
             const auto result = stripe::sync_events(database, *api.client, options);
