@@ -1,15 +1,17 @@
 -- Support adjustments, import, history and audit (src/credits/).
 
 -- name: apply_deltas
-UPDATE users SET credits_balance = credits_balance + ?, credits_lifetime_used = credits_lifetime_used + ?
-WHERE id = ?
+-- ?1 and ?2 are small (an adjustment's amount). The guard keeps SQLite from turning an integer
+-- that leaves the 64-bit range into a REAL: no row is changed, and the caller says why.
+UPDATE users SET credits_balance = credits_balance + ?1, credits_lifetime_used = credits_lifetime_used + ?2
+WHERE id = ?3 AND typeof(credits_balance) = 'integer' AND typeof(credits_lifetime_used) = 'integer'
+  AND (?1 <= 0 OR credits_balance <= 9223372036854775807 - ?1) AND (?1 >= 0 OR credits_balance >= -?1)
+  AND (?2 <= 0 OR credits_lifetime_used <= 9223372036854775807 - ?2) AND (?2 >= 0 OR credits_lifetime_used >= -?2)
 RETURNING credits_balance;
 
 -- name: counters
-SELECT id, email, credits_balance, credits_lifetime_used FROM users WHERE id = ?;
-
--- name: counters_by_email
-SELECT id, email, credits_balance, credits_lifetime_used FROM users WHERE email = ?;
+SELECT id, email, credits_balance, credits_lifetime_used, typeof(credits_balance), typeof(credits_lifetime_used)
+FROM users WHERE id = ?;
 
 -- name: entry_by_key
 SELECT id, user_id, kind, amount, balance_delta, purchased_delta, used_delta, balance_after, reason, actor, source,
@@ -47,3 +49,13 @@ WHERE u.credits_balance < 0
    OR u.credits_balance - u.credits_purchased_total + u.credits_lifetime_used
       <> COALESCE(m.invariant_base, 10) + COALESCE(l.delta, 0)
 ORDER BY u.id;
+
+-- The idempotency keys of the file being imported, so a key on two lines is found however long
+-- the file (a temporary table: on disk past SQLite's cache, gone with the connection).
+-- name: import_keys_create
+DROP TABLE IF EXISTS temp.quicktools_import_keys;
+CREATE TEMP TABLE quicktools_import_keys (key TEXT PRIMARY KEY, line INTEGER NOT NULL, fingerprint TEXT NOT NULL);
+-- name: import_keys_find
+SELECT line, fingerprint FROM temp.quicktools_import_keys WHERE key = ?;
+-- name: import_keys_add
+INSERT INTO temp.quicktools_import_keys (key, line, fingerprint) VALUES (?, ?, ?);

@@ -85,20 +85,25 @@ WHERE user_id = ?1 AND session_id <> ?2 AND refunded_credits < credits;
 -- name: migrated_api_access
 SELECT new_api_access FROM quicktools_migrated_users WHERE user_id = ?;
 
--- name: user_by_id
-SELECT id FROM users WHERE id = ?;
 -- name: user_ids
 SELECT id FROM users;
--- name: user_by_email
-SELECT id FROM users WHERE email = ?1 COLLATE NOCASE ORDER BY email = ?1 DESC LIMIT 1;
 -- name: user_credits
-SELECT credits_balance, credits_purchased_total, api_access_unlocked FROM users WHERE id = ?;
--- A purchase, as the web app's own webhook writes it.
+SELECT credits_balance, credits_purchased_total, api_access_unlocked, typeof(credits_balance),
+       typeof(credits_purchased_total)
+FROM users WHERE id = ?;
+-- A purchase, as the web app's own webhook writes it. Only on whole numbers that stay in the
+-- 64-bit range (SQLite would turn the sum into a REAL): else no row, and user_purchase_refused
+-- says why.
 -- name: user_purchase
 UPDATE users SET credits_balance = credits_balance + ?1, credits_purchased_total = credits_purchased_total + ?1,
                  last_purchase_date = ?2, last_purchase_amount = ?1,
                  api_access_unlocked = CASE WHEN ?3 THEN 1 ELSE api_access_unlocked END
-WHERE id = ?4 RETURNING credits_balance;
+WHERE id = ?4 AND typeof(credits_balance) = 'integer' AND typeof(credits_purchased_total) = 'integer'
+  AND credits_balance <= 9223372036854775807 - ?1 AND credits_purchased_total <= 9223372036854775807 - ?1
+RETURNING credits_balance;
+-- name: user_purchase_refused
+SELECT credits_balance, typeof(credits_balance), credits_purchased_total, typeof(credits_purchased_total)
+FROM users WHERE id = ?;
 -- Credits taken back (negative) or given back (positive) by a refund or dispute.
 -- name: user_adjust
 UPDATE users SET credits_balance = credits_balance + ?1, credits_purchased_total = credits_purchased_total + ?2

@@ -1,26 +1,43 @@
 // `quicktools credits import FILE|- [--dry-run]`: many adjustments from a CSV file, all or nothing.
 #include <fmt/format.h>
 
-#include <fstream>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <iostream>
-#include <sstream>
 
 #include "commands.hpp"
 #include "quicktools/credits/import.hpp"
+#include "quicktools/util/interrupt.hpp"
 #include "quicktools/util/progress.hpp"
 #include "quicktools/util/system.hpp"
+#include "quicktools/util/text.hpp"
 
 namespace quicktools::cli {
 namespace {
 
-std::string read_input(const std::string& file) {
-    if (file == "-") return util::read_stdin();
-    std::ostringstream text;
-    std::ifstream in(file, std::ios::binary);
-    if (!in) throw usage_error(fmt::format("cannot read {}: no such file, or no permission to read it", file));
-    text << in.rdbuf();
-    return text.str();
-}
+// The CSV file (or stdin) opened for reading a chunk at a time; closed when it goes.
+class Input {
+public:
+    explicit Input(const std::string& file) : m_name(file == "-" ? "stdin" : file) {
+        if (file == "-") return;
+        m_fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+        if (m_fd < 0) throw usage_error(fmt::format("cannot read {}: {}", file, std::strerror(errno)));
+    }
+    ~Input() {
+        if (m_fd != STDIN_FILENO) ::close(m_fd);
+    }
+    Input(const Input&) = delete;
+    Input& operator=(const Input&) = delete;
+    // Ctrl-C while waiting on a pipe ends the read (util::read_some).
+    std::size_t read(char* buffer, std::size_t size) { return util::read_some(m_fd, buffer, size, m_name); }
+
+private:
+    std::string m_name;
+    int m_fd = STDIN_FILENO;
+};
 
 nlohmann::json row_json(const credits::ImportRow& r) {
     return {{"line", r.line},
@@ -46,21 +63,21 @@ std::string row_text(const credits::ImportRow& r) {
     switch (r.status) {
         case credits::RowStatus::replayed:
             return fmt::format("line {}: {} {} for {}: already applied (ledger entry {}), skipped", r.line,
-                               credits::to_string(r.action), r.amount, r.email, r.ledger_id);
+                               credits::to_string(r.action), r.amount, util::display(r.email), r.ledger_id);
         case credits::RowStatus::duplicate:
             return fmt::format("line {}: {} {} for {}: same key and request as line {}, skipped", r.line,
-                               credits::to_string(r.action), r.amount, r.email, r.same_as_line);
+                               credits::to_string(r.action), r.amount, util::display(r.email), r.same_as_line);
         case credits::RowStatus::apply: break;
     }
     return fmt::format("line {}: {} {} for {} (id {}): balance {} -> {}", r.line, credits::to_string(r.action),
-                       r.amount, r.email, r.user_id, r.balance_before, r.balance_after);
+                       r.amount, util::display(r.email), r.user_id, r.balance_before, r.balance_after);
 }
 
 std::string summary_text(const credits::ImportResult& result, const std::string& source, bool dry_run) {
     const auto& t = result.totals;
-    if (t.rows == 0) return fmt::format("{} has a header but no rows: nothing to do.", source);
+    if (t.rows == 0) return fmt::format("{} has a header but no rows: nothing to do.", util::display(source));
     std::string out = fmt::format("{} {} of {} rows from {} to {} users: +{} granted, +{} refunded, -{} debited",
-                                  dry_run ? "Would apply" : "Applied", t.applied, t.rows, source, t.users, t.granted,
+                                  dry_run ? "Would apply" : "Applied", t.applied, t.rows, util::display(source), t.users, t.granted,
                                   t.refunded, t.debited);
     if (t.skipped > 0) out += fmt::format("; {} skipped (already applied with their idempotency key)", t.skipped);
     out += dry_run ? ". Dry run: nothing changed." : ", in one transaction.";
@@ -87,27 +104,34 @@ void register_credits_import(CLI::App& group, Context& ctx) {
                 "  printf 'user,action,amount,reason\\n42,refund,8,task 981 failed\\n' | quicktools credits import -\n"
                 "Each bad row is reported as FILE:LINE: problem, and then nothing is applied (exit 2).");
     cmd->callback([&ctx, opts] {
-        const std::string text = read_input(opts->file);
+        Input input(opts->file);
+        util::CsvReader reader([&input](char* buffer, std::size_t size) { return input.read(buffer, size); });
         credits::ImportOptions options;
         options.source_name = opts->file == "-" ? "stdin" : opts->file;
         options.actor = credits::normalise_actor(opts->actor.empty() ? util::os_user() : opts->actor);
         options.dry_run = opts->dry_run ? db::DryRun::yes : db::DryRun::no;
         options.show_progress = !ctx.options.quiet && util::Progress::stderr_is_terminal();
+        // Rows are kept only to be printed; otherwise memory stays flat however long the file.
+        const bool print_rows = ctx.options.json || opts->dry_run || ctx.options.verbose > 0;
+        options.keep_rows = print_rows ? credits::ImportOptions::KeepRows::yes : credits::ImportOptions::KeepRows::no;
         auto database = ctx.open(opts->dry_run ? db::Access::read_only : db::Access::read_write);
-        const auto result = credits::import_csv(database, text, options);
+        const auto result = credits::import_csv(database, reader, options);
         const auto& source = options.source_name;
 
         if (!result.errors.empty()) {
             const std::string message =
-                fmt::format("{}: {} of {} rows are bad; nothing was changed", source, result.errors.size(),
-                            result.totals.rows);
+                fmt::format("{}: {} of {} rows are bad; nothing was changed{}", source, result.bad_rows,
+                            result.totals.rows,
+                            result.bad_rows > static_cast<std::int64_t>(result.errors.size())
+                                ? fmt::format(" (the first {} are listed)", result.errors.size())
+                                : "");
             nlohmann::json errors = nlohmann::json::array();
             for (const auto& e : result.errors) {
-                std::cerr << fmt::format("{}:{}: {}\n", source, e.line, e.message);
+                std::cerr << fmt::format("{}:{}: {}\n", util::display(source), e.line, util::display(e.message));
                 errors.push_back({{"line", e.line}, {"message", e.message}});
             }
             // Not thrown: the one JSON document carries every bad row, not just the summary.
-            std::cerr << "quicktools: " << message << '\n';
+            std::cerr << "quicktools: " << util::display(message) << '\n';
             if (ctx.options.json)
                 ctx.emit({{"ok", false},
                           {"exit_code", static_cast<int>(ExitCode::usage)},

@@ -3,30 +3,25 @@
 
 #include <chrono>
 #include <cstdlib>
-#include <fstream>
-#include <iterator>
 
 #include "commands.hpp"
+#include "quicktools/stripe/event_reader.hpp"
 #include "quicktools/stripe/signature.hpp"
 #include "quicktools/util/system.hpp"
 
 namespace quicktools::cli {
 namespace {
 
-std::string read_all(const std::string& path) {
-    if (path.empty() || path == "-") return util::read_stdin();
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        throw usage_error(fmt::format("cannot read {}: check the path and that you may read it ('-' reads stdin)",
-                                      path));
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+// A webhook body is one event, so it has the replay's limit of one event; a secret is short.
+std::string read_all(const std::string& path, std::size_t max_bytes, std::string_view what) {
+    return util::read_file(path.empty() ? "-" : path, max_bytes, what);
 }
 
 // The endpoint secret from --secret-file or STRIPE_WEBHOOK_SECRET; never printed.
 std::string webhook_secret(const std::string& secret_file) {
     std::string secret;
     if (!secret_file.empty()) {
-        secret = read_all(secret_file);
+        secret = read_all(secret_file, 4096, "a webhook secret file");
         while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r' || secret.back() == ' '))
             secret.pop_back();
     } else if (const char* env = std::getenv("STRIPE_WEBHOOK_SECRET")) {
@@ -67,7 +62,7 @@ void register_stripe_verify_signature(CLI::App& stripe, Context& ctx) {
         "    --header 't=1767225600,v1=5257a8...' --tolerance 0 body.json");
     cmd->callback([&ctx, opts] {
         const auto secret = webhook_secret(opts->secret_file);
-        const auto body = read_all(opts->file);
+        const auto body = read_all(opts->file, stripe::max_event_bytes, "a webhook body (one event)");
         const auto now =
             std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
                 .count();

@@ -54,6 +54,7 @@ AdjustResult adjust(db::Database& db, const AdjustRequest& r) {
         }
     }
     const auto user = users::load_user(db, user_id);
+    users::require_whole_numbers(user);
     if (auto why = why_not(r.action, r.amount, user.balance, user.lifetime_used))
         throw refusal(fmt::format("{} not applied to user {} ({}): {}; nothing changed", to_string(r.action),
                                   user.id, user.email, *why));
@@ -79,7 +80,12 @@ StoredEntry AdjustmentWriter::write(std::int64_t user_id, Action action, std::in
     m_update.bind(1, d.balance);
     m_update.bind(2, d.used);
     m_update.bind(3, user_id);
-    if (!m_update.executeStep()) throw Error(fmt::format("user {} disappeared while being adjusted", user_id));
+    // The statement changes nothing when the result would not be a whole number in range; the
+    // caller checked that already, so no row here means the checks and the data disagree.
+    if (!m_update.executeStep())
+        throw Error(fmt::format("user {} was not adjusted: the row is gone, or its balance or lifetime used is no "
+                                "longer a whole number the change keeps in range; nothing changed",
+                                user_id));
     const std::int64_t balance_after = m_update.getColumn(0).getInt64();
     while (m_update.executeStep()) {
     }

@@ -7,6 +7,7 @@
 #include "quicktools/credits/trail.hpp"
 #include "quicktools/db/sql_files.hpp"
 #include "quicktools/users/users.hpp"
+#include "quicktools/util/text.hpp"
 
 namespace quicktools::credits::detail {
 namespace {
@@ -18,6 +19,12 @@ std::string lower_trimmed(std::string s) {
     s.erase(0, start);
     for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     return s;
+}
+
+// The connection, once the temporary table of the file's keys exists (fresh for each import).
+SQLite::Database& with_key_table(db::Database& db) {
+    db.sql().exec(sql::query("credits", "import_keys_create"));
+    return db.sql();
 }
 
 }  // namespace
@@ -37,9 +44,9 @@ Columns read_header(const util::CsvRecord& header, const std::string& source) {
                                                 : nullptr;
         if (slot == nullptr)
             throw usage_error(fmt::format("{}:{}: unknown column \"{}\"; the columns are {}", source, header.line,
-                                          header.fields[i], import_header));
+                                          util::display(header.fields[i]), import_header));
         if (*slot >= 0)
-            throw usage_error(fmt::format("{}:{}: column \"{}\" appears twice", source, header.line, name));
+            throw usage_error(fmt::format("{}:{}: column \"{}\" appears twice", source, header.line, util::display(name)));
         *slot = static_cast<int>(i);
     }
     std::string missing;
@@ -53,52 +60,38 @@ Columns read_header(const util::CsvRecord& header, const std::string& source) {
 }
 
 RowChecker::RowChecker(db::Database& db, Columns columns)
-    : m_db(db), m_columns(columns), m_by_id(db.sql(), sql::query("credits", "counters")),
-      m_by_email(db.sql(), sql::query("credits", "counters_by_email")), m_keys(db) {}
+    : m_db(db),
+      m_columns(columns),
+      m_users(db),
+      m_counters_query(db.sql(), sql::query("credits", "counters")),
+      m_ledger_keys(db),
+      m_file_key_find(with_key_table(db), sql::query("credits", "import_keys_find")),
+      m_file_key_add(db.sql(), sql::query("credits", "import_keys_add")) {}
 
-std::optional<RowChecker::Counters> RowChecker::read_counters(SQLite::Statement& q) {
-    if (!q.executeStep()) return std::nullopt;
+RowChecker::Counters& RowChecker::counters(std::int64_t id) {
+    if (auto known = m_counters.find(id); known != m_counters.end()) return known->second;
+    auto& q = m_counters_query;
+    q.reset();
+    q.bind(1, id);
+    if (!q.executeStep()) throw Error(fmt::format("user {} disappeared during the import", id));
     Counters c;
-    c.id = q.getColumn(0).getInt64();
+    c.id = id;
     c.email = q.getColumn(1).getString();
     c.balance = q.getColumn(2).getInt64();
     c.used = q.getColumn(3).getInt64();
-    return c;
+    c.not_whole = users::not_whole("credits_balance", q.getColumn(4).getString(), q.getColumn(2).getString());
+    if (!c.not_whole)
+        c.not_whole = users::not_whole("credits_lifetime_used", q.getColumn(5).getString(), q.getColumn(3).getString());
+    q.reset();
+    return m_counters.emplace(id, std::move(c)).first->second;
 }
 
-RowChecker::Counters* RowChecker::user(const std::string& ref) {
-    auto known = m_ids.find(ref);
-    if (known == m_ids.end()) {
-        // Prepared lookups by id and by exact email cover nearly every row; anything else goes
-        // through users::find_user_id (emails that differ in case).
-        std::optional<Counters> found;
-        const bool numeric = !ref.empty() && ref.size() <= 18 &&
-                             ref.find_first_not_of("0123456789") == std::string::npos;
-        SQLite::Statement& q = numeric ? m_by_id : m_by_email;
-        q.reset();
-        if (numeric) q.bind(1, static_cast<std::int64_t>(std::stoll(ref))); else q.bind(1, ref);
-        found = read_counters(q);
-        if (!found && !numeric) {
-            if (auto id = users::find_user_id(m_db, ref)) {
-                m_by_id.reset();
-                m_by_id.bind(1, *id);
-                found = read_counters(m_by_id);
-            }
-        }
-        std::int64_t id = found ? found->id : 0;
-        if (found && m_counters.find(id) == m_counters.end()) m_counters.emplace(id, std::move(*found));
-        known = m_ids.emplace(ref, id).first;
-    }
-    if (known->second == 0) return nullptr;
-    return &m_counters.at(known->second);
-}
-
-void RowChecker::check(const util::CsvRecord& record, ImportResult& result) {
+std::optional<ImportRow> RowChecker::check(const util::CsvRecord& record, std::string& problem) {
     std::vector<std::string> problems;
-    const auto fail = [&] {
-        std::string message;
-        for (const auto& p : problems) message += (message.empty() ? "" : "; ") + p;
-        result.errors.push_back({record.line, message});
+    const auto fail = [&]() -> std::optional<ImportRow> {
+        problem.clear();
+        for (const auto& p : problems) problem += (problem.empty() ? "" : "; ") + p;
+        return std::nullopt;
     };
     if (!record.error.empty()) {
         problems.push_back(record.error);
@@ -108,14 +101,22 @@ void RowChecker::check(const util::CsvRecord& record, ImportResult& result) {
         problems.push_back(fmt::format("{} fields, but the header has {} columns", record.fields.size(), m_columns.count));
         return fail();
     }
+    const auto field = [&](int column) -> const std::string& { return record.fields[static_cast<std::size_t>(column)]; };
     ImportRow row;
     row.line = record.line;
-    const std::string& user_ref = record.fields[static_cast<std::size_t>(m_columns.user)];
-    Counters* const target = user_ref.empty() ? nullptr : user(user_ref);
-    if (target == nullptr) problems.push_back(user_ref.empty() ? "no user given" : fmt::format("no user {}", user_ref));
-    const std::string& action_text = record.fields[static_cast<std::size_t>(m_columns.action)];
+    const std::string& user_ref = field(m_columns.user);
+    users::Match match;
+    if (!user_ref.empty()) match = m_users.find(user_ref);
+    if (user_ref.empty())
+        problems.push_back("no user given");
+    else if (match.kind == users::Match::Kind::none)
+        problems.push_back(fmt::format("no user {}", util::display(user_ref)));
+    else if (match.kind == users::Match::Kind::several)
+        problems.push_back(users::ambiguity(user_ref, match.ids));
+    const std::string& action_text = field(m_columns.action);
     const auto action = parse_action(action_text);
-    if (!action) problems.push_back(fmt::format("action must be grant, refund or debit; got \"{}\"", action_text));
+    if (!action)
+        problems.push_back(fmt::format("action must be grant, refund or debit; got \"{}\"", util::display(action_text)));
     const auto collect = [&](auto&& step) {
         try {
             step();
@@ -123,28 +124,39 @@ void RowChecker::check(const util::CsvRecord& record, ImportResult& result) {
             problems.push_back(e.what());
         }
     };
-    collect([&] { row.amount = parse_amount(record.fields[static_cast<std::size_t>(m_columns.amount)]); });
-    collect([&] { row.reason = normalise_reason(record.fields[static_cast<std::size_t>(m_columns.reason)]); });
-    if (m_columns.key >= 0 && !record.fields[static_cast<std::size_t>(m_columns.key)].empty()) {
-        row.key = record.fields[static_cast<std::size_t>(m_columns.key)];
+    collect([&] { row.amount = parse_amount(field(m_columns.amount)); });
+    collect([&] { row.reason = normalise_reason(field(m_columns.reason)); });
+    if (m_columns.key >= 0 && !field(m_columns.key).empty()) {
+        row.key = field(m_columns.key);
         collect([&] { check_idempotency_key(*row.key); });
     }
     if (!problems.empty()) return fail();
-    row.user_id = target->id;
+    row.user_id = match.id;
     row.action = *action;
+    Counters& c = counters(row.user_id);
+    if (c.not_whole) {
+        problems.push_back(fmt::format("user {} ({}): {}; correct the row first", c.id, util::display(c.email),
+                                       *c.not_whole));
+        return fail();
+    }
 
+    std::string print;
     if (row.key) {
-        if (auto earlier = m_key_rows.find(*row.key); earlier != m_key_rows.end()) {
-            const ImportRow& first = result.rows[earlier->second];
-            if (first.action != row.action || first.user_id != row.user_id || first.amount != row.amount ||
-                first.reason != row.reason) {
+        print = fingerprint(row.action, row.user_id, row.amount, row.reason);
+        m_file_key_find.reset();
+        m_file_key_find.bind(1, *row.key);
+        if (m_file_key_find.executeStep()) {
+            const auto first_line = m_file_key_find.getColumn(0).getInt64();
+            const bool same = m_file_key_find.getColumn(1).getString() == print;
+            m_file_key_find.reset();
+            if (!same) {
                 problems.push_back(fmt::format("idempotency key \"{}\" is also on line {} for a different request",
-                                               *row.key, first.line));
+                                               util::display(*row.key), first_line));
                 return fail();
             }
             row.status = RowStatus::duplicate;
-            row.same_as_line = first.line;
-        } else if (auto stored = m_keys.find(*row.key)) {
+            row.same_as_line = first_line;
+        } else if (auto stored = m_ledger_keys.find(*row.key)) {
             if (auto conflict = key_conflict(*stored, row.action, row.user_id, row.amount, row.reason)) {
                 problems.push_back(*conflict);
                 return fail();
@@ -153,13 +165,12 @@ void RowChecker::check(const util::CsvRecord& record, ImportResult& result) {
             row.ledger_id = stored->id;
         }
     }
-    Counters& c = *target;
     row.email = c.email;
     row.balance_before = c.balance;
     row.balance_after = c.balance;
     if (row.status == RowStatus::apply) {
         if (auto why = why_not(row.action, row.amount, c.balance, c.used)) {
-            problems.push_back(fmt::format("{} for user {} ({})", *why, row.user_id, c.email));
+            problems.push_back(fmt::format("{} for user {} ({})", *why, row.user_id, util::display(c.email)));
             return fail();
         }
         const auto d = deltas(row.action, row.amount);
@@ -167,8 +178,14 @@ void RowChecker::check(const util::CsvRecord& record, ImportResult& result) {
         c.used += d.used;
         row.balance_after = c.balance;
     }
-    if (row.key && row.status != RowStatus::duplicate) m_key_rows.emplace(*row.key, result.rows.size());
-    result.rows.push_back(std::move(row));
+    if (row.key && row.status != RowStatus::duplicate) {
+        m_file_key_add.reset();
+        m_file_key_add.bind(1, *row.key);
+        m_file_key_add.bind(2, row.line);
+        m_file_key_add.bind(3, print);
+        m_file_key_add.exec();
+    }
+    return row;
 }
 
 }  // namespace quicktools::credits::detail

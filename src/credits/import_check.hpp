@@ -1,11 +1,17 @@
 #pragma once
 // The checking half of `credits import` (internal to src/credits/): reads the header, then
-// checks every row against the database and against the rows before it.
+// checks each row against the database and against the rows before it. What it remembers is
+// bounded by the database, not by the file: the counters of the users the rows touch, and the
+// idempotency keys of the file in a temporary table.
+#include <SQLiteCpp/Statement.h>
+
+#include <optional>
 #include <string>
 #include <unordered_map>
 
 #include "quicktools/credits/import.hpp"
 #include "quicktools/credits/trail.hpp"
+#include "quicktools/users/users.hpp"
 #include "quicktools/util/csv.hpp"
 
 namespace quicktools::credits::detail {
@@ -25,8 +31,10 @@ Columns read_header(const util::CsvRecord& header, const std::string& source_nam
 class RowChecker {
 public:
     RowChecker(db::Database& db, Columns columns);
-    // Checks one record; appends it to result.rows or its problems to result.errors.
-    void check(const util::CsvRecord& record, ImportResult& result);
+
+    // Checks one record: the row as it applies after the rows before it, or nullopt with its
+    // problems as one sentence in `problem`.
+    std::optional<ImportRow> check(const util::CsvRecord& record, std::string& problem);
 
 private:
     struct Counters {
@@ -34,20 +42,18 @@ private:
         std::string email;
         std::int64_t balance = 0;
         std::int64_t used = 0;
+        std::optional<std::string> not_whole;  // a credit column that holds no whole number
     };
-    // The user named by id or email (as users::find_user_id names them), with the counters as
-    // the rows so far leave them; nullptr if there is no such user.
-    Counters* user(const std::string& ref);
-    std::optional<Counters> read_counters(SQLite::Statement& query);
+    // The counters of a user as the rows so far leave them.
+    Counters& counters(std::int64_t id);
 
     db::Database& m_db;
     Columns m_columns;
-    SQLite::Statement m_by_id;
-    SQLite::Statement m_by_email;
-    KeyLookup m_keys;
-    std::unordered_map<std::string, std::int64_t> m_ids;  // user reference -> id (0: no such user)
+    users::UserResolver m_users;
+    SQLite::Statement m_counters_query;
+    KeyLookup m_ledger_keys;
+    SQLite::Statement m_file_key_find, m_file_key_add;
     std::unordered_map<std::int64_t, Counters> m_counters;
-    std::unordered_map<std::string, std::size_t> m_key_rows;   // key -> index in result.rows
 };
 
 }  // namespace quicktools::credits::detail

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <limits>
 
 #include "quicktools/credits/packs.hpp"
 #include "quicktools/error.hpp"
@@ -14,12 +15,9 @@ namespace {
 
 bool is_control(unsigned char c) { return c < 0x20 || c == 0x7f; }
 
-// Shows a bad value in a message without letting it break the line.
+// Shows a bad value in a message without letting it break the line (at most 40 bytes of it).
 std::string shown(std::string_view text) {
-    std::string out;
-    for (char c : text.substr(0, 40)) out += is_control(static_cast<unsigned char>(c)) ? '?' : c;
-    if (text.size() > 40) out += "...";
-    return out;
+    return util::display(text.substr(0, 40)) + (text.size() > 40 ? "..." : "");
 }
 
 }  // namespace
@@ -59,31 +57,33 @@ std::int64_t parse_amount(std::string_view text) {
 std::string normalise_reason(std::string_view reason) {
     const auto t = util::trim(reason);
     if (t.empty()) throw usage_error("a reason is required: say why, for example --reason \"ticket 4411: failed export\"");
-    if (t.size() > max_reason_length)
-        throw usage_error(fmt::format("the reason is {} characters long; keep it to {}", t.size(), max_reason_length));
+    if (!util::valid_utf8(t)) throw usage_error("the reason is not valid UTF-8 text; save the file as UTF-8");
     if (std::any_of(t.begin(), t.end(), [](char c) { return is_control(static_cast<unsigned char>(c)); }))
         throw usage_error("the reason must be one line of text, without tabs, line breaks or control characters");
-    if (!util::valid_utf8(t)) throw usage_error("the reason is not valid UTF-8 text; save the file as UTF-8");
+    if (util::has_hidden_controls(t))
+        throw usage_error("the reason holds a C1 control or a bidi override (U+202A-U+202E, U+2066-U+2069), which "
+                          "would change how the trail reads on a terminal; write it as plain text");
+    if (const auto n = util::utf8_length(t); n > max_reason_length)
+        throw usage_error(fmt::format("the reason is {} characters long; keep it to {}", n, max_reason_length));
     return std::string(t);
 }
 
 void check_idempotency_key(std::string_view key) {
-    if (key.empty() || key.size() > max_key_length)
-        throw usage_error(fmt::format("an idempotency key must be 1 to {} characters; got {}", max_key_length,
-                                      key.size()));
-    if (std::any_of(key.begin(), key.end(), [](char c) { return c == ' ' || is_control(static_cast<unsigned char>(c)); }))
-        throw usage_error(fmt::format("the idempotency key \"{}\" holds spaces or control characters", shown(key)));
     if (!util::valid_utf8(key)) throw usage_error("the idempotency key is not valid UTF-8 text");
+    if (const auto n = util::utf8_length(key); key.empty() || n > max_key_length)
+        throw usage_error(fmt::format("an idempotency key must be 1 to {} characters; got {}", max_key_length, n));
+    if (std::any_of(key.begin(), key.end(), [](char c) { return c == ' ' || is_control(static_cast<unsigned char>(c)); }) ||
+        util::has_hidden_controls(key))
+        throw usage_error(fmt::format("the idempotency key \"{}\" holds spaces or control characters", shown(key)));
 }
 
 std::string normalise_actor(std::string_view actor) {
     const auto t = util::trim(actor);
     if (t.empty()) throw usage_error("the actor must not be empty (it defaults to the OS user)");
-    if (t.size() > max_actor_length)
-        throw usage_error(fmt::format("the actor is {} characters long; keep it to {}", t.size(), max_actor_length));
-    if (std::any_of(t.begin(), t.end(), [](char c) { return is_control(static_cast<unsigned char>(c)); }))
-        throw usage_error("the actor must not hold control characters");
     if (!util::valid_utf8(t)) throw usage_error("the actor is not valid UTF-8 text");
+    if (const auto n = util::utf8_length(t); n > max_actor_length)
+        throw usage_error(fmt::format("the actor is {} characters long; keep it to {}", n, max_actor_length));
+    if (util::has_hidden_controls(t)) throw usage_error("the actor must not hold control characters or bidi overrides");
     return std::string(t);
 }
 
@@ -97,12 +97,23 @@ Deltas deltas(Action action, std::int64_t amount) {
 }
 
 std::optional<std::string> why_not(Action action, std::int64_t amount, std::int64_t balance, std::int64_t used) {
+    constexpr auto largest = std::numeric_limits<std::int64_t>::max();
+    if (action == Action::debit && balance < 0)
+        return fmt::format("the balance is already below zero ({}), so nothing can be debited; `quicktools credits "
+                           "audit` shows how it got there",
+                           balance);
     if (action == Action::debit && balance < amount)
         return fmt::format("debiting {} would take the balance of {} below zero: short by {}", amount, balance,
                            amount - balance);
+    if (action == Action::refund && used < 0)
+        return fmt::format("lifetime used is below zero ({}), so nothing can be refunded", used);
     if (action == Action::refund && used < amount)
         return fmt::format("refunding {} is more than the {} credits used so far: over by {}", amount, used,
                            amount - used);
+    if (action != Action::debit && balance > largest - amount)
+        return fmt::format("{} {} would take the balance of {} past {}, the largest whole number the database "
+                           "stores",
+                           action == Action::grant ? "granting" : "refunding", amount, balance, largest);
     return std::nullopt;
 }
 

@@ -5,10 +5,12 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
+#include <set>
+#include <vector>
 
 #include "quicktools/error.hpp"
+#include "quicktools/util/system.hpp"
+#include "quicktools/util/text.hpp"
 
 namespace quicktools::migrate {
 namespace {
@@ -86,21 +88,39 @@ Policy default_policy() {
 
 Policy parse_policy(const std::string& text, const std::string& source) {
     json doc;
+    // nlohmann/json keeps the last of two equal keys, other parsers the first: refuse both.
+    std::vector<std::set<std::string>> keys;  // of each object being read, innermost last
+    std::string duplicate;
+    const json::parser_callback_t check_keys = [&](int, json::parse_event_t event, json& parsed) {
+        if (event == json::parse_event_t::object_start) keys.emplace_back();
+        if (event == json::parse_event_t::object_end) keys.pop_back();
+        if (event == json::parse_event_t::key && !keys.back().insert(parsed.get<std::string>()).second &&
+            duplicate.empty())
+            duplicate = parsed.get<std::string>();
+        return true;
+    };
     try {
-        doc = json::parse(text);
+        doc = json::parse(text, check_keys);
     } catch (const json::parse_error& e) {
         throw usage_error(fmt::format("policy {} is not valid JSON (at byte {})", source, e.byte));
     } catch (const json::out_of_range&) {  // a number too large for a double, such as 1E400
         throw usage_error(fmt::format("policy {} holds a number too large to read; credits are whole numbers up to {}",
                                       source, max_policy_credits));
     }
+    if (!duplicate.empty())
+        throw usage_error(fmt::format("policy {} has the key \"{}\" twice in one object; JSON readers disagree on "
+                                      "which one counts, so keep one",
+                                      source, util::display(duplicate)));
     if (!doc.is_object()) bad(source, "the document", "must be an object with \"tiers\" (and optionally \"name\")");
     Policy policy = default_policy();
     policy.name = "custom";
     for (const auto& [key, value] : doc.items()) {
         if (key == "name") {
-            if (!value.is_string() || value.get<std::string>().empty() || value.get<std::string>().size() > 100)
+            if (!value.is_string() || value.get<std::string>().empty() ||
+                util::utf8_length(value.get<std::string>()) > 100)
                 bad(source, "name", "must be a non-empty string of at most 100 characters");
+            if (util::has_hidden_controls(value.get<std::string>()))
+                bad(source, "name", "must be one line of text, without control characters or bidi overrides");
             policy.name = value.get<std::string>();
         } else if (key == "tiers") {
             if (!value.is_object()) bad(source, "tiers", "must be an object keyed by tier (free, basic, pro, business)");
@@ -123,11 +143,9 @@ Policy parse_policy(const std::string& text, const std::string& source) {
 }
 
 Policy load_policy(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw usage_error(fmt::format("cannot read policy file {}: check the path and that you may read it", path));
-    std::ostringstream text;
-    text << in.rdbuf();
-    return parse_policy(text.str(), path);
+    // A policy names four tiers; a megabyte is far more than any real one.
+    constexpr std::size_t max_policy_bytes = 1 << 20;
+    return parse_policy(util::read_file(path, max_policy_bytes, "a policy file"), path);
 }
 
 std::string describe(const TierPolicy& tier) {

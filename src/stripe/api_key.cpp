@@ -5,13 +5,15 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 
 #include "quicktools/stripe/api_client.hpp"
+#include "quicktools/util/system.hpp"
 
 namespace quicktools::stripe {
 namespace {
+
+// A Stripe key is about 110 characters; a file much larger is not a key file.
+constexpr std::size_t max_key_file_bytes = 4096;
 
 bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
 
@@ -29,11 +31,7 @@ bool ApiKey::live() const { return starts_with(value, "sk_live_") || starts_with
 ApiKey load_api_key(const std::optional<std::string>& key_file, LiveMode live) {
     ApiKey key;
     if (key_file) {
-        std::ifstream in(*key_file, std::ios::binary);
-        if (!in) throw usage_error(fmt::format("cannot read the API key file {}", *key_file));
-        std::ostringstream text;
-        text << in.rdbuf();
-        key = {trimmed(text.str()), *key_file};
+        key = {trimmed(util::read_file(*key_file, max_key_file_bytes, "an API key file")), *key_file};
     } else {
         const char* env = std::getenv("STRIPE_API_KEY");
         key = {trimmed(env != nullptr ? env : ""), "STRIPE_API_KEY"};

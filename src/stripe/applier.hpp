@@ -11,6 +11,7 @@
 #include "quicktools/credits/packs.hpp"
 #include "quicktools/stripe/event.hpp"
 #include "quicktools/stripe/replay.hpp"
+#include "quicktools/users/users.hpp"
 
 namespace quicktools::stripe::detail {
 
@@ -85,17 +86,20 @@ private:
     Settlement settle(const SessionRow& s, const Event& e, std::string_view cause);
     bool other_api_unlock(const SessionRow& s);
     std::optional<std::int64_t> find_buyer(const Event& e, std::string& why);
-    std::optional<std::int64_t> find_user(const std::string& ref);
+    users::Match find_user(const std::string& ref);
     std::optional<std::string> session_credited_by(const std::string& session_id);
+    [[noreturn]] void refuse_purchase(const Purchase& purchase);
 
     db::Database& m_db;
     const ReplayOptions& m_options;
     std::string m_now;
+    std::int64_t m_now_unix = 0;  // the same moment, in Unix seconds
     SQLite::Statement m_event_get, m_event_insert, m_event_update;
     SQLite::Statement m_session_credited_by, m_session_insert, m_sessions_by_pi, m_session_set_taken,
         m_session_set_charge_refunded, m_refund_upsert, m_session_refunds, m_dispute_upsert, m_disputes_holding,
         m_dispute_get, m_user_other_sessions, m_migrated_api;
-    SQLite::Statement m_user_by_id, m_user_by_email, m_user_credits, m_user_purchase, m_user_adjust, m_user_set_api;
+    users::UserResolver m_users;
+    SQLite::Statement m_user_credits, m_user_purchase, m_user_adjust, m_user_set_api;
     credits::LedgerWriter m_ledger;
     std::vector<Purchase> m_purchases;  // decided, not yet written (flush)
     // After many lookups, the set of user ids as a bitmap: one scan instead of a random page

@@ -2,7 +2,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cctype>
+#include <chrono>
+#include <limits>
 
 #include "applier.hpp"
 #include "quicktools/credits/packs.hpp"
@@ -16,16 +17,26 @@ SQLite::Statement prepare(db::Database& db, std::string_view name) {
     return SQLite::Statement(db.sql(), sql::query("stripe", name));
 }
 
-bool all_digits(const std::string& s) {
-    return !s.empty() && s.size() <= 18 &&
-           std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c) != 0; });
-}
-
 // Purchases kept in memory before they are written sorted (about 200 bytes each: 4 MB).
 constexpr std::size_t purchases_per_flush = 20'000;
 // Id lookups after which the ids of all users are loaded as a bitmap (8 MB at most).
 constexpr int lookups_before_bitmap = 2'000;
 constexpr std::int64_t max_bitmap_id = 64'000'000;
+
+// Stripe began in 2010; an event dated before it, or more than a day ahead of this machine's
+// clock, is a forgery or a broken clock, and its date must not become a purchase date.
+constexpr std::int64_t earliest_created = 1'262'304'000;  // 2010-01-01 00:00:00 UTC
+constexpr std::int64_t latest_ahead = 86'400;
+
+std::optional<std::string> created_out_of_range(std::int64_t created, std::int64_t now) {
+    if (created >= earliest_created && created <= now + latest_ahead) return std::nullopt;
+    // Only dates in years 1 to 9999 are converted for the message; the check itself needs none.
+    const bool showable = created > -62'135'596'800 && created < 253'402'300'800;
+    return fmt::format("created {}{} is {}: the event is not applied", created,
+                       showable ? " (" + util::timestamp_from_unix(created).substr(0, 19) + " UTC)" : "",
+                       created < earliest_created ? "before 2010, when Stripe began"
+                                                  : "more than a day ahead of this machine's clock");
+}
 
 }  // namespace
 
@@ -33,6 +44,8 @@ Applier::Applier(db::Database& db, const ReplayOptions& options, std::string now
     : m_db(db),
       m_options(options),
       m_now(std::move(now)),
+      m_now_unix(std::chrono::duration_cast<std::chrono::seconds>(
+                     std::chrono::system_clock::now().time_since_epoch()).count()),
       m_event_get(prepare(db, "event_get")),
       m_event_insert(prepare(db, "event_insert")),
       m_event_update(prepare(db, "event_update")),
@@ -48,8 +61,7 @@ Applier::Applier(db::Database& db, const ReplayOptions& options, std::string now
       m_dispute_get(prepare(db, "dispute_get")),
       m_user_other_sessions(prepare(db, "user_other_sessions")),
       m_migrated_api(prepare(db, "migrated_api_access")),
-      m_user_by_id(prepare(db, "user_by_id")),
-      m_user_by_email(prepare(db, "user_by_email")),
+      m_users(db),
       m_user_credits(prepare(db, "user_credits")),
       m_user_purchase(prepare(db, "user_purchase")),
       m_user_adjust(prepare(db, "user_adjust")),
@@ -90,6 +102,7 @@ Decision Applier::apply(const Event& e) {
         d.other_mode = true;
         return d;
     }
+    if (auto why = created_out_of_range(e.created, m_now_unix)) return needs(*why);
     switch (handler) {
         case Handler::session: return session_event(e);
         case Handler::charge_refunded: return charge_refunded(e);
@@ -112,7 +125,7 @@ void Applier::flush() {
         m_user_purchase.bind(3, p.pack->unlocks_api ? 1 : 0);
         m_user_purchase.bind(4, p.user_id);
         // The user was found when the event was decided, under the same write transaction.
-        if (!m_user_purchase.executeStep()) throw Error(fmt::format("user {} vanished during the replay", p.user_id));
+        if (!m_user_purchase.executeStep()) refuse_purchase(p);
         const auto balance_after = m_user_purchase.getColumn(0).getInt64();
         m_user_purchase.reset();
 
@@ -130,6 +143,25 @@ void Applier::flush() {
         m_ledger.append(std::move(entry));
     }
     m_purchases.clear();
+}
+
+// Why a purchase's UPDATE changed no row: a credit column that is not a whole number, or a sum
+// past the 64-bit range. The whole input is refused (exit 4): nothing of it is committed.
+void Applier::refuse_purchase(const Purchase& p) {
+    m_user_purchase.reset();
+    SQLite::Statement q(m_db.sql(), sql::query("stripe", "user_purchase_refused"));
+    q.bind(1, p.user_id);
+    if (!q.executeStep()) throw Error(fmt::format("user {} vanished during the replay", p.user_id));
+    std::optional<std::string> why = users::not_whole("credits_balance", q.getColumn(1).getString(),
+                                                      q.getColumn(0).getString());
+    if (!why)
+        why = users::not_whole("credits_purchased_total", q.getColumn(3).getString(), q.getColumn(2).getString());
+    if (!why)
+        why = fmt::format("crediting {} would take credits_balance ({}) or credits_purchased_total ({}) past {}, the "
+                          "largest whole number the database stores",
+                          p.pack->credits, q.getColumn(0).getInt64(), q.getColumn(2).getInt64(),
+                          std::numeric_limits<std::int64_t>::max());
+    throw refusal(fmt::format("event {}: user {}: {}", p.event_id, p.user_id, *why));
 }
 
 std::optional<std::string> Applier::session_credited_by(const std::string& session_id) {
@@ -150,23 +182,19 @@ void Applier::load_user_ids() {
     }
 }
 
-std::optional<std::int64_t> Applier::find_user(const std::string& ref) {
-    const bool by_id = all_digits(ref);
+users::Match Applier::find_user(const std::string& ref) {
+    const bool by_id = users::numeric_id(ref);
     if (by_id && ++m_id_lookups == lookups_before_bitmap) load_user_ids();
     if (by_id && !m_user_ids.empty()) {
+        users::Match m;
         const auto id = static_cast<std::int64_t>(std::stoll(ref));
-        if (id >= 0 && static_cast<std::size_t>(id) < m_user_ids.size() && m_user_ids[static_cast<std::size_t>(id)])
-            return id;
-        return std::nullopt;
+        if (id >= 0 && static_cast<std::size_t>(id) < m_user_ids.size() && m_user_ids[static_cast<std::size_t>(id)]) {
+            m.kind = users::Match::Kind::one;
+            m.id = id;
+        }
+        return m;
     }
-    auto& q = by_id ? m_user_by_id : m_user_by_email;
-    q.reset();
-    if (&q == &m_user_by_id)
-        q.bind(1, static_cast<std::int64_t>(std::stoll(ref)));
-    else
-        q.bind(1, ref);
-    if (!q.executeStep()) return std::nullopt;
-    return q.getColumn(0).getInt64();
+    return m_users.find(ref);
 }
 
 // The buyer: metadata.user_id, else client_reference_id (they must agree when both are set),
@@ -177,19 +205,18 @@ std::optional<std::int64_t> Applier::find_buyer(const Event& e, std::string& why
                           e.client_reference_id);
         return std::nullopt;
     }
-    const std::string& ref = !e.meta_user_id.empty() ? e.meta_user_id : e.client_reference_id;
-    if (!ref.empty()) {
-        if (auto id = find_user(ref)) return id;
-        why = fmt::format("unknown user {} ({})", ref,
-                          e.meta_user_id.empty() ? "client_reference_id" : "metadata.user_id");
+    const std::string& ref = !e.meta_user_id.empty() ? e.meta_user_id : !e.client_reference_id.empty() ? e.client_reference_id : e.email;
+    const char* field = !e.meta_user_id.empty()           ? "metadata.user_id"
+                        : !e.client_reference_id.empty() ? "client_reference_id"
+                                                          : "customer email";
+    if (ref.empty()) {
+        why = "no buyer: no metadata.user_id, client_reference_id or customer email";
         return std::nullopt;
     }
-    if (!e.email.empty()) {
-        if (auto id = find_user(e.email)) return id;
-        why = fmt::format("unknown user {} (customer email)", e.email);
-        return std::nullopt;
-    }
-    why = "no buyer: no metadata.user_id, client_reference_id or customer email";
+    const auto match = find_user(ref);
+    if (match.kind == users::Match::Kind::one) return match.id;
+    why = match.kind == users::Match::Kind::several ? fmt::format("{} ({})", users::ambiguity(ref, match.ids), field)
+                                                    : fmt::format("unknown user {} ({})", ref, field);
     return std::nullopt;
 }
 

@@ -121,7 +121,13 @@ Settlement Applier::settle(const SessionRow& s, const Event& e, std::string_view
     const auto balance = m_user_credits.getColumn(0).getInt64();
     const auto purchased = m_user_credits.getColumn(1).getInt64();
     const bool api = m_user_credits.getColumn(2).getInt() != 0;
+    auto not_whole = users::not_whole("credits_balance", m_user_credits.getColumn(3).getString(),
+                                      m_user_credits.getColumn(0).getString());
+    if (!not_whole)
+        not_whole = users::not_whole("credits_purchased_total", m_user_credits.getColumn(4).getString(),
+                                     m_user_credits.getColumn(1).getString());
     m_user_credits.reset();
+    if (not_whole) throw refusal(fmt::format("event {}: user {}: {}", e.id, s.user_id, *not_whole));
     if (owed > s.owed) {
         const auto want = owed - s.owed;
         out.taken = std::clamp<std::int64_t>(balance, 0, want);
@@ -154,6 +160,12 @@ Settlement Applier::settle(const SessionRow& s, const Event& e, std::string_view
     }
 
     std::int64_t balance_after = balance;
+    constexpr auto largest = std::numeric_limits<std::int64_t>::max();
+    if ((balance_delta > 0 && balance > largest - balance_delta) ||
+        (purchased_delta > 0 && purchased > largest - purchased_delta))
+        throw refusal(fmt::format("event {}: user {}: giving back {} credits would take credits_balance ({}) or "
+                                  "credits_purchased_total ({}) past {}, the largest whole number the database stores",
+                                  e.id, s.user_id, balance_delta, balance, purchased, largest));
     if (balance_delta != 0 || purchased_delta != 0) {
         m_user_adjust.reset();
         m_user_adjust.bind(1, balance_delta);

@@ -13,6 +13,7 @@
 
 #include "quicktools/error.hpp"
 #include "quicktools/util/interrupt.hpp"
+#include "quicktools/util/system.hpp"
 
 namespace quicktools::stripe {
 namespace {
@@ -67,6 +68,14 @@ void StreamEventReader::fail(std::int64_t offset, const std::string& what) const
     throw usage_error(fmt::format("{}: {} at {}", m_name, what, where(offset)));
 }
 
+// An event (or the value inside one) from `start` that reaches `end` is past the limit: refused
+// before more of it is read.
+void StreamEventReader::check_size(std::int64_t start, std::int64_t end) const {
+    if (end - start > static_cast<std::int64_t>(max_event_bytes))
+        fail(start, fmt::format("an event is larger than {}, the limit for one event (Stripe's are a few KiB)",
+                                util::size_text(max_event_bytes)));
+}
+
 // Drops what is no longer needed and appends the next chunk; false at the end of the input.
 bool StreamEventReader::fill() {
     if (m_eof) return false;
@@ -116,6 +125,7 @@ std::int64_t StreamEventReader::value_end(std::int64_t start) {
     std::int64_t string_start = 0;
     std::int64_t i = start;
     for (;;) {
+        check_size(start, i);
         if (i >= m_base + static_cast<std::int64_t>(m_len) && !fill())
             fail(i, fmt::format("the input ends inside the value that starts at byte {} (truncated?)", start));
         const char* data = m_buf.data();
@@ -266,6 +276,7 @@ bool StreamEventReader::step_keys(RawEvent& event) {
         return false;
     }
     m_pos = value_end(m_pos);
+    if (!m_in_list) check_size(m_object_start, m_pos);  // a top-level event, read key by key
     m_state = State::keys_after_value;
     return false;
 }

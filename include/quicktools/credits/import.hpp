@@ -1,6 +1,7 @@
 #pragma once
-// Many adjustments from a CSV file: every row checked first, then all applied in one
-// transaction, or none.
+// Many adjustments from a CSV file, all in one transaction or none: read a row at a time (so
+// memory stays flat whatever the file), each row checked and written as it comes, and the
+// transaction rolled back if any row is bad.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -10,6 +11,7 @@
 #include "quicktools/credits/request.hpp"
 #include "quicktools/db/database.hpp"
 #include "quicktools/db/migrations.hpp"
+#include "quicktools/util/csv.hpp"
 
 namespace quicktools::credits {
 
@@ -21,7 +23,13 @@ struct ImportOptions {
     std::string actor;
     db::DryRun dry_run = db::DryRun::no;
     bool show_progress = false;  // progress on stderr (only on a terminal)
+    // Whether every row comes back in ImportResult::rows (to be printed); without it only the
+    // totals do, and memory does not grow with the number of rows.
+    enum class KeepRows { no, yes } keep_rows = KeepRows::yes;
 };
+
+// How many bad rows a result lists; the rest are counted (ImportResult::bad_rows).
+inline constexpr std::size_t max_errors_listed = 1000;
 
 enum class RowStatus {
     apply,      // applies now
@@ -31,7 +39,7 @@ enum class RowStatus {
 std::string_view to_string(RowStatus status);
 
 struct ImportRow {
-    int line = 0;
+    std::int64_t line = 0;
     std::int64_t user_id = 0;
     std::string email;
     Action action = Action::grant;
@@ -39,14 +47,14 @@ struct ImportRow {
     std::string reason;
     std::optional<std::string> key;
     RowStatus status = RowStatus::apply;
-    int same_as_line = 0;              // for duplicate
+    std::int64_t same_as_line = 0;     // for duplicate
     std::int64_t ledger_id = 0;        // the entry written (0 in a dry run), or the original one
     std::int64_t balance_before = 0;   // for apply: the balance just before this row
     std::int64_t balance_after = 0;
 };
 
 struct RowError {
-    int line = 0;
+    std::int64_t line = 0;
     std::string message;
 };
 
@@ -61,15 +69,21 @@ struct ImportTotals {
 };
 
 struct ImportResult {
-    std::vector<ImportRow> rows;
-    std::vector<RowError> errors;  // when not empty, nothing was changed
+    std::vector<ImportRow> rows;   // with KeepRows::yes
+    std::vector<RowError> errors;  // the first max_errors_listed bad rows
+    std::int64_t bad_rows = 0;     // all of them: when not 0, nothing was changed
     ImportTotals totals;
     bool committed = false;
 };
 
-// Checks every row of the CSV text and, when all are good and this is no dry run, applies them
-// in one transaction. Bad rows come back in `errors` (one per line). Throws usage_error for a
-// file that is no import at all (empty, bad header), and Error for a locked database.
+// Reads every record of `reader`: the header, then each row, checked against the database and
+// the rows before it. In a real run each good row is written as it comes, inside one write
+// transaction that commits only when every row was good; after the first bad row the rest are
+// still checked (and listed), not written. Throws usage_error for a file that is no import at
+// all (empty, bad header), and Error for a locked database or a read error (nothing changed).
+ImportResult import_csv(db::Database& db, util::CsvReader& reader, const ImportOptions& options);
+
+// The same over CSV text in memory.
 ImportResult import_csv(db::Database& db, std::string_view text, const ImportOptions& options);
 
 }  // namespace quicktools::credits

@@ -39,7 +39,8 @@ struct Deltas {
 Deltas deltas(Action action, std::int64_t amount);
 
 // Why the action may not apply to a user with these counters (a debit below zero, a refund of
-// more than was used), as a sentence naming the shortfall; nullopt when it may.
+// more than was used, a balance past the 64-bit range), as a sentence naming the shortfall;
+// nullopt when it may. Safe for any counters, INT64_MIN and INT64_MAX included.
 std::optional<std::string> why_not(Action action, std::int64_t amount, std::int64_t balance, std::int64_t used);
 
 // The request fingerprint stored beside an idempotency key: sha256 of action, user id, amount

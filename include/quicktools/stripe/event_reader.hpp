@@ -12,6 +12,10 @@ namespace quicktools::stripe {
 // Readable bytes after a padded event's text (what simdjson needs to parse in place).
 inline constexpr std::size_t raw_event_padding = 64;
 
+// The largest event read (and the largest webhook body checked). Stripe's events are a few
+// kilobytes; a larger one is refused, so one bad event cannot take the memory of the run.
+inline constexpr std::size_t max_event_bytes = 4 * 1024 * 1024;
+
 // One event's raw JSON text and where it starts in its input.
 struct RawEvent {
     std::string_view text;    // valid until the next call to next()
@@ -38,7 +42,8 @@ public:
 
 // Reads a single event object, an array of events, a list object ({"object":"list","data":[...]}),
 // or newline-delimited (or simply concatenated) event objects, from a file or "-" (stdin).
-// Only one event (and one chunk) is held in memory at a time. Throws Error if it cannot open.
+// Only one event (and one chunk) is held in memory at a time. Throws Error if it cannot open,
+// and usage_error (exit 2) for an event larger than max_event_bytes.
 class StreamEventReader : public EventSource {
 public:
     explicit StreamEventReader(const std::string& path, std::size_t chunk_size = 1 << 20);
@@ -74,6 +79,7 @@ private:
     bool step_keys(RawEvent& event);
     bool finish_object(RawEvent& event);
     [[noreturn]] void fail(std::int64_t offset, const std::string& what) const;
+    void check_size(std::int64_t start, std::int64_t end) const;
 
     std::string m_name;
     int m_fd = -1;
