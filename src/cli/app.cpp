@@ -4,10 +4,13 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <cerrno>
+#include <cstring>
 #include <iostream>
 
 #include "commands.hpp"
 #include "quicktools/db/database.hpp"
+#include "quicktools/util/text.hpp"
 #include "quicktools/version.hpp"
 
 namespace quicktools::cli {
@@ -29,8 +32,10 @@ void add_global_options(CLI::App& app, Context& ctx) {
     app.set_version_flag("--version", std::string("quicktools ") + version_string);
 }
 
+// On stderr escaped (a message may quote a value from the database or a file); in the JSON
+// document exact.
 void print_error(const Context& ctx, ExitCode code, const std::string& message) {
-    std::cerr << "quicktools: " << message << '\n';
+    std::cerr << "quicktools: " << util::display(message) << '\n';
     if (ctx.options.json)
         std::cout << nlohmann::json{{"ok", false}, {"exit_code", static_cast<int>(code)}, {"error", message}}.dump(2)
                   << '\n';
@@ -122,11 +127,10 @@ void build(CLI::App& app, Context& ctx) {
     add_group_footers(app);
 }
 
-int run(int argc, char** argv) {
-    Context ctx;
-    CLI::App app{"quicktools: admin and migration tool for the credit-pack database (quicktools.db)",
-                 "quicktools"};
-    build(app, ctx);
+namespace {
+
+// Runs the command line; the exit code. The one catch site of the tool.
+int dispatch(CLI::App& app, Context& ctx, int argc, char** argv) {
     try {
         app.parse(argc, argv);
         return static_cast<int>(ctx.exit_code);
@@ -146,6 +150,29 @@ int run(int argc, char** argv) {
         print_error(ctx, ExitCode::failed, fmt::format("internal error: {} (please report this)", e.what()));
         return static_cast<int>(ExitCode::failed);
     }
+}
+
+}  // namespace
+
+int run(int argc, char** argv) {
+    Context ctx;
+    CLI::App app{"quicktools: admin and migration tool for the credit-pack database (quicktools.db)",
+                 "quicktools"};
+    build(app, ctx);
+    const int code = dispatch(app, ctx, argc, argv);
+    // A result that never reached stdout (a full disk, a closed pipe) is a failure, not exit 0.
+    errno = 0;
+    std::cout.flush();
+    if (!std::cout.good()) {
+        const int error = errno;
+        std::cerr << "quicktools: could not write the output to stdout"
+                  << (error != 0 ? fmt::format(" ({})", std::strerror(error)) : std::string())
+                  << (code == 0 ? "; the command itself ran (what it changed is committed), only its output is lost"
+                                : "")
+                  << '\n';
+        return code == 0 ? static_cast<int>(ExitCode::failed) : code;
+    }
+    return code;
 }
 
 }  // namespace quicktools::cli

@@ -11,6 +11,7 @@
 #include "quicktools/util/interrupt.hpp"
 #include "quicktools/util/progress.hpp"
 #include "quicktools/util/system.hpp"
+#include "quicktools/util/text.hpp"
 
 namespace quicktools::cli {
 namespace {
@@ -136,15 +137,25 @@ void register_db_drop_deprecated(CLI::App& db, Context& ctx) {
         doc["active_subscriptions"] = result.plan.active_subscriptions;
         doc["backup"] = result.backup ? nlohmann::json(result.backup->path) : nlohmann::json(nullptr);
         doc["users"] = result.users;
-        doc["vacuumed"] = opts->vacuum;
+        doc["vacuumed"] = opts->vacuum && !result.vacuum_error;
         doc["bytes_before"] = result.bytes_before;
         doc["bytes_after"] = result.bytes_after;
         doc["state_after"] = "final";
         std::string text;
-        if (result.backup) text += fmt::format("Backed up to {}.\n", result.backup->path);
+        if (result.backup) text += fmt::format("Backed up to {}.\n", util::display(result.backup->path));
         text += plan_text(result.plan, "Rewrote") + fmt::format("{} users kept; migration 004 recorded.", result.users);
-        if (opts->vacuum) text += fmt::format("\nVacuumed: {} -> {} bytes.", result.bytes_before, result.bytes_after);
+        if (opts->vacuum && !result.vacuum_error)
+            text += fmt::format("\nVacuumed: {} -> {} bytes.", result.bytes_before, result.bytes_after);
+        if (result.vacuum_error) {
+            // Not thrown: the result of the committed drop is printed, then what went wrong after it.
+            const auto& e = *result.vacuum_error;
+            doc["ok"] = false;
+            doc["exit_code"] = static_cast<int>(e.code());
+            doc["error"] = e.what();
+            ctx.exit_code = e.code();
+        }
         ctx.emit(doc, text);
+        if (result.vacuum_error) std::cerr << "quicktools: " << util::display(result.vacuum_error->what()) << '\n';
     });
 }
 

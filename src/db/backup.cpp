@@ -4,6 +4,7 @@
 
 #include <SQLiteCpp/Backup.h>
 #include <SQLiteCpp/Exception.h>
+#include <SQLiteCpp/Statement.h>
 #include <fcntl.h>
 #include <fmt/chrono.h>
 #include <fmt/format.h>
@@ -11,7 +12,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <chrono>
 #include <thread>
 #include <cstring>
@@ -21,16 +24,61 @@
 namespace quicktools::db {
 namespace {
 
-// Creates the destination empty and private before SQLite writes to it, so the copy is never
-// readable by others, not even for a moment, and an existing file is never overwritten.
-void create_private_file(const std::string& dest) {
-    const int fd = ::open(dest.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        if (errno == EEXIST) throw refusal(fmt::format("{} already exists; choose another backup path", dest));
-        throw Error(fmt::format("cannot create backup {}: {}", dest, std::strerror(errno)));
+void refuse_existing(const std::string& dest) {
+    struct stat st {};
+    if (::lstat(dest.c_str(), &st) == 0)
+        throw refusal(fmt::format("{} already exists; choose another backup path", dest));
+}
+
+// The copy is written to a private temporary file beside the destination, and renamed to it
+// only once complete and checked: a copy killed half-way never sits at the destination, where a
+// hot journal would make it open as an empty database and a re-run would refuse it as existing.
+class PartialCopy {
+public:
+    explicit PartialCopy(const std::string& dest) : m_path(dest + ".partial-XXXXXX") {
+        // mkstemp creates the file with mode 0600: never readable by others, not even for a moment.
+        const int fd = ::mkstemp(m_path.data());
+        if (fd < 0) throw Error(fmt::format("cannot create backup {}: {}", dest, std::strerror(errno)));
+        ::close(fd);
     }
-    ::fchmod(fd, 0600);  // in case the umask took bits away that we want (it cannot add any)
-    ::close(fd);
+    ~PartialCopy() {
+        if (m_path.empty()) return;
+        ::unlink(m_path.c_str());
+        ::unlink((m_path + "-journal").c_str());
+    }
+    PartialCopy(const PartialCopy&) = delete;
+    PartialCopy& operator=(const PartialCopy&) = delete;
+
+    const std::string& path() const { return m_path; }
+
+    // Puts the finished copy at `dest`, never over an existing file (link, then unlink).
+    void publish(const std::string& dest) {
+        if (::link(m_path.c_str(), dest.c_str()) != 0) {
+            if (errno == EEXIST) throw refusal(fmt::format("{} already exists; choose another backup path", dest));
+            // A file system without hard links: rename, after checking again that nothing is there.
+            refuse_existing(dest);
+            if (::rename(m_path.c_str(), dest.c_str()) != 0)
+                throw Error(fmt::format("cannot move the finished backup to {}: {}", dest, std::strerror(errno)));
+        } else {
+            ::unlink(m_path.c_str());
+        }
+        m_path.clear();
+    }
+
+private:
+    std::string m_path;
+};
+
+// The copy is page for page what the source holds, so a damaged source gives a damaged copy:
+// SQLite's quick_check of the copy says whether it can be trusted.
+void check_copy(SQLite::Database& copy, const std::string& source) {
+    SQLite::Statement q(copy, "PRAGMA quick_check(1)");
+    std::string verdict = q.executeStep() ? q.getColumn(0).getString() : "no answer";
+    std::replace(verdict.begin(), verdict.end(), '\n', ' ');
+    if (verdict != "ok")
+        throw Error(fmt::format("{} is damaged: SQLite's integrity check of the copy says \"{}\"; no backup was "
+                                "written. Keep the last good backup; `sqlite3 {} .recover` may save the data",
+                                source, verdict, source));
 }
 
 }  // namespace
@@ -50,10 +98,11 @@ BackupResult backup_to(Database& source, const std::string& dest, const BackupPr
         Database reader = Database::open_existing({source.path(), source.busy_timeout_ms(), Access::read_only});
         return backup_to(reader, dest, progress);
     }
-    create_private_file(dest);
+    refuse_existing(dest);
+    PartialCopy partial(dest);
     const bool caller_transaction = sqlite3_get_autocommit(source.sql().getHandle()) == 0;
     try {
-        SQLite::Database target(dest, SQLite::OPEN_READWRITE);
+        SQLite::Database target(partial.path(), SQLite::OPEN_READWRITE);
         // Holding a read transaction on the source keeps writers from committing mid-copy, so
         // the backup never restarts and is one consistent snapshot.
         // Inside a caller's read transaction the copy is that transaction's snapshot.
@@ -82,12 +131,13 @@ BackupResult backup_to(Database& source, const std::string& dest, const BackupPr
         result.path = dest;
         result.pages = backup.getTotalPageCount();
         if (own_transaction) source.sql().exec("COMMIT");
+        check_copy(target, source.path());
         struct stat st {};
-        if (::stat(dest.c_str(), &st) == 0) result.bytes = st.st_size;
+        if (::stat(partial.path().c_str(), &st) == 0) result.bytes = st.st_size;
+        partial.publish(dest);
         return result;
     } catch (const Error&) {
         if (!caller_transaction && sqlite3_get_autocommit(source.sql().getHandle()) == 0) source.sql().exec("ROLLBACK");
-        ::unlink(dest.c_str());
         throw;
     } catch (const SQLite::Exception& e) {
         if (sqlite3_get_autocommit(source.sql().getHandle()) == 0 && !caller_transaction) {
@@ -96,7 +146,10 @@ BackupResult backup_to(Database& source, const std::string& dest, const BackupPr
             } catch (...) {
             }
         }
-        ::unlink(dest.c_str());
+        if ((e.getErrorCode() & 0xFF) == SQLITE_CORRUPT || (e.getErrorCode() & 0xFF) == SQLITE_NOTADB)
+            throw Error(fmt::format("{} is damaged ({}); no backup was written. Keep the last good backup; `sqlite3 {} "
+                                    ".recover` may save the data",
+                                    source.path(), e.what(), source.path()));
         throw Error(fmt::format("backup to {} failed: {}; check the free space and that its folder is writable "
                                 "(no partial copy was left)",
                                 dest, e.what()));

@@ -104,12 +104,21 @@ DropResult drop_deprecated(Database& db, const DropOptions& options) {
         try {
             util::throw_if_interrupted();  // a signal before VACUUM starts would go unseen by SQLite
             db.sql().exec("VACUUM");
-        } catch (const std::exception&) {
-            if (!util::interrupted()) throw;
-            throw Error(ExitCode::interrupted,
-                        fmt::format("interrupted during the VACUUM of {}: the deprecated columns are dropped and "
-                                    "committed; only the compacting stopped (SQLite reuses the free space)",
-                                    db.path()));
+        } catch (const std::exception& e) {
+            const std::string committed =
+                result.backup ? fmt::format("the deprecated columns are dropped and committed (backed up to {} first)",
+                                            result.backup->path)
+                              : std::string("the deprecated columns are dropped and committed");
+            if (util::interrupted())
+                result.vacuum_error = Error(ExitCode::interrupted,
+                                            fmt::format("interrupted during the VACUUM of {}: {}; only the compacting "
+                                                        "stopped (SQLite reuses the free space)",
+                                                        db.path(), committed));
+            else
+                result.vacuum_error = Error(fmt::format("the VACUUM of {} failed ({}): {}; only the compacting did not "
+                                                        "happen (SQLite reuses the free space; run `sqlite3 {} "
+                                                        "VACUUM` once there is room for a copy of the file)",
+                                                        db.path(), e.what(), committed, db.path()));
         }
     }
     result.bytes_after = file_size(db.path());

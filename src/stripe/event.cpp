@@ -4,6 +4,8 @@
 
 #include <simdjson.h>
 
+#include <initializer_list>
+
 #include "quicktools/stripe/event_reader.hpp"
 
 namespace quicktools::stripe {
@@ -11,6 +13,25 @@ namespace {
 
 using simdjson::dom::element;
 using simdjson::dom::object;
+
+// The first of `keys` that `o` holds more than once, or empty. JSON parsers disagree on which of
+// two equal keys counts (simdjson takes the first, others the last), so an event that repeats a
+// key replay reads is refused rather than read one way here and another in the web app.
+std::string_view repeated(object o, std::initializer_list<std::string_view> keys) {
+    unsigned seen = 0;
+    for (auto field : o) {
+        unsigned bit = 1;
+        for (auto key : keys) {
+            if (field.key == key) {
+                if ((seen & bit) != 0) return key;
+                seen |= bit;
+                break;
+            }
+            bit <<= 1U;
+        }
+    }
+    return {};
+}
 
 void get_string(object o, std::string_view key, std::string& out) {
     out.clear();
@@ -119,6 +140,13 @@ std::string EventParser::parse(std::string_view text, Event& e, bool padded) {
     object detail;
     std::string_view detail_type;
     if (!o["detail-type"].get_string().get(detail_type) && !o["detail"].get_object().get(detail)) o = detail;
+    // A key read twice in one object would be read one way here and another in the web app.
+    const auto twice = [](std::string_view key) {
+        return "the key \"" + std::string(key) + "\" appears twice in one object (JSON readers disagree on which counts)";
+    };
+    std::string duplicate;
+    if (auto key = repeated(o, {"id", "type", "created", "livemode", "data", "object", "api_version"}); !key.empty())
+        duplicate = twice(key);
 
     std::string_view s;
     const bool has_id = !o["id"].get_string().get(s) && !s.empty();
@@ -139,7 +167,9 @@ std::string EventParser::parse(std::string_view text, Event& e, bool padded) {
     std::string_view kind;
     // Every Stripe event has created and livemode; a string "false" must not pass as test mode,
     // nor a missing time become a 1970 purchase date.
-    if (!o["object"].get_string().get(kind) && kind == "v2.core.event")
+    if (!duplicate.empty())
+        e.unknown_shape = duplicate;
+    else if (!o["object"].get_string().get(kind) && kind == "v2.core.event")
         e.unknown_shape = "a thin event (v2.core.event): its object is not in the payload; fetch the event from "
                           "Stripe and replay that";
     else if (!has_id)
@@ -157,6 +187,22 @@ std::string EventParser::parse(std::string_view text, Event& e, bool padded) {
         if (o["livemode"].get_bool().get(e.livemode)) e.livemode = false;
         return {};
     }
+    if (object wrapper; !o["data"].get_object().get(wrapper))
+        if (auto key = repeated(wrapper, {"object"}); !key.empty()) e.unknown_shape = twice(key);
+    if (auto key = repeated(data, {"object", "id", "mode", "payment_status", "currency", "client_reference_id",
+                                   "payment_intent", "amount_total", "amount_subtotal", "customer", "total_details",
+                                   "customer_details", "customer_email", "metadata", "amount", "amount_refunded",
+                                   "refunded", "charge", "reason", "status", "fraud_type", "refunds",
+                                   "balance_transactions"});
+        !key.empty())
+        e.unknown_shape = twice(key);
+    for (const char* inner : {"metadata", "customer_details", "total_details"})
+        if (object nested; e.unknown_shape.empty() && !data[inner].get_object().get(nested))
+            if (auto key = repeated(nested, {"user_id", "pack", "tier", "email", "amount_discount", "amount_tax",
+                                             "amount_shipping"});
+                !key.empty())
+                e.unknown_shape = twice(key);
+    if (!e.unknown_shape.empty()) return {};
     get_string(o, "api_version", e.api_version);
     get_string(data, "object", e.object_type);
     get_string(data, "id", e.object_id);

@@ -2,7 +2,9 @@
 #include "quicktools/stripe/replay.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include <functional>
 #include <limits>
 #include <unordered_set>
 
@@ -238,17 +240,35 @@ ReplayResult replay_inputs(db::Database& db, const std::vector<std::string>& inp
         for (const auto& input : inputs) total.add(apply_input(db, input, options));
         return total;
     }
-    if (retry_stored) {
-        db::WriteTransaction tx(db);
-        auto stored = stored_needing_attention(db);
-        total.add(apply_events(db, *stored, options));
-        tx.commit();
-    }
-    for (const auto& input : inputs) {
-        db::WriteTransaction tx(db);
-        total.add(apply_input(db, input, options));
-        tx.commit();
-    }
+    // Each input commits on its own: a failure later must say which ones are already in.
+    std::vector<std::string> committed;
+    const auto run = [&](const std::string& name, const std::function<ReplayResult()>& apply) {
+        try {
+            db::WriteTransaction tx(db);
+            auto result = apply();
+            tx.commit();
+            total.add(result);
+            committed.push_back(name);
+        } catch (const std::exception& e) {
+            if (committed.empty()) throw;
+            const Error error = dynamic_cast<const Error*>(&e) != nullptr
+                                    ? *dynamic_cast<const Error*>(&e)
+                                    : db::translate(e, db.path(), db.busy_timeout_ms());
+            const std::string before = fmt::format("{} {} already applied and committed", fmt::join(committed, ", "),
+                                                   committed.size() == 1 ? "was" : "were");
+            if (error.code() == ExitCode::interrupted)
+                throw Error(ExitCode::interrupted,
+                            fmt::format("interrupted during {}: nothing from it was applied; {}", name, before));
+            throw Error(error.code(), fmt::format("{}; {}", error.what(), before));
+        }
+    };
+    if (retry_stored)
+        run("the stored events needing attention", [&] {
+            auto stored = stored_needing_attention(db);
+            return apply_events(db, *stored, options);
+        });
+    for (const auto& input : inputs)
+        run(input == "-" ? "stdin" : input, [&] { return apply_input(db, input, options); });
     return total;
 }
 

@@ -20,8 +20,10 @@ using BackupProgress = std::function<void(int, int)>;
 // Copies `source` to a new file at `dest` with mode 0600, under one read transaction so the
 // copy is a single point in time. Inside the caller's write transaction (before its changes) it
 // copies through a second, read-only connection, and the copy is exactly the database as it was
-// when the write lock was taken. Refuses (exit 4) if `dest` exists; removes a partial copy on
-// failure.
+// when the write lock was taken. The copy is written to DEST.partial-XXXXXX beside `dest`,
+// checked with SQLite's quick_check, and only then linked into place: killed half-way, nothing
+// is at `dest`. Refuses (exit 4) if `dest` exists; throws Error (exit 1) for a damaged source,
+// removing the partial copy on every failure it sees.
 BackupResult backup_to(Database& source, const std::string& dest, const BackupProgress& progress = {});
 
 // "<db>.backup-YYYYMMDD-HHMMSS" beside the database: the default for commands that back up first.

@@ -54,10 +54,14 @@ struct DropResult {
     std::int64_t users = 0;  // rows copied
     std::int64_t bytes_before = 0;
     std::int64_t bytes_after = 0;
+    // The VACUUM after the commit failed or was interrupted: what happened, in a sentence that
+    // says the drop itself is committed (exit 1, or 130 when interrupted).
+    std::optional<Error> vacuum_error;
 };
 
 // Plans again under the write lock, backs up, rewrites users and records migration 004, all in
-// one transaction (interrupted, the database stays exactly as it was); VACUUMs if asked.
+// one transaction (interrupted, the database stays exactly as it was); VACUUMs if asked. A
+// failed VACUUM does not throw: the drop is committed by then, so it comes back in vacuum_error.
 DropResult drop_deprecated(Database& db, const DropOptions& options);
 
 }  // namespace quicktools::db
