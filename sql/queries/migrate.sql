@@ -35,8 +35,8 @@ FROM main.users;
 CREATE TEMP VIEW migrate_plan AS
 SELECT s.id AS user_id, s.email, s.tier, s.status, s.subscription_id, s.monthly_credits, s.used_this_month,
        s.balance AS old_balance, s.purchased_total AS old_purchased_total, s.api_access AS old_api_access,
-       quicktools_policy_credits(s.tier, s.monthly_credits, s.used_this_month, s.balance) AS new_balance,
-       quicktools_policy_purchased(s.tier, s.purchased_total) AS new_purchased_total,
+       quicktools_policy_credits(s.tier, s.monthly_credits, s.used_this_month, s.balance, s.id) AS new_balance,
+       quicktools_policy_purchased(s.tier, s.purchased_total, s.id) AS new_purchased_total,
        quicktools_policy_api(s.tier, s.status, s.api_access) AS new_api_access,
        s.lifetime_used
 FROM temp.migrate_source s;
@@ -79,8 +79,8 @@ WHERE user_id >= :from AND user_id < :to
 -- Sets what the policy gives each user: the same functions the plan calls, on the same values.
 UPDATE main.users SET
        credits_balance = quicktools_policy_credits(subscription_tier, monthly_credits, credits_used_this_month,
-                                                   credits_balance),
-       credits_purchased_total = quicktools_policy_purchased(subscription_tier, credits_purchased_total),
+                                                   credits_balance, id),
+       credits_purchased_total = quicktools_policy_purchased(subscription_tier, credits_purchased_total, id),
        api_access_unlocked = quicktools_policy_api(subscription_tier, subscription_status, api_access_unlocked)
 WHERE id >= :from AND id < :to;
 -- name: record_applied

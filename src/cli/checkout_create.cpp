@@ -6,6 +6,7 @@
 #include "quicktools/stripe/account.hpp"
 #include "quicktools/stripe/checkout.hpp"
 #include "quicktools/util/system.hpp"
+#include "quicktools/util/text.hpp"
 
 namespace quicktools::cli {
 namespace {
@@ -51,9 +52,9 @@ void run(const CheckoutCreateOptions& o, Context& ctx) {
         ctx.detail("the session is not recorded in the database: it has no quicktools_checkout_created table yet "
                    "(`quicktools db upgrade`)");
     ctx.detail(fmt::format("Checkout Session {} for user {} ({}), pack {} ({} credits, {} cents); idempotency key {}",
-                           session.id, plan.user_id, plan.email, plan.pack->name, plan.pack->credits,
-                           plan.pack->price_cents, session.idempotency_key));
-    ctx.emit(to_json(plan, session), session.url);
+                           util::display(session.id), plan.user_id, util::display(plan.email), plan.pack->name,
+                           plan.pack->credits, plan.pack->price_cents, util::display(session.idempotency_key)));
+    ctx.emit(to_json(plan, session), util::display(session.url));
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include "quicktools/credits/adjust.hpp"
 #include "quicktools/credits/packs.hpp"
 #include "quicktools/util/system.hpp"
+#include "quicktools/util/text.hpp"
 
 namespace quicktools::cli {
 namespace {
@@ -66,12 +67,12 @@ nlohmann::json to_json(const credits::AdjustResult& r) {
 std::string to_text(const credits::AdjustResult& r, const Wording& w) {
     const auto& e = r.entry;
     std::string what = fmt::format("{} {} credits {} {} (id {}): balance {} -> {}", w.past, e.amount, w.towards,
-                                   r.email, e.user_id, r.balance_before, e.balance_after);
+                                   util::display(r.email), e.user_id, r.balance_before, e.balance_after);
     if (e.used_delta != 0) what += fmt::format(", lifetime used {:+d}", e.used_delta);
     if (r.replayed) {
         what[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(what[0])));
-        return fmt::format("Already applied at {} by {} (ledger entry {}): {}. Nothing changed.", e.created_at, e.actor,
-                           e.id, what);
+        return fmt::format("Already applied at {} by {} (ledger entry {}): {}. Nothing changed.",
+                           util::display(e.created_at), util::display(e.actor), e.id, what);
     }
     return fmt::format("{}. Ledger entry {}.", what, e.id);
 }

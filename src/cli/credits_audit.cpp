@@ -4,6 +4,7 @@
 #include "commands.hpp"
 #include "metrics.hpp"
 #include "quicktools/credits/audit.hpp"
+#include "quicktools/util/text.hpp"
 
 namespace quicktools::cli {
 namespace {
@@ -28,7 +29,7 @@ nlohmann::json violation_json(const credits::Violation& v) {
 }
 
 std::string violation_text(const credits::Violation& v) {
-    std::string out = fmt::format("user {} ({}):", v.user_id, v.email);
+    std::string out = fmt::format("user {} ({}):", v.user_id, util::display(v.email));
     if (v.has_null) return out + " a credit column is NULL";
     if (v.negative_balance()) out += fmt::format(" negative balance {};", v.balance);
     if (v.invariant_broken())

@@ -3,6 +3,7 @@
 
 #include "commands.hpp"
 #include "quicktools/credits/trail.hpp"
+#include "quicktools/util/text.hpp"
 
 namespace quicktools::cli {
 namespace {
@@ -24,7 +25,8 @@ nlohmann::json entry_json(const credits::StoredEntry& e) {
 
 std::string to_text(const credits::History& h) {
     const auto& u = h.user;
-    std::string out = fmt::format("{} (id {}): balance {}, purchased {}, used {}; {} ledger entries{}\n", u.email,
+    std::string out = fmt::format("{} (id {}): balance {}, purchased {}, used {}; {} ledger entries{}\n",
+                                  util::display(u.email),
                                   u.id, u.balance, u.purchased_total, u.lifetime_used, h.total_entries,
                                   h.entries.size() < static_cast<std::size_t>(h.total_entries)
                                       ? fmt::format(" (the newest {} shown)", h.entries.size())
@@ -33,9 +35,10 @@ std::string to_text(const credits::History& h) {
     out += fmt::format("{:<26}  {:<15}  {:>7}  {:>8}  {:<12}  {:<18}  {}\n", "time (UTC)", "kind", "change",
                        "balance", "actor", "source", "reason [key]");
     for (const auto& e : h.entries) {
-        out += fmt::format("{:<26}  {:<15}  {:>+7d}  {:>8}  {:<12}  {:<18}  {}", e.created_at, e.kind,
-                           e.balance_delta, e.balance_after, e.actor, e.source, e.reason);
-        if (e.idempotency_key) out += fmt::format(" [{}]", *e.idempotency_key);
+        out += fmt::format("{:<26}  {:<15}  {:>+7d}  {:>8}  {:<12}  {:<18}  {}", util::display(e.created_at),
+                           util::display(e.kind), e.balance_delta, e.balance_after, util::display(e.actor),
+                           util::display(e.source), util::display(e.reason));
+        if (e.idempotency_key) out += fmt::format(" [{}]", util::display(*e.idempotency_key));
         out += "\n";
     }
     return out;

@@ -3,6 +3,7 @@
 
 #include "commands.hpp"
 #include "quicktools/db/migrations.hpp"
+#include "quicktools/util/text.hpp"
 
 namespace quicktools::cli {
 namespace {
@@ -45,8 +46,8 @@ std::string to_text(const db::SchemaStatus& s, const std::string& path) {
         out += "\n";
     }
     for (const auto& row : s.history)
-        out += fmt::format("  {:03d} {:<22} {:<8} {} by {}\n", row.version, row.name, row.kind, row.applied_at,
-                           row.applied_by);
+        out += fmt::format("  {:03d} {:<22} {:<8} {} by {}\n", row.version, util::display(row.name),
+                           util::display(row.kind), util::display(row.applied_at), util::display(row.applied_by));
     for (int v : s.pending) {
         const auto& m = db::migration(v);
         out += fmt::format("  {:03d} {:<22} pending  (run `quicktools {}`)\n", v, m.name,

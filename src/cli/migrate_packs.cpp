@@ -15,6 +15,7 @@
 #include "quicktools/stripe/account.hpp"
 #include "quicktools/util/progress.hpp"
 #include "quicktools/util/system.hpp"
+#include "quicktools/util/text.hpp"
 
 namespace quicktools::cli {
 namespace {
@@ -58,8 +59,8 @@ nlohmann::json result_json(const migrate::MigrateResult& r) {
 std::string headline(const migrate::MigrateResult& r, const std::string& path) {
     if (r.already_done)
         return fmt::format("{} was already migrated on {} by {} ({} users, policy '{}', {}); nothing changed.\n",
-                           path, r.completion->completed_at, r.completion->completed_by, r.completion->users,
-                           r.completion->policy, r.completion->mode == "adopt" ? "adopted" : "converted");
+                           path, util::display(r.completion->completed_at), util::display(r.completion->completed_by),
+                           r.completion->users, util::display(r.completion->policy), r.completion->mode == "adopt" ? "adopted" : "converted");
     std::string out;
     const char* would = r.dry_run ? "Would " : "";
     if (!r.schema_applied.empty())
@@ -71,7 +72,7 @@ std::string headline(const migrate::MigrateResult& r, const std::string& path) {
                            db::to_string(r.state_before), r.dry_run ? "would be" : "were");
     else
         out += fmt::format("{} {} users with policy '{}'.\n", r.dry_run ? "Would migrate" : "Migrated",
-                           r.dry_run ? r.totals.users : r.completion->users, r.policy);
+                           r.dry_run ? r.totals.users : r.completion->users, util::display(r.policy));
     return out;
 }
 
@@ -110,7 +111,7 @@ std::string cancel_text(const migrate::CancelSubscriptionsResult& c) {
         c.canceled, c.already_canceled, c.done_before, c.failed,
         c.not_attempted > 0 ? fmt::format(", {} not attempted", c.not_attempted) : "");
     for (const auto& f : c.failures)
-        out += fmt::format("  user {:<8} {}: {}\n", f.user_id, f.subscription_id, f.detail);
+        out += fmt::format("  user {:<8} {}: {}\n", f.user_id, util::display(f.subscription_id), util::display(f.detail));
     if (c.failed > 0 || c.not_attempted > 0)
         out += "Run `quicktools migrate packs --cancel-subscriptions` again to finish; cancelled ones are skipped.\n";
     return out;

@@ -1,4 +1,5 @@
 #include "migrate_render.hpp"
+#include "quicktools/util/text.hpp"
 
 #include <fmt/format.h>
 
@@ -47,9 +48,9 @@ std::string breakdown_text(const std::vector<migrate::Breakdown>& rows, bool wit
                                   : fmt::format("  {:<10} {:>10} {:>14} {:>12} {:>10}\n", "old tier", "users",
                                                 "credits", "API unlocks", "billing");
     for (const auto& r : rows) {
-        const std::string tier = r.tier.empty() ? "-" : r.tier;
+        const std::string tier = r.tier.empty() ? "-" : util::display(r.tier);
         if (with_status)
-            out += fmt::format("  {:<10} {:<10} {:>10} {:>14} {:>12} {:>10}\n", tier, r.status.empty() ? "-" : r.status,
+            out += fmt::format("  {:<10} {:<10} {:>10} {:>14} {:>12} {:>10}\n", tier, r.status.empty() ? "-" : util::display(r.status),
                                r.users, r.credits, r.api_unlocks, r.billing);
         else
             out += fmt::format("  {:<10} {:>10} {:>14} {:>12} {:>10}\n", tier, r.users, r.credits, r.api_unlocks,
@@ -68,8 +69,8 @@ std::string billing_text(std::int64_t count, const std::vector<migrate::BillingS
     std::size_t n = 0;
     for (const auto& s : shown) {
         if (n++ == max_lines) break;
-        out += fmt::format("  user {:<8} {:<32} {:<9} {:<9} {}\n", s.user_id, s.email, s.tier, s.status,
-                           s.subscription_id);
+        out += fmt::format("  user {:<8} {:<32} {:<9} {:<9} {}\n", s.user_id, util::display(s.email),
+                           util::display(s.tier), util::display(s.status), util::display(s.subscription_id));
     }
     if (static_cast<std::int64_t>(std::min(shown.size(), max_lines)) < count)
         out += fmt::format("  ... and {} more (--json lists the first 1000)\n",

@@ -6,6 +6,7 @@
 #include "commands.hpp"
 #include "migrate_render.hpp"
 #include "quicktools/report/lookups.hpp"
+#include "quicktools/util/text.hpp"
 
 namespace quicktools::cli {
 namespace {
@@ -43,11 +44,12 @@ std::string distributions_text(const report::Report& r, int width, bool colour) 
     out += "\nPacks sold:\n";
     if (r.packs_bought.empty()) return out + "  none recorded\n";
     std::vector<BarRow> sold;
-    for (const auto& p : r.packs_bought) sold.push_back({p.pack, p.sessions, "sold"});
+    for (const auto& p : r.packs_bought) sold.push_back({util::display(p.pack), p.sessions, "sold"});
     out += bar_chart(sold, width, colour);
     out += "\nPacks bought:\n";
     for (const auto& p : r.packs_bought)
-        out += fmt::format("  {:<10} {:>8} sessions {:>12} credits {:>10} refunded ${}.{:02d}\n", p.pack, p.sessions,
+        out += fmt::format("  {:<10} {:>8} sessions {:>12} credits {:>10} refunded ${}.{:02d}\n", util::display(p.pack),
+                           p.sessions,
                            p.credits, p.refunded_credits, p.amount_cents / 100, p.amount_cents % 100);
     return out;
 }
@@ -60,8 +62,8 @@ std::string to_text(const report::Report& r, int width, bool colour) {
     out += distributions_text(r, width, colour);
     if (r.migration) {
         out += fmt::format("\nMigrated to credit packs on {} by {}: {} users, policy '{}' ({}).\n",
-                           r.migration->completed_at, r.migration->completed_by, r.migration->users,
-                           r.migration->policy, r.migration->mode == "adopt" ? "adopted" : "converted");
+                           util::display(r.migration->completed_at), util::display(r.migration->completed_by),
+                           r.migration->users, util::display(r.migration->policy), r.migration->mode == "adopt" ? "adopted" : "converted");
         out += breakdown_text(r.migrated_by_tier, false);
         if (r.billing_subscriptions > 0)
             out += fmt::format("{} old Stripe subscriptions are still billing (`quicktools migrate packs "

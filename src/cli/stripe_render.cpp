@@ -1,5 +1,6 @@
 // The report of applied Stripe events, shared by `stripe replay` and `stripe sync`.
 #include "stripe_render.hpp"
+#include "quicktools/util/text.hpp"
 
 #include <fmt/format.h>
 
@@ -59,7 +60,8 @@ std::string replay_text(const stripe::ReplayResult& r, bool dry_run, bool verbos
         const auto limit = verbose ? r.attention.size() : std::min(r.attention.size(), text_attention_limit);
         for (std::size_t i = 0; i < limit; ++i) {
             const auto& a = r.attention[i];
-            text += fmt::format("  {} {} [{}]: {}\n", a.event_id, a.type, stripe::to_string(a.outcome), a.reason);
+            text += fmt::format("  {} {} [{}]: {}\n", util::display(a.event_id), util::display(a.type),
+                                stripe::to_string(a.outcome), util::display(a.reason));
         }
         if (static_cast<std::int64_t>(limit) < r.attention_total)
             text += fmt::format("  ... and {} more ({}all are in quicktools_stripe_events)\n",

@@ -10,6 +10,7 @@
 #include "quicktools/stripe/account.hpp"
 #include "quicktools/stripe/sync.hpp"
 #include "quicktools/util/system.hpp"
+#include "quicktools/util/text.hpp"
 
 namespace quicktools::cli {
 namespace {
@@ -34,7 +35,7 @@ std::string to_text(const stripe::SyncResult& r, bool verbose) {
     std::string from;
     if (r.start == "cursor")
         from = fmt::format("since {} UTC (the last sync's newest event {}, less {} minutes of overlap)",
-                           util::timestamp_from_unix(*r.since).substr(0, 19), r.cursor_before->event_id,
+                           util::timestamp_from_unix(*r.since).substr(0, 19), util::display(r.cursor_before->event_id),
                            stripe::sync_overlap_seconds / 60);
     else
         from = fmt::format("since {} UTC{}", util::timestamp_from_unix(*r.since).substr(0, 19),
@@ -43,7 +44,7 @@ std::string to_text(const stripe::SyncResult& r, bool verbose) {
                                   r.pages == 1 ? "" : "s");
     out += replay_text(r.replay, r.dry_run, verbose);
     if (r.cursor_after && !r.dry_run)
-        out += fmt::format("Cursor: {}{}.\n", r.cursor_after->event_id,
+        out += fmt::format("Cursor: {}{}.\n", util::display(r.cursor_after->event_id),
                            r.cursor_before && r.cursor_before->event_id == r.cursor_after->event_id ? " (unchanged)"
                                                                                                     : "");
     return out;

@@ -21,7 +21,7 @@ std::string read_all(const std::string& path, std::size_t max_bytes, std::string
 std::string webhook_secret(const std::string& secret_file) {
     std::string secret;
     if (!secret_file.empty()) {
-        secret = read_all(secret_file, 4096, "a webhook secret file");
+        secret = read_all(secret_file, 4096, "the webhook secret file");
         while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r' || secret.back() == ' '))
             secret.pop_back();
     } else if (const char* env = std::getenv("STRIPE_WEBHOOK_SECRET")) {
@@ -62,7 +62,7 @@ void register_stripe_verify_signature(CLI::App& stripe, Context& ctx) {
         "    --header 't=1767225600,v1=5257a8...' --tolerance 0 body.json");
     cmd->callback([&ctx, opts] {
         const auto secret = webhook_secret(opts->secret_file);
-        const auto body = read_all(opts->file, stripe::max_event_bytes, "a webhook body (one event)");
+        const auto body = read_all(opts->file, stripe::max_event_bytes, "the webhook body");
         const auto now =
             std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
                 .count();

@@ -3,6 +3,7 @@
 
 #include "commands.hpp"
 #include "user_render.hpp"
+#include "quicktools/util/text.hpp"
 
 namespace quicktools::cli {
 namespace {
@@ -19,7 +20,8 @@ std::string to_text(const report::UserList& list) {
     std::string out = fmt::format("{:>8}  {:<32} {:>9} {:>10} {:>9}  {:<4}  {}\n", "id", "email", "balance",
                                   "purchased", "used", "API", "support tier");
     for (const auto& d : list.users)
-        out += fmt::format("{:>8}  {:<32} {:>9} {:>10} {:>9}  {:<4}  {}\n", d.user.id, d.user.email, d.user.balance,
+        out += fmt::format("{:>8}  {:<32} {:>9} {:>10} {:>9}  {:<4}  {}\n", d.user.id, util::display(d.user.email),
+                           d.user.balance,
                            d.user.purchased_total, d.user.lifetime_used, d.user.api_access ? "yes" : "no",
                            d.support_tier);
     out += fmt::format("{} of {} matching user{}\n", list.users.size(), list.matching, list.matching == 1 ? "" : "s");

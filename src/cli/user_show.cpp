@@ -7,13 +7,14 @@
 #include "quicktools/stripe/user_view.hpp"
 #include "quicktools/util/system.hpp"
 #include "user_render.hpp"
+#include "quicktools/util/text.hpp"
 
 namespace quicktools::cli {
 namespace {
 
 std::string to_text(const report::UserDetails& d) {
     const auto& u = d.user;
-    std::string out = fmt::format("User {} <{}>\n", u.id, u.email);
+    std::string out = fmt::format("User {} <{}>\n", u.id, util::display(u.email));
     out += fmt::format("  Balance:          {} credits\n", u.balance);
     out += fmt::format("  Purchased total:  {} credits\n", u.purchased_total);
     out += fmt::format("  Lifetime used:    {} credits\n", u.lifetime_used);
@@ -21,14 +22,15 @@ std::string to_text(const report::UserDetails& d) {
     out += fmt::format("  Support tier:     {}\n", d.support_tier);
     if (u.last_purchase_date)
         out += fmt::format("  Last purchase:    {} credits on {}\n",
-                           u.last_purchase_amount ? std::to_string(*u.last_purchase_amount) : "?", *u.last_purchase_date);
+                           u.last_purchase_amount ? std::to_string(*u.last_purchase_amount) : "?",
+                           util::display(*u.last_purchase_date));
     else
         out += "  Last purchase:    none\n";
     if (d.migrated_from)
         out += fmt::format("  Migrated from:    {} {} (policy '{}', {})\n",
-                           d.migrated_from->tier.empty() ? "-" : d.migrated_from->tier,
-                           d.migrated_from->status.empty() ? "" : "(" + d.migrated_from->status + ")",
-                           d.migrated_from->policy, d.migrated_from->migrated_at);
+                           d.migrated_from->tier.empty() ? "-" : util::display(d.migrated_from->tier),
+                           d.migrated_from->status.empty() ? "" : "(" + util::display(d.migrated_from->status) + ")",
+                           util::display(d.migrated_from->policy), util::display(d.migrated_from->migrated_at));
     return out;
 }
 

@@ -85,6 +85,7 @@ int run_chunk(SQLite::Statement& statement, std::int64_t from, std::int64_t to, 
     } catch (const SQLite::Exception&) {
         statement.tryReset();  // reports the same error again
         if (functions.met_uncovered_tier()) refuse_unknown_tiers(db, policy);
+        if (functions.refusal()) throw refusal(*functions.refusal());
         throw;
     }
     statement.reset();
@@ -211,7 +212,12 @@ MigrateResult migrate_packs(db::Database& db, const MigrateOptions& options) {
     if (result.dry_run) {
         if (result.mode == Mode::convert) refuse_unknown_tiers(db, options.policy);
         create_views(db, status.detected.state, result.mode);
-        read_plan(db, result, options.billing_list_limit);
+        try {
+            read_plan(db, result, options.billing_list_limit);
+        } catch (const SQLite::Exception&) {
+            if (functions.refusal()) throw refusal(*functions.refusal());
+            throw;
+        }
         return result;
     }
     db.sql().exec(q("cache_for_bulk_work"));

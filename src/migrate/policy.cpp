@@ -145,7 +145,7 @@ Policy parse_policy(const std::string& text, const std::string& source) {
 Policy load_policy(const std::string& path) {
     // A policy names four tiers; a megabyte is far more than any real one.
     constexpr std::size_t max_policy_bytes = 1 << 20;
-    return parse_policy(util::read_file(path, max_policy_bytes, "a policy file"), path);
+    return parse_policy(util::read_file(path, max_policy_bytes, "policy file"), path);
 }
 
 std::string describe(const TierPolicy& tier) {

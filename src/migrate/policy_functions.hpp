@@ -5,22 +5,28 @@
 // inserted, so nothing reads them back:
 //
 //   quicktools_policy_covers(tier)                               1 if the policy covers the tier
-//   quicktools_policy_credits(tier, monthly, used, balance)      the new balance
-//   quicktools_policy_purchased(tier, purchased_total)           the new purchased total
+//   quicktools_policy_credits(tier, monthly, used, balance[, id]) the new balance
+//   quicktools_policy_purchased(tier, purchased_total[, id])     the new purchased total
 //   quicktools_policy_api(tier, status, api_access)              the new API access, 0 or 1
 //   quicktools_migrate_tally(tier, status, has_subscription, balance, unlocked, api_access)
 //                                                                1, after adding the row to tally()
 //                                                                (billing: a subscription, in a
 //                                                                status of billing_statuses)
 //
-// The credits, purchased and API functions fail the statement on a tier the policy does not cover.
+// The credits, purchased and API functions fail the statement on a tier the policy does not cover;
+// credits and purchased also on a value that is not a whole number or a result past the 64-bit
+// range (naming the user `id`), kept in refusal().
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
 #include "quicktools/db/database.hpp"
 #include "quicktools/migrate/packs_migration.hpp"
 #include "quicktools/migrate/policy.hpp"
+
+struct sqlite3_context;
 
 namespace quicktools::migrate {
 
@@ -33,13 +39,16 @@ struct TierRule {
     std::int64_t purchased_equivalent = 0;
 };
 
-// The credits the policy grants a user of this rule, before what the web app added or took.
-std::int64_t policy_credits(const TierRule& rule, std::int64_t monthly_credits, std::int64_t used_this_month);
+// The credits the policy grants a user of this rule, before what the web app added or took;
+// nullopt when the arithmetic leaves the 64-bit range.
+std::optional<std::int64_t> policy_credits(const TierRule& rule, std::int64_t monthly_credits,
+                                           std::int64_t used_this_month);
 
 // The new balance: the policy's credits plus whatever the web app added or took since `db upgrade`
-// gave every user the sign-up credits (usage, purchases), never below zero.
-std::int64_t new_balance(const TierRule& rule, std::int64_t monthly_credits, std::int64_t used_this_month,
-                         std::int64_t balance);
+// gave every user the sign-up credits (usage, purchases), never below zero; nullopt when the
+// arithmetic leaves the 64-bit range.
+std::optional<std::int64_t> new_balance(const TierRule& rule, std::int64_t monthly_credits,
+                                        std::int64_t used_this_month, std::int64_t balance);
 
 // Whether a user of this rule and subscription status gets API access (or already had it).
 bool new_api_access(const TierRule& rule, std::string_view status, bool api_access);
@@ -60,6 +69,10 @@ public:
     // For the C callbacks.
     const TierRule* find(std::string_view tier) const;
     void note_uncovered() { m_uncovered = true; }
+    // Fails the statement with `message` and keeps the first such message for refusal().
+    void refuse(sqlite3_context* context, const std::string& message);
+    // Why a statement failed on a user's values (not a whole number, past the 64-bit range).
+    const std::optional<std::string>& refusal() const { return m_refusal; }
     void count(std::string_view tier, std::string_view status, bool has_subscription, std::int64_t balance,
                bool unlocked, bool api_access);
 
@@ -69,6 +82,7 @@ private:
     std::vector<Breakdown> m_tally;
     std::size_t m_last = 0;  // the tally entry of the row before: rows often come in runs
     bool m_uncovered = false;
+    std::optional<std::string> m_refusal;
 };
 
 }  // namespace quicktools::migrate

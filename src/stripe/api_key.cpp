@@ -31,7 +31,7 @@ bool ApiKey::live() const { return starts_with(value, "sk_live_") || starts_with
 ApiKey load_api_key(const std::optional<std::string>& key_file, LiveMode live) {
     ApiKey key;
     if (key_file) {
-        key = {trimmed(util::read_file(*key_file, max_key_file_bytes, "an API key file")), *key_file};
+        key = {trimmed(util::read_file(*key_file, max_key_file_bytes, "the API key file")), *key_file};
     } else {
         const char* env = std::getenv("STRIPE_API_KEY");
         key = {trimmed(env != nullptr ? env : ""), "STRIPE_API_KEY"};

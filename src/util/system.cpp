@@ -51,8 +51,8 @@ std::string read_fd(int fd, const std::string& name, std::size_t max_bytes, std:
     char buffer[1 << 16];
     while (const std::size_t n = read_some(fd, buffer, sizeof buffer, name)) {
         if (text.size() + n > max_bytes)
-            throw usage_error(fmt::format("{} is larger than the {} allowed for {}; is it the right file?", name,
-                                          size_text(max_bytes), what));
+            throw usage_error(fmt::format("{} {} is larger than the {} allowed; is it the right file?", what, name,
+                                          size_text(max_bytes)));
         text.append(buffer, n);
     }
     return text;
@@ -73,11 +73,11 @@ std::string read_stdin(std::size_t max_bytes, std::string_view what) {
 std::string read_file(const std::string& path, std::size_t max_bytes, std::string_view what) {
     if (path == "-") return read_stdin(max_bytes, what);
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) throw usage_error(fmt::format("cannot read {} ({}): {}", path, what, std::strerror(errno)));
+    if (fd < 0) throw usage_error(fmt::format("cannot read {} {}: {}", what, path, std::strerror(errno)));
     struct stat st {};
     if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
         ::close(fd);
-        throw usage_error(fmt::format("cannot read {} ({}): it is a directory", path, what));
+        throw usage_error(fmt::format("cannot read {} {}: it is a directory", what, path));
     }
     try {
         auto text = read_fd(fd, path, max_bytes, what);

@@ -14,7 +14,7 @@ PROGRESS = {  # the label each long operation draws, and a regex of its final li
     "backup": r"db backup: pages: (\d+)/\1 \(100%\), \d+/s, done in \d+\.\ds",
     "migrate": r"migrate packs: (\d+)/\1 \(100%\), \d+/s, done in \d+\.\ds",
     "drop": r"drop-deprecated: backup pages: (\d+)/\1 \(100%\), \d+/s, done in \d+\.\ds",
-    "import": r"applying rows: (\d+)/\1 \(100%\), \d+/s, done in \d+\.\ds",
+    "import": r"importing rows: \d+, \d+/s, done in \d+\.\ds",  # streamed: the total is not known ahead
 }
 
 

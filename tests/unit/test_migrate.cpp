@@ -109,11 +109,11 @@ TEST_SUITE("migrate policy functions") {
         rule.credits = migrate::CreditsRule::fixed;
         rule.fixed_credits = 42;
         CHECK(migrate::policy_credits(rule, 1000, 300) == 42);
-        CHECK(migrate::new_balance(rule, 1000, 300, 10) == 42);   // untouched since the upgrade
-        CHECK(migrate::new_balance(rule, 1000, 300, 510) == 542);  // bought 500 credits since
-        CHECK(migrate::new_balance(rule, 1000, 300, 0) == 32);     // used all 10 sign-up credits
+        CHECK(*migrate::new_balance(rule, 1000, 300, 10) == 42);   // untouched since the upgrade
+        CHECK(*migrate::new_balance(rule, 1000, 300, 510) == 542);  // bought 500 credits since
+        CHECK(*migrate::new_balance(rule, 1000, 300, 0) == 32);     // used all 10 sign-up credits
         rule.fixed_credits = 0;
-        CHECK(migrate::new_balance(rule, 1000, 300, 3) == 0);
+        CHECK(*migrate::new_balance(rule, 1000, 300, 3) == 0);
     }
     TEST_CASE("API access for the listed statuses of a tier that unlocks it, and never taken away") {
         migrate::TierRule rule;

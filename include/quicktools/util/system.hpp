@@ -20,7 +20,8 @@ std::string timestamp_from_unix(long long seconds);
 
 // All of standard input, at most `max_bytes` of it. A read error throws Error; so does Ctrl-C or
 // SIGTERM while waiting for it (exit 130), instead of the shorter text a stream would hand back;
-// more than `max_bytes` throws usage_error naming `what` and the limit (nothing is kept past it).
+// more than `max_bytes` throws usage_error naming `what` ("the API key file") and the limit
+// (nothing is kept past it).
 std::string read_stdin(std::size_t max_bytes, std::string_view what);
 
 // All of a file ("-" is stdin), at most `max_bytes`: the same errors as read_stdin, and
