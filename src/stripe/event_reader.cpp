@@ -40,8 +40,8 @@ bool is_scalar_char(int c) {
 
 std::string EventSource::where(std::int64_t offset) const { return fmt::format("byte {}", offset); }
 
-StreamEventReader::StreamEventReader(const std::string& path, std::size_t chunk_size)
-    : m_name(path == "-" ? "stdin" : path), m_chunk(chunk_size) {
+StreamEventReader::StreamEventReader(const std::string& path, std::size_t chunk_size, std::size_t max_event)
+    : m_name(path == "-" ? "stdin" : path), m_chunk(chunk_size), m_max_event(max_event) {
     if (path == "-") {
         m_fd = STDIN_FILENO;
         return;
@@ -68,14 +68,6 @@ void StreamEventReader::fail(std::int64_t offset, const std::string& what) const
     throw usage_error(fmt::format("{}: {} at {}", m_name, what, where(offset)));
 }
 
-// An event (or the value inside one) from `start` that reaches `end` is past the limit: refused
-// before more of it is read.
-void StreamEventReader::check_size(std::int64_t start, std::int64_t end) const {
-    if (end - start > static_cast<std::int64_t>(max_event_bytes))
-        fail(start, fmt::format("an event is larger than {}, the limit for one event (Stripe's are a few KiB)",
-                                util::size_text(max_event_bytes)));
-}
-
 // Drops what is no longer needed and appends the next chunk; false at the end of the input.
 bool StreamEventReader::fill() {
     if (m_eof) return false;
@@ -86,6 +78,11 @@ bool StreamEventReader::fill() {
         m_len -= drop;
         m_base = m_keep;
     }
+    // Everything still held belongs to the event being read (or the value being skipped): past
+    // the limit, it is refused before more is read, so memory stays bounded whatever the input.
+    if (m_len > m_max_event)
+        fail(m_keep, fmt::format("an event is larger than {}, the limit for one event (Stripe's are a few KiB)",
+                                 util::size_text(m_max_event)));
     // Grown only when needed (resizing zero-fills), always with the padding after the data.
     if (m_buf.size() < m_len + m_chunk + raw_event_padding) m_buf.resize(m_len + m_chunk + raw_event_padding);
     const auto old = m_len;
@@ -125,7 +122,6 @@ std::int64_t StreamEventReader::value_end(std::int64_t start) {
     std::int64_t string_start = 0;
     std::int64_t i = start;
     for (;;) {
-        check_size(start, i);
         if (i >= m_base + static_cast<std::int64_t>(m_len) && !fill())
             fail(i, fmt::format("the input ends inside the value that starts at byte {} (truncated?)", start));
         const char* data = m_buf.data();
@@ -276,7 +272,6 @@ bool StreamEventReader::step_keys(RawEvent& event) {
         return false;
     }
     m_pos = value_end(m_pos);
-    if (!m_in_list) check_size(m_object_start, m_pos);  // a top-level event, read key by key
     m_state = State::keys_after_value;
     return false;
 }

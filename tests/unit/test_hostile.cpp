@@ -2,6 +2,7 @@
 // output, characters not bytes, streamed CSV with limits, event dates and duplicate keys.
 #include <SQLiteCpp/Statement.h>
 #include <doctest/doctest.h>
+#include <unistd.h>
 
 #include <functional>
 #include <limits>
@@ -13,6 +14,7 @@
 #include "quicktools/migrate/packs_migration.hpp"
 #include "quicktools/migrate/policy.hpp"
 #include "quicktools/stripe/event.hpp"
+#include "quicktools/stripe/event_reader.hpp"
 #include "quicktools/stripe/replay.hpp"
 #include "quicktools/users/users.hpp"
 #include "quicktools/util/csv.hpp"
@@ -364,6 +366,29 @@ TEST_SUITE("hostile: events") {
                                        "event is not applied");
         CHECK(text_of(database, "SELECT last_purchase_date FROM users WHERE id = 1") == "2026-01-01 00:00:00.000000");
         CHECK(failure_of([] { util::timestamp_from_unix(99999999999999); }).code == ExitCode::failed);
+    }
+
+    TEST_CASE("one event past the size limit is refused, however its bytes are spent") {
+        const std::string event_text = event("evt_1", 1767225600);
+        for (const std::string& input :
+             {"[" + event_text + "," + event_text.substr(0, 5) + std::string(5000, ' ') + event_text.substr(5) + "]",
+              "{\"id\":" + std::string(5000, '1') + "}", "{" + std::string(5000, ' ') + "}",
+              "[{\"a\":" + std::string(5000, '['), event_text + "\n{\"id\":\"" + std::string(5000, 'x') + "\"}"}) {
+            char name[] = "/tmp/qt_hostile_XXXXXX";
+            const int fd = ::mkstemp(name);
+            REQUIRE(fd >= 0);
+            REQUIRE(::write(fd, input.data(), input.size()) == static_cast<ssize_t>(input.size()));
+            ::close(fd);
+            stripe::StreamEventReader reader(name, 64, 1024);
+            stripe::RawEvent raw;
+            const auto f = failure_of([&] {
+                while (reader.next(raw)) CHECK(raw.text.size() <= 1024 + 64);
+            });
+            ::unlink(name);
+            CAPTURE(f.message);
+            CHECK(f.code == ExitCode::usage);
+            CHECK(f.message.find("an event is larger than 1 KiB, the limit for one event") != std::string::npos);
+        }
     }
 
     TEST_CASE("an event that repeats a key is refused, naming the key") {

@@ -46,7 +46,9 @@ public:
 // and usage_error (exit 2) for an event larger than max_event_bytes.
 class StreamEventReader : public EventSource {
 public:
-    explicit StreamEventReader(const std::string& path, std::size_t chunk_size = 1 << 20);
+    // `max_event`: the size limit of one event (smaller in the fuzz target, to reach it).
+    explicit StreamEventReader(const std::string& path, std::size_t chunk_size = 1 << 20,
+                               std::size_t max_event = max_event_bytes);
     ~StreamEventReader() override;
     StreamEventReader(const StreamEventReader&) = delete;
     StreamEventReader& operator=(const StreamEventReader&) = delete;
@@ -79,7 +81,6 @@ private:
     bool step_keys(RawEvent& event);
     bool finish_object(RawEvent& event);
     [[noreturn]] void fail(std::int64_t offset, const std::string& what) const;
-    void check_size(std::int64_t start, std::int64_t end) const;
 
     std::string m_name;
     int m_fd = -1;
@@ -88,6 +89,7 @@ private:
     bool m_eof = false;
     bool m_more_pages = false;
     std::size_t m_chunk;
+    std::size_t m_max_event;
     std::string m_buf;      // m_buf[0, m_len) holds bytes [m_base, m_base + m_len) of the input
     std::size_t m_len = 0;
     std::int64_t m_base = 0;
