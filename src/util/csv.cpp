@@ -27,7 +27,10 @@ std::size_t CsvReader::ensure(std::size_t n) {
     return m_len - m_pos;
 }
 
-int CsvReader::peek() { return ensure(1) > 0 ? static_cast<unsigned char>(m_buffer[m_pos]) : -1; }
+int CsvReader::peek() {
+    if (m_stopped) return -1;
+    return ensure(1) > 0 ? static_cast<unsigned char>(m_buffer[m_pos]) : -1;
+}
 
 int CsvReader::peek_at(std::size_t k) {
     return ensure(k + 1) > k ? static_cast<unsigned char>(m_buffer[m_pos + k]) : -1;
@@ -47,7 +50,10 @@ void CsvReader::fail(CsvRecord& record, std::string message) {
 }
 
 void CsvReader::keep(std::string& field, char c, CsvRecord& record) {
-    if (m_dropping) return;
+    if (m_dropping) {
+        if (m_consumed - m_record_start > static_cast<std::int64_t>(m_limits.max_skip_bytes)) m_stopped = true;
+        return;
+    }
     if (field.size() >= m_limits.max_field_bytes) {
         fail(record, fmt::format("a field is longer than {}, the limit for one field",
                                  size_text(m_limits.max_field_bytes)));
@@ -74,6 +80,13 @@ void CsvReader::end_field(std::string& field, CsvRecord& record) {
     record.fields.push_back(field);
 }
 
+bool CsvReader::finish(CsvRecord& record) {
+    if (m_stopped)
+        record.error += fmt::format("; the rest of the input was not read (the record runs on for more than {})",
+                                    size_text(m_limits.max_skip_bytes));
+    return true;
+}
+
 bool CsvReader::next(CsvRecord& record) {
     if (!m_started) {
         m_started = true;
@@ -98,6 +111,7 @@ bool CsvReader::next(CsvRecord& record) {
     record.line = m_line;
     record.fields.clear();
     record.error.clear();
+    m_record_start = m_consumed;
     m_record_bytes = 0;
     m_dropping = false;
     std::string field;
@@ -121,7 +135,7 @@ bool CsvReader::next(CsvRecord& record) {
             if (!closed) {
                 fail(record, "a quoted field is never closed (a \" is missing)");
                 end_field(field, record);
-                return true;
+                return finish(record);
             }
             // After the closing quote only a separator or the end of the line may follow.
             c = peek();
@@ -140,11 +154,11 @@ bool CsvReader::next(CsvRecord& record) {
             }
         }
         end_field(field, record);
-        if (c < 0) return true;
+        if (c < 0) return finish(record);
         get();
         if (c == '\n') {
             ++m_line;
-            return true;
+            return finish(record);
         }
     }
 }

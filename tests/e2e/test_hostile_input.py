@@ -252,7 +252,8 @@ def test_an_import_of_one_endless_field_stays_small(db, tmp_path):
         f.write(b"x" * SIZE)
     rc, rss, err = peak_rss_mb(["--db", db, "credits", "import", csv])
     assert rc == 2 and rss < 64, (rc, rss, err)
-    assert err.splitlines()[0] == f"{csv}:2: a field is longer than 64 KiB, the limit for one field"
+    assert err.splitlines()[0] == (f"{csv}:2: a field is longer than 64 KiB, the limit for one field; the rest of the "
+                                   "input was not read (the record runs on for more than 1 MiB)")
 
 
 def test_a_header_of_commas_is_one_line(qt, db, tmp_path):
@@ -260,6 +261,15 @@ def test_a_header_of_commas_is_one_line(qt, db, tmp_path):
     csv.write_bytes(b"," * (1 << 20))
     r = qt("credits", "import", csv, db=db)
     assert r.rc == 2 and one_line(r.err) and "the header line is malformed: more than 64 fields" in r.err
+
+
+def test_an_import_of_dev_zero_ends_at_once(qt, db):
+    started = time.monotonic()
+    r = qt("credits", "import", "/dev/zero", db=db, timeout=30)
+    assert time.monotonic() - started < 10
+    assert r.rc == 2 and one_line(r.err), r.err
+    assert "the header line is malformed: a field is longer than 64 KiB" in r.err
+    assert "the rest of the input was not read" in r.err
 
 
 def test_a_huge_event_is_refused_with_its_size(qt, db, tmp_path):

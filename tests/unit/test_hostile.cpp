@@ -320,6 +320,12 @@ TEST_SUITE("hostile: the CSV stream") {
         CHECK(records[3].error.find("a field is longer") == 0);
         CHECK(records[4].fields == std::vector<std::string>{"ok", "1"});
         CHECK(records[4].line == 5);
+
+        limits.max_skip_bytes = 500;  // a record that runs on past this ends the input
+        const auto stopped = util::parse_csv("a,b\n" + std::string(600, 'x') + "\nnever,read\n", limits);
+        REQUIRE(stopped.size() == 2);
+        CHECK(stopped[1].error == "a field is longer than 100 bytes, the limit for one field; the rest of the input "
+                                  "was not read (the record runs on for more than 500 bytes)");
     }
 
     TEST_CASE("an import lists the first 1000 bad rows and counts the rest") {

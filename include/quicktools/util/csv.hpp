@@ -16,6 +16,10 @@ struct CsvLimits {
     std::size_t max_field_bytes = 64 * 1024;
     std::size_t max_record_bytes = 256 * 1024;
     std::size_t max_fields = 64;
+    // A record past a limit is read on to its end (to find the next one) for at most this many
+    // bytes; then the reader stops, and the rest of the input is not read (an endless line,
+    // /dev/zero, would otherwise never end).
+    std::size_t max_skip_bytes = 1024 * 1024;
 };
 
 struct CsvRecord {
@@ -47,6 +51,7 @@ private:
     void keep(std::string& field, char c, CsvRecord& record);
     void fail(CsvRecord& record, std::string message);
     void end_field(std::string& field, CsvRecord& record);
+    bool finish(CsvRecord& record);
 
     ReadFunction m_read;
     CsvLimits m_limits;
@@ -59,6 +64,8 @@ private:
     bool m_eof = false;
     bool m_started = false;
     bool m_dropping = false;  // past a limit: the rest of the record is read, not kept
+    bool m_stopped = false;   // past max_skip_bytes: the input ends here
+    std::int64_t m_record_start = 0;
 };
 
 // Every record of `text` (tests, the fuzz target): a CsvReader over memory.
