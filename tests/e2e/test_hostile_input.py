@@ -429,10 +429,11 @@ def test_duplicate_keys_in_an_event_or_a_policy_are_refused(qt, db, make_db, tmp
     text = json.dumps(checkout_session_event("evt_1"))
     events = tmp_path / "e.json"
     events.write_text(text.replace('"id": "evt_1"', '"id": "evt_1", "id": "evt_2"', 1))
-    before = dump(db)
-    r = qt("stripe", "replay", events, db=db)
-    assert r.rc == 2 and 'the key "id" appears twice' in r.err
-    assert dump(db) == before
+    r = qt("stripe", "replay", events, db=db, json=True)
+    assert r.rc == 3, r.err  # needs attention, like any event of a shape the tool cannot read
+    [attention] = r.json["attention"]
+    assert 'the key "id" appears twice in one object' in attention["reason"]
+    assert query(db, "SELECT credits_balance FROM users WHERE id = 1") == [(10,)]
     policy = tmp_path / "p.json"
     policy.write_text('{"name": "a", "name": "b"}')
     r = qt("migrate", "packs", "--dry-run", "--policy", policy, db=make_db(users=2))
