@@ -71,7 +71,10 @@ void CsvReader::keep(std::string& field, char c, CsvRecord& record) {
 }
 
 void CsvReader::end_field(std::string& field, CsvRecord& record) {
-    if (m_dropping) return;
+    if (m_dropping) {
+        if (m_consumed - m_record_start > static_cast<std::int64_t>(m_limits.max_skip_bytes)) m_stopped = true;
+        return;
+    }
     if (record.fields.size() >= m_limits.max_fields) {
         fail(record, fmt::format("more than {} fields, the limit for one record", m_limits.max_fields));
         m_dropping = true;

@@ -242,7 +242,8 @@ def test_an_import_of_a_line_of_commas_stays_small_and_fails_in_one_line(db, tmp
     rc, rss, err = peak_rss_mb(["--db", db, "credits", "import", csv])
     assert rc == 2, err
     assert rss < 64, f"peak RSS {rss:.0f} MB"
-    assert err.splitlines() == [f"{csv}:2: more than 64 fields, the limit for one record",
+    assert err.splitlines() == [f"{csv}:2: more than 64 fields, the limit for one record; the rest of the input was "
+                                "not read (the record runs on for more than 1 MiB)",
                                 f"quicktools: {csv}: 1 of 1 rows are bad; nothing was changed"]
     assert dump(db) == before
 
@@ -263,6 +264,7 @@ def test_a_header_of_commas_is_one_line(qt, db, tmp_path):
     csv.write_bytes(b"," * (1 << 20))
     r = qt("credits", "import", csv, db=db)
     assert r.rc == 2 and one_line(r.err) and "the header line is malformed: more than 64 fields" in r.err
+    assert "the rest of the input was not read" not in r.err  # 1 MiB of commas: read to its end
 
 
 def test_an_import_of_dev_zero_ends_at_once(qt, db):

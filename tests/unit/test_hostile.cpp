@@ -326,6 +326,10 @@ TEST_SUITE("hostile: the CSV stream") {
         REQUIRE(stopped.size() == 2);
         CHECK(stopped[1].error == "a field is longer than 100 bytes, the limit for one field; the rest of the input "
                                   "was not read (the record runs on for more than 500 bytes)");
+        const auto commas = util::parse_csv("a,b\n" + std::string(600, ',') + "\nnever,read\n", limits);
+        REQUIRE(commas.size() == 2);
+        CHECK(commas[1].error == "more than 5 fields, the limit for one record; the rest of the input was not read "
+                                 "(the record runs on for more than 500 bytes)");
     }
 
     TEST_CASE("an import lists the first 1000 bad rows and counts the rest") {
