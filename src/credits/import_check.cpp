@@ -60,8 +60,7 @@ Columns read_header(const util::CsvRecord& header, const std::string& source) {
 }
 
 RowChecker::RowChecker(db::Database& db, Columns columns)
-    : m_db(db),
-      m_columns(columns),
+    : m_columns(columns),
       m_users(db),
       m_counters_query(db.sql(), sql::query("credits", "counters")),
       m_ledger_keys(db),

@@ -47,7 +47,6 @@ private:
     // The counters of a user as the rows so far leave them.
     Counters& counters(std::int64_t id);
 
-    db::Database& m_db;
     Columns m_columns;
     users::UserResolver m_users;
     SQLite::Statement m_counters_query;
