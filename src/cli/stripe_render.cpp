@@ -68,7 +68,7 @@ std::string replay_text(const stripe::ReplayResult& r, bool dry_run, bool verbos
                                 r.attention_total - static_cast<std::int64_t>(limit),
                                 verbose ? "" : "-v or --json lists up to 10000; ");
     }
-    for (const auto& w : r.warnings) text += fmt::format("Warning: {}\n", w);
+    for (const auto& w : r.warnings) text += fmt::format("Warning: {}\n", util::display(w));
     if (dry_run) text += "Dry run: nothing was changed.\n";
     return text;
 }

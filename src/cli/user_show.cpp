@@ -46,10 +46,10 @@ std::string stripe_text(const stripe::UserStripeView& v) {
     if (v.customer.is_null())
         out += "  Customer:         none recorded (users.stripe_customer_id is empty)\n";
     else if (!v.customer["found"].get<bool>())
-        out += fmt::format("  Customer:         {} (not found at Stripe)\n", v.customer_id);
+        out += fmt::format("  Customer:         {} (not found at Stripe)\n", util::display(v.customer_id));
     else
-        out += fmt::format("  Customer:         {}{}{}\n", v.customer_id,
-                           v.customer["email"].is_string() ? " <" + v.customer["email"].get<std::string>() + ">" : "",
+        out += fmt::format("  Customer:         {}{}{}\n", util::display(v.customer_id),
+                           v.customer["email"].is_string() ? " <" + util::display(v.customer["email"].get<std::string>()) + ">" : "",
                            v.customer["deleted"].get<bool>() ? " (deleted)" : "");
     if (v.purchases.empty()) out += "  Purchases:        none at Stripe or here\n";
     for (const auto& p : v.purchases) {
@@ -62,32 +62,32 @@ std::string stripe_text(const stripe::UserStripeView& v) {
                                               ? fmt::format(", {} taken back", local["clawed_credits"].get<std::int64_t>())
                                               : "");
         if (!p["found_at_stripe"].get<bool>()) {
-            out += fmt::format("  {}  not found at Stripe; {}\n", p["session_id"].get<std::string>(), credited);
+            out += fmt::format("  {}  not found at Stripe; {}\n", util::display(p["session_id"].get<std::string>()), credited);
             continue;
         }
-        std::string amounts = fmt::format("{} {}", stripe_amount(p["amount_total"]), p["currency"].get<std::string>());
+        std::string amounts = fmt::format("{} {}", stripe_amount(p["amount_total"]), util::display(p["currency"].get<std::string>()));
         const auto discount = p["amount_discount"];
         const auto tax = p["amount_tax"];
         if ((discount.is_number_integer() && discount.get<std::int64_t>() != 0) ||
             (tax.is_number_integer() && tax.get<std::int64_t>() != 0))
             amounts += fmt::format(" (subtotal {}, discount {}, tax {})", stripe_amount(p["amount_subtotal"]),
                                    stripe_amount(discount), stripe_amount(tax));
-        out += fmt::format("  {}  {}  {}  {} {}, {}; {}\n", p["session_id"].get<std::string>(), stripe_when(p["created"]),
-                           p["pack"].is_string() ? p["pack"].get<std::string>() : "-", p["status"].get<std::string>(),
-                           p["payment_status"].get<std::string>(), amounts, credited);
+        out += fmt::format("  {}  {}  {}  {} {}, {}; {}\n", util::display(p["session_id"].get<std::string>()), stripe_when(p["created"]),
+                           p["pack"].is_string() ? util::display(p["pack"].get<std::string>()) : "-", util::display(p["status"].get<std::string>()),
+                           util::display(p["payment_status"].get<std::string>()), amounts, credited);
         for (const auto& r : p["refunds"])
-            out += fmt::format("      refund  {}  {}  {} (here: {})\n", r["id"].get<std::string>(),
-                               stripe_amount(r["amount"]), r["status"].get<std::string>(),
-                               r["local_status"].is_string() ? r["local_status"].get<std::string>() : "not recorded");
+            out += fmt::format("      refund  {}  {}  {} (here: {})\n", util::display(r["id"].get<std::string>()),
+                               stripe_amount(r["amount"]), util::display(r["status"].get<std::string>()),
+                               r["local_status"].is_string() ? util::display(r["local_status"].get<std::string>()) : "not recorded");
         for (const auto& d : p["disputes"])
-            out += fmt::format("      dispute {}  {}  {} (here: {})\n", d["id"].get<std::string>(),
-                               stripe_amount(d["amount"]), d["status"].get<std::string>(),
-                               d["local_status"].is_string() ? d["local_status"].get<std::string>() : "not recorded");
+            out += fmt::format("      dispute {}  {}  {} (here: {})\n", util::display(d["id"].get<std::string>()),
+                               stripe_amount(d["amount"]), util::display(d["status"].get<std::string>()),
+                               d["local_status"].is_string() ? util::display(d["local_status"].get<std::string>()) : "not recorded");
     }
     if (v.differences.empty()) out += "  Differences:      none: this database matches Stripe\n";
     else {
         out += fmt::format("  Differences ({}):\n", v.differences.size());
-        for (const auto& d : v.differences) out += "    - " + d + "\n";
+        for (const auto& d : v.differences) out += "    - " + util::display(d) + "\n";
     }
     return out;
 }
