@@ -1,12 +1,14 @@
 // `quicktools credits import FILE|- [--dry-run]`: many adjustments from a CSV file, all or nothing.
-#include <fmt/format.h>
-
 #include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <iostream>
+#include <vector>
 
 #include "commands.hpp"
 #include "quicktools/credits/import.hpp"
@@ -18,6 +20,9 @@
 namespace quicktools::cli {
 namespace {
 
+// The most a pipe is read ahead of an import (spooled to a temporary file).
+constexpr std::int64_t max_spooled_bytes = 1LL << 30;
+
 // The CSV file (or stdin) opened for reading a chunk at a time; closed when it goes.
 class Input {
 public:
@@ -25,6 +30,39 @@ public:
         if (file == "-") return;
         m_fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
         if (m_fd < 0) throw usage_error(fmt::format("cannot read {}: {}", file, std::strerror(errno)));
+    }
+    // A real import holds the write lock while it reads its rows: from a pipe, which may be
+    // slow, they are first read into a temporary file, so the web app never waits on the pipe.
+    void spool_if_pipe() {
+        struct stat st {};
+        if (::fstat(m_fd, &st) != 0 || !(S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))) return;
+        FILE* spool = std::tmpfile();
+        if (spool == nullptr) throw Error(fmt::format("cannot make a temporary file to read {}: {}", m_name,
+                                                      std::strerror(errno)));
+        const int spool_fd = ::fileno(spool);
+        std::vector<char> buffer(1 << 16);
+        std::int64_t total = 0;
+        for (std::size_t n; (n = read(buffer.data(), buffer.size())) > 0;) {
+            total += static_cast<std::int64_t>(n);
+            if (total > max_spooled_bytes) {
+                std::fclose(spool);
+                throw usage_error(fmt::format("{} is longer than {} MiB: import it from a file; nothing was changed",
+                                              m_name, max_spooled_bytes >> 20));
+            }
+            for (std::size_t done = 0; done < n;) {
+                const auto w = ::write(spool_fd, buffer.data() + done, n - done);
+                if (w < 0 && errno == EINTR) continue;
+                if (w < 0) {
+                    std::fclose(spool);
+                    throw Error(fmt::format("cannot spool {} to a temporary file: {}", m_name, std::strerror(errno)));
+                }
+                done += static_cast<std::size_t>(w);
+            }
+        }
+        ::lseek(spool_fd, 0, SEEK_SET);
+        if (m_fd != STDIN_FILENO) ::close(m_fd);
+        m_fd = ::dup(spool_fd);
+        std::fclose(spool);  // the file is unlinked; the dup keeps it until the import ends
     }
     ~Input() {
         if (m_fd != STDIN_FILENO) ::close(m_fd);
@@ -105,6 +143,7 @@ void register_credits_import(CLI::App& group, Context& ctx) {
                 "Each bad row is reported as FILE:LINE: problem, and then nothing is applied (exit 2).");
     cmd->callback([&ctx, opts] {
         Input input(opts->file);
+        if (!opts->dry_run) input.spool_if_pipe();
         util::CsvReader reader([&input](char* buffer, std::size_t size) { return input.read(buffer, size); });
         credits::ImportOptions options;
         options.source_name = opts->file == "-" ? "stdin" : opts->file;

@@ -1,10 +1,11 @@
 """credits import on real files: checks of every row with line numbers, all or nothing, dry run,
 stdin, and idempotency keys shared with the command line."""
 import sqlite3
+import subprocess
 import threading
 import time
 
-from conftest import dump, query
+from conftest import dump, qt_command, query
 from test_credits import audit_clean, db, one_line, user, web_usage  # noqa: F401 (db is a fixture)
 
 
@@ -153,4 +154,25 @@ def test_import_records_the_actor_and_waits_for_the_web_app(qt, db, tmp_path):
     assert time.monotonic() - start >= 0.4
     assert user(db) == (10, 0, 0, 0)
     assert query(db, "SELECT actor, kind FROM quicktools_ledger") == [("ops-bot", "refund")]
+    audit_clean(qt, db)
+
+
+def test_an_import_from_a_slow_pipe_never_holds_the_app_waiting(qt, db):
+    """The rows come slowly through a pipe: the tool reads them all before it takes the write
+    lock, so the web app's writes meanwhile go through at once."""
+    cmd, env = qt_command(["credits", "import", "-"], db, False, None)
+    p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         env=env)
+    p.stdin.write("user,action,amount,reason\n1,grant,5,slow pipe\n")
+    p.stdin.flush()
+    time.sleep(0.5)                                   # the tool has the first rows; more may come
+    con = sqlite3.connect(str(db), timeout=0.3)       # the web app gives up after 0.3 s
+    con.execute("UPDATE users SET credits_balance = credits_balance - 1, "
+                "credits_lifetime_used = credits_lifetime_used + 1 WHERE id = 2")
+    con.commit()
+    con.close()
+    p.stdin.write("2,grant,7,slow pipe\n")
+    p.stdin.close()
+    assert p.wait(timeout=30) == 0, p.stderr.read()
+    assert user(db, 1)[0] == 15 and user(db, 2)[:3] == (16, 0, 1)
     audit_clean(qt, db)
