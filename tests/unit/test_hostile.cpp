@@ -169,9 +169,12 @@ TEST_SUITE("hostile: the 64-bit range") {
     }
 
     TEST_CASE("the migration refuses a value that is not a whole number, or a balance past the range") {
-        for (const auto& [set, expected] :
+        // A pair, not a structured binding: clang 14 cannot capture one in CAPTURE's lambda.
+        for (const auto& change :
              {std::pair<std::string, std::string>{"monthly_credits = 5.5", "user 1: monthly_credits holds 5.5 (real)"},
               {"credits_used_this_month = -9223372036854775807", "user 1: the policy's credits"}}) {
+            const std::string& set = change.first;
+            const std::string& expected = change.second;
             CAPTURE(set);
             auto database = db::Database::in_memory();
             database.sql().exec(std::string(db::migration(db::legacy_schema_version).sql));
