@@ -85,6 +85,9 @@ private:
     // Takes or gives back what the session's refunds and disputes now say it owes.
     Settlement settle(const SessionRow& s, const Event& e, std::string_view cause);
     bool other_api_unlock(const SessionRow& s);
+    // A refund's amount and status as of `status_at` (quicktools_refunds; the newest wins).
+    void record_refund(const std::string& refund_id, const std::string& session_id, std::int64_t amount,
+                       const std::string& status, std::int64_t status_at);
     std::optional<std::int64_t> find_buyer(const Event& e, std::string& why);
     users::Match find_user(const std::string& ref);
     std::optional<std::string> session_credited_by(const std::string& session_id);

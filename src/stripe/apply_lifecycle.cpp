@@ -69,6 +69,18 @@ std::optional<SessionRow> Applier::session_of(const Event& e, std::string& why) 
     return std::move(rows.front());
 }
 
+void Applier::record_refund(const std::string& refund_id, const std::string& session_id, std::int64_t amount,
+                            const std::string& status, std::int64_t status_at) {
+    m_refund_upsert.reset();
+    m_refund_upsert.bind(1, refund_id);
+    m_refund_upsert.bind(2, session_id);
+    m_refund_upsert.bind(3, amount);
+    m_refund_upsert.bind(4, status);
+    m_refund_upsert.bind(5, status_at);
+    m_refund_upsert.bind(6, m_now);
+    m_refund_upsert.exec();
+}
+
 bool Applier::other_api_unlock(const SessionRow& s) {
     m_user_other_sessions.reset();
     m_user_other_sessions.bind(1, s.user_id);
@@ -248,16 +260,8 @@ Decision Applier::charge_refunded(const Event& e) {
     std::string why;
     const auto s = session_of(e, why);
     if (!s) return needs(why);
-    for (const auto& r : e.refunds) {
-        m_refund_upsert.reset();
-        m_refund_upsert.bind(1, r.id);
-        m_refund_upsert.bind(2, s->id);
-        m_refund_upsert.bind(3, r.amount);
-        m_refund_upsert.bind(4, r.status.empty() ? std::string("succeeded") : r.status);
-        m_refund_upsert.bind(5, e.created);
-        m_refund_upsert.bind(6, m_now);
-        m_refund_upsert.exec();
-    }
+    for (const auto& r : e.refunds)
+        record_refund(r.id, s->id, r.amount, r.status.empty() ? std::string("succeeded") : r.status, e.created);
     m_session_set_charge_refunded.reset();
     m_session_set_charge_refunded.bind(1, e.refunded ? std::max(e.amount_refunded, *e.amount) : e.amount_refunded);
     m_session_set_charge_refunded.bind(2, e.created);
@@ -277,14 +281,7 @@ Decision Applier::refund(const Event& e) {
     if (!s) return needs(why);
     std::string status = e.status;
     if (status.empty()) status = e.type == "refund.failed" ? "failed" : "pending";
-    m_refund_upsert.reset();
-    m_refund_upsert.bind(1, e.object_id);
-    m_refund_upsert.bind(2, s->id);
-    m_refund_upsert.bind(3, std::max<std::int64_t>(e.amount.value_or(0), 0));
-    m_refund_upsert.bind(4, status);
-    m_refund_upsert.bind(5, e.created);
-    m_refund_upsert.bind(6, m_now);
-    m_refund_upsert.exec();
+    record_refund(e.object_id, s->id, std::max<std::int64_t>(e.amount.value_or(0), 0), status, e.created);
     const auto d = settle(*s, e, fmt::format("refund {} {}", e.object_id, status));
     return refund_decision(*s, d, fmt::format(", refund {} {}", e.object_id, status));
 }
