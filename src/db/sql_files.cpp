@@ -45,19 +45,40 @@ std::string_view file(std::string_view path) {
     throw std::logic_error("no embedded SQL file " + std::string(path));
 }
 
-const std::string& query(std::string_view file_name, std::string_view name) {
+namespace {
+
+// The named statements of one queries file (an empty set if there is no such file), parsed once.
+const NamedQueries* named_queries(const std::string& path) {
     static std::mutex mutex;
     static std::map<std::string, NamedQueries, std::less<>> cache;
     std::lock_guard lock(mutex);
-    auto it = cache.find(file_name);
+    auto it = cache.find(path);
     if (it == cache.end()) {
-        std::string path = "queries/" + std::string(file_name) + ".sql";
-        it = cache.emplace(std::string(file_name), split_named(file(path))).first;
+        NamedQueries parsed;
+        for (const auto& f : embedded_files())
+            if (f.path == path) parsed = split_named(f.text);
+        it = cache.emplace(path, std::move(parsed)).first;
     }
-    auto q = it->second.find(name);
-    if (q == it->second.end())
-        throw std::logic_error("no query " + std::string(name) + " in sql/queries/" + std::string(file_name) + ".sql");
-    return q->second;
+    return &it->second;
+}
+
+const std::string* find_query(const std::string& path, std::string_view name) {
+    const NamedQueries* queries = named_queries(path);
+    auto q = queries->find(name);
+    return q == queries->end() ? nullptr : &q->second;
+}
+
+}  // namespace
+
+const std::string& query(std::string_view file_name, std::string_view name) {
+    if (const auto* q = find_query("queries/" + std::string(file_name) + ".sql", name)) return *q;
+    throw std::logic_error("no query " + std::string(name) + " in sql/queries/" + std::string(file_name) + ".sql");
+}
+
+const std::string& query(db::Engine engine, std::string_view file_name, std::string_view name) {
+    const std::string own = std::string(db::to_string(engine)) + "/queries/" + std::string(file_name) + ".sql";
+    if (const auto* q = find_query(own, name)) return *q;
+    return query(file_name, name);
 }
 
 }  // namespace quicktools::sql

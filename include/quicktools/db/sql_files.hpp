@@ -4,6 +4,8 @@
 #include <string_view>
 #include <vector>
 
+#include "quicktools/db/engine.hpp"
+
 namespace quicktools::sql {
 
 struct EmbeddedFile {
@@ -20,5 +22,9 @@ std::string_view file(std::string_view path);
 // One named statement of sql/queries/FILE.sql, where each statement follows a
 // `-- name: NAME` line. Throws std::logic_error for an unknown file or name.
 const std::string& query(std::string_view file, std::string_view name);
+
+// The engine's text of that statement: NAME from sql/ENGINE/queries/FILE.sql if that file has
+// it (sql/sqlite/, sql/postgres/), else the shared one of sql/queries/FILE.sql.
+const std::string& query(db::Engine engine, std::string_view file, std::string_view name);
 
 }  // namespace quicktools::sql
