@@ -2,7 +2,7 @@
 """Benchmarks of quicktools against its peers, side by side in one run.
 
     bench/run.py [CASE ...] [--users N] [--rounds R] [--events N] [--work DIR]
-                 [--only CONTENDER] [--quicktools BIN]
+                 [--only CONTENDER] [--quicktools BIN] [--engine sqlite|postgres]
 
 (usually through `./scripts/dev.sh bench ...`, which builds first). Cases, all by default:
 
@@ -27,6 +27,18 @@ agree between the contenders of a case, so a contender that does less work fails
 
 Prints per case the best and median time, the peak RSS, and for each peer the ratio on best
 and on median times with the target, judged on medians. At the end, a summary of all cases.
+
+--engine postgres runs the migrate, replay and drop cases on PostgreSQL instead: the run
+starts its own throwaway PostgreSQL cluster (tests/tools/pg_cluster.py; durable settings,
+autovacuum off so it cannot land inside a measurement) and every contender works on the same
+server. The inputs are made there once per run (the same generator and seed, so the same rows
+as the SQLite files); every measured run gets its own copy of the database (CREATE DATABASE
+... TEMPLATE, then a CHECKPOINT before the clock starts). The peers are the same programs
+given a postgresql:// URL (migrate_orm.py, replay_handler.py through psycopg2) and the floors
+run through psql (floor_migrate.postgres.sql, floor_replay.py's output in PostgreSQL's
+spelling, floor_drop.postgres.sql). The peak RSS is the client's (the tool, the Python peer,
+or psql for a floor); the server's work is in the wall time. A quicktools that cannot do a
+case on PostgreSQL is reported as failed (its message) and the peers still run.
 """
 import argparse
 import os
@@ -60,6 +72,12 @@ class Target:
     value: Optional[float]  # "ratio": tool / peer, no bound; "memory": tool peak < value MB
     peer: str = ""
 
+    def failed_text(self):
+        return {"faster": lambda: f"{self.value:g}x faster than {self.peer}",
+                "within": lambda: f"within {self.value:g}x of {self.peer}",
+                "ratio": lambda: f"ratio to {self.peer}",
+                "memory": lambda: f"peak < {self.value:g} MB"}[self.kind]()
+
     def text(self):
         return {"faster": f">= {self.value:g}x faster", "within": f"<= {self.value:g}x",
                 "ratio": "the limit", "memory": f"peak < {self.value:g} MB"}[self.kind]
@@ -75,6 +93,7 @@ class Contender:
     compare: bool = True                     # its resulting state must match the others'
     exit_notes: dict = field(default_factory=dict)  # what an accepted non-zero exit means
     limit_as_mb: Optional[int] = None
+    may_fail: bool = False                   # a failure is reported and the others go on
 
 
 @dataclass
@@ -198,6 +217,147 @@ def write_adjustments(db, rows, csv_path, sql_path, seed=11):
         sql.write("COMMIT;\n")
 
 
+class SqliteStore:
+    """Each measured run's copy of a database: a file copy, synced before the clock starts."""
+
+    def __init__(self, work):
+        self.work = work
+
+    def copy(self, source, name):
+        path = self.work / f"{name}.db"
+        remove_db(path)
+        shutil.copyfile(source, path)
+        os.sync()  # the copy's write-back must not land inside the measurement
+        return path
+
+    def state(self, target, sql):
+        return state_of(target, sql)
+
+    def remove(self, target):
+        remove_db(target)
+
+
+class PostgresStore:
+    """Each measured run's copy of a database on the run's server: CREATE DATABASE ... TEMPLATE
+    (a file copy), then a CHECKPOINT so its writes are on disk before the clock starts."""
+
+    def __init__(self, cluster):
+        self.pg = cluster
+
+    def copy(self, source, name):
+        name = name.replace("-", "_")
+        self.pg.drop_database(name)
+        self.pg.psql("postgres", f'CREATE DATABASE "{name}" TEMPLATE "{source}" STRATEGY FILE_COPY')
+        self.pg.psql("postgres", "CHECKPOINT")
+        os.sync()
+        return self.pg.url(name)
+
+    def state(self, target, sql):
+        if not sql:
+            return None
+        return self.pg.psql(target.rsplit("/", 1)[1], sql).stdout.strip()
+
+    def remove(self, target):
+        self.pg.drop_database(target.rsplit("/", 1)[1])
+
+
+class PostgresInputs:
+    """The inputs on the run's PostgreSQL server, made once per run (databases named
+    legacy_N and packs_N, VACUUM FREEZE ANALYZE'd so no run pays for hint bits or statistics);
+    the events file is the SQLite run's cached one."""
+
+    def __init__(self, args, cluster, files):
+        self.args, self.pg, self.files = args, cluster, files
+        self.qt = files.qt
+        self.made = set()
+        self.notes = []
+
+    def database(self, name, build):
+        if name not in self.made:
+            log(f"making database {name} on the run's PostgreSQL server ...")
+            self.pg.drop_database(name)
+            build(self.pg.url(name))
+            self.pg.psql(name, "VACUUM (FREEZE, ANALYZE)")
+            self.made.add(name)
+        return name
+
+    def legacy(self, users):
+        return self.database(f"legacy_{users}", lambda url: sh(
+            [PYTHON, TOOLS / "make_legacy_db.py", url, "--users", users], stdout=subprocess.DEVNULL))
+
+    def packs(self, users):
+        """Migrated to credit packs by quicktools itself; while it cannot do that on PostgreSQL,
+        the generator's credit-pack state with the tool's tables (sql/postgres/migrations 003,
+        005), which is what the peers need."""
+        def build(url):
+            self.pg.psql("postgres", f'CREATE DATABASE "packs_{users}" TEMPLATE "{self.legacy(users)}"')
+            p = subprocess.run([self.qt, "--db", url, "-q", "migrate", "packs", "--no-backup"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            if p.returncode == 0:
+                return
+            why = (p.stderr.strip().splitlines() or ["(no message)"])[-1][:200]
+            self.notes.append(f"packs_{users} is the generator's credit-pack state with the tool's tables: "
+                              f"quicktools migrate packs failed on PostgreSQL (exit {p.returncode}: {why})")
+            log(f"  {self.notes[-1]}")
+            self.pg.drop_database(f"packs_{users}")
+            sh([PYTHON, TOOLS / "make_legacy_db.py", url, "--users", users, "--state", "credit-packs"],
+               stdout=subprocess.DEVNULL)
+            for name in ("003_tool_tables.sql", "005_stripe_lifecycle.sql"):
+                self.pg.psql(f"packs_{users}", (ROOT / "sql" / "postgres" / "migrations" / name).read_text())
+        return self.database(f"packs_{users}", build)
+
+    def events(self):
+        return self.files.events()
+
+    def floor_replay_sql(self):
+        """floor_replay.py's statements for the packs database on this server (made once per run:
+        they depend on its balances)."""
+        a = self.args
+        out = self.files.work / f"floor-replay-postgres-{a.events}-{a.users}.sql"
+        if "floor-replay" not in self.made:
+            sh([PYTHON, PEERS / "floor_replay.py", self.pg.url(self.packs(a.users)), self.events(), out],
+               stdout=subprocess.DEVNULL)
+            self.made.add("floor-replay")
+        return out
+
+
+def make_postgres_cases(args, inputs, cluster):
+    qt = inputs.qt
+    users = args.users
+    tool = lambda *words: (lambda db: [qt, "--db", db, "-q", *words])  # noqa: E731
+    psql = lambda db: cluster.psql_command(str(db).rsplit("/", 1)[-1])  # noqa: E731
+    return {
+        "migrate": lambda: Case(
+            "migrate", f"subscription -> credit packs, {users:,} users, on PostgreSQL",
+            lambda: inputs.legacy(users),
+            [Contender("quicktools", tool("migrate", "packs", "--no-backup"), may_fail=True),
+             Contender("orm", lambda db: [PYTHON, PEERS / "migrate_orm.py", db]),
+             Contender("floor", psql, stdin=lambda: PEERS / "floor_migrate.postgres.sql")],
+            [Target("faster", 15, "orm"), Target("within", 1.5, "floor"), Target("memory", 64)],
+            "SELECT count(*), sum(credits_balance), count(*) FILTER (WHERE api_access_unlocked) FROM users"),
+        "replay": lambda: Case(
+            "replay", f"{args.events:,} Stripe events into {users:,} users, on PostgreSQL",
+            lambda: inputs.packs(users),
+            [Contender("quicktools", lambda db: [qt, "--db", db, "-q", "--json", "stripe", "replay",
+                                                 inputs.events()],
+                       ok_exit=lambda rc: rc in (0, 3), may_fail=True,
+                       exit_notes={3: "exit 3: events needing attention (the mix's unknown users)"}),
+             Contender("handler", lambda db: [PYTHON, PEERS / "replay_handler.py", db, inputs.events()]),
+             Contender("floor", psql, stdin=inputs.floor_replay_sql)],
+            [Target("faster", 5, "handler"), Target("ratio", None, "floor"), Target("memory", 64)],
+            "SELECT sum(credits_balance), sum(credits_purchased_total), count(*) FILTER (WHERE api_access_unlocked), "
+            "count(last_purchase_date), max(last_purchase_date), sum(last_purchase_amount) FROM users"),
+        "drop": lambda: Case(
+            "drop", f"drop the six subscription columns, {users:,} users, on PostgreSQL",
+            lambda: inputs.packs(users),
+            [Contender("quicktools", tool("db", "drop-deprecated", "--yes", "--no-backup", "--force"), may_fail=True),
+             Contender("floor", psql, stdin=lambda: PEERS / "floor_drop.postgres.sql")],
+            [Target("ratio", None, "floor"), Target("memory", 64)],
+            "SELECT string_agg(column_name, ',' ORDER BY column_name) FROM information_schema.columns "
+            "WHERE table_schema = 'public' AND table_name = 'users'"),
+    }
+
+
 def make_cases(args, inputs):
     qt = inputs.qt
     users = args.users
@@ -287,7 +447,7 @@ def remove_db(path):
             p.unlink()
 
 
-def run_case(case, work, rounds, only):
+def run_case(case, work, rounds, only, store):
     contenders = [c for c in case.contenders if not only or c.name in only or c is case.contenders[0]]
     log(f"== {case.name}: {case.what}")
     case.source()
@@ -300,13 +460,20 @@ def run_case(case, work, rounds, only):
     runs = {c.name: [] for c in contenders}
     states = {}
     notes = {}
+    failed = {}
     for r in range(rounds):
         for c in contenders:
-            copy = work / f"run-{case.name}-{c.name}.db"
-            remove_db(copy)
-            shutil.copyfile((c.source or case.source)(), copy)
-            os.sync()  # the copy's write-back must not land inside the measurement
+            if c.name in failed:
+                continue
+            copy = store.copy((c.source or case.source)(), f"run-{case.name}-{c.name}")
             wall, peak, rc, err = measure(c.command(copy), c.stdin() if c.stdin else None, c.limit_as_mb)
+            if not c.ok_exit(rc) and c.may_fail:
+                last = err.strip().splitlines()[-1][:200] if err.strip() else "(no message)"
+                failed[c.name] = f"failed, exit {rc}: {last}"
+                log(f"  round {r + 1}  {c.name:<11} {failed[c.name]}")
+                del runs[c.name]
+                store.remove(copy)
+                continue
             if not c.ok_exit(rc):
                 sys.exit(f"bench: {case.name}/{c.name} exited {rc}: {err.strip()[-2000:]}")
             if rc != 0:
@@ -316,12 +483,12 @@ def run_case(case, work, rounds, only):
             log(f"  round {r + 1}  {c.name:<11} {wall:8.2f} s {peak:9.1f} MB"
                 + (f"   ({notes[c.name]})" if rc != 0 else ""))
             if c.compare and case.state_sql:
-                states.setdefault(c.name, state_of(copy, case.state_sql))
-            remove_db(copy)
+                states.setdefault(c.name, store.state(copy, case.state_sql))
+            store.remove(copy)
     distinct = set(states.values())
     if len(distinct) > 1:
         sys.exit(f"bench: {case.name}: the contenders left different databases: {states}")
-    return report(case, runs, notes)
+    return report(case, runs, notes, failed)
 
 
 def per_round(numerators, denominators):
@@ -334,19 +501,24 @@ def ratio_text(x):
     return f"{x:.2f}x" if x < 10 else f"{x:.1f}x"
 
 
-def report(case, runs, notes):
+def report(case, runs, notes, failed=None):
+    failed = failed or {}
     best = {n: min(w for w, _ in rs) for n, rs in runs.items()}
     median = {n: statistics.median(w for w, _ in rs) for n, rs in runs.items()}
     peak = {n: max(m for _, m in rs) for n, rs in runs.items()}
-    rounds = len(next(iter(runs.values())))
+    rounds = max((len(rs) for rs in runs.values()), default=0)
     print(f"\n{case.name}: {case.what} ({rounds} round(s), side by side)")
     print(f"  {'contender':<11} {'best s':>9} {'median s':>9} {'peak MB':>9}")
     for n in runs:
         print(f"  {n:<11} {best[n]:9.2f} {median[n]:9.2f} {peak[n]:9.1f}" + (f"   {notes[n]}" if n in notes else ""))
+    for n, why in failed.items():
+        print(f"  {n:<11} {why}")
     tool = case.contenders[0].name
     lines = []
     for t in case.targets:
-        if t.kind == "memory":
+        if tool in failed:
+            line = f"{tool} failed, so its target is not measured ({t.failed_text()})"
+        elif t.kind == "memory":
             ok = peak[tool] < t.value
             line = f"{tool} peak {peak[tool]:.1f} MB (target < {t.value:g} MB): {'met' if ok else 'NOT met'}"
             if case.contenders[0].limit_as_mb:
@@ -369,7 +541,8 @@ def report(case, runs, notes):
                 line += f"; {t.peer} is the least this work can take)"
         print(f"  {line}")
         lines.append(line)
-    return {"case": case, "best": best, "median": median, "peak": peak, "lines": lines, "rounds": rounds}
+    return {"case": case, "best": best, "median": median, "peak": peak, "lines": lines, "rounds": rounds,
+            "failed": failed}
 
 
 def machine(qt):
@@ -389,6 +562,8 @@ def summary(results):
         for n in res["median"]:
             print(f"| {res['case'].name} | {n} | {res['median'][n]:.2f} | {res['best'][n]:.2f} | "
                   f"{res['peak'][n]:.1f} |")
+        for n, why in res["failed"].items():
+            print(f"| {res['case'].name} | {n} | {why} | | |")
     for res in results:
         for line in res["lines"]:
             print(f"- {res['case'].name}: {line}")
@@ -408,6 +583,8 @@ def main():
     ap.add_argument("--only", action="append", metavar="CONTENDER",
                     help="run only this peer beside quicktools (repeatable), e.g. --only floor")
     ap.add_argument("--quicktools", default=str(ROOT / "build" / "quicktools"), help="the binary (default build/)")
+    ap.add_argument("--engine", choices=["sqlite", "postgres"], default="sqlite",
+                    help="postgres: the migrate, replay and drop cases on a throwaway PostgreSQL server")
     args = ap.parse_args()
     if args.users < 1000 or args.rounds < 1 or args.events < 1:
         ap.error("--users must be at least 1000, --rounds and --events at least 1")
@@ -416,13 +593,41 @@ def main():
             ap.error(f"{needed} not found (./scripts/dev.sh bench installs and builds what is missing)")
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
+    if args.engine == "postgres":
+        run_postgres(ap, args, work)
+        return
     cases = make_cases(args, Inputs(args))
     for name in args.cases:
         if name not in cases:
             ap.error(f"unknown case {name}; the cases are {', '.join(cases)}")
     print(f"bench: {machine(args.quicktools)}", flush=True)
-    results = [run_case(cases[name](), work, args.rounds, args.only) for name in (args.cases or list(cases))]
+    results = [run_case(cases[name](), work, args.rounds, args.only, SqliteStore(work))
+               for name in (args.cases or list(cases))]
     summary(results)
+
+
+def run_postgres(ap, args, work):
+    sys.path.insert(0, str(TOOLS))
+    import pg_cluster
+    names = ["migrate", "replay", "drop"]
+    for name in args.cases:
+        if name not in names:
+            ap.error(f"unknown case {name} on PostgreSQL; the cases are {', '.join(names)}")
+    cluster = pg_cluster.Cluster(fast=False, settings={"autovacuum": "off"})
+    cluster.start()
+    try:
+        inputs = PostgresInputs(args, cluster, Inputs(args))
+        cases = make_postgres_cases(args, inputs, cluster)
+        version = cluster.psql("postgres", "SHOW server_version").stdout.strip()
+        print(f"bench: {machine(args.quicktools)}; PostgreSQL {version} on 127.0.0.1 (a throwaway cluster, "
+              f"durable settings, autovacuum off)", flush=True)
+        results = [run_case(cases[name](), work, args.rounds, args.only, PostgresStore(cluster))
+                   for name in (args.cases or names)]
+        summary(results)
+        for note in inputs.notes:
+            print(f"- note: {note}")
+    finally:
+        cluster.stop()
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 """Floor of `quicktools stripe replay`: the writes a replay must make, as bare SQL.
 
     floor_replay.py DB EVENTS OUT.sql        (then, timed: sqlite3 DB < OUT.sql)
+    floor_replay.py postgresql://... EVENTS OUT.sql     (then, timed: psql -d URL -f OUT.sql)
 
 Reads DB (not written) and EVENTS, decides every event with the rules of replay_handler.py
 (the tool's), and writes OUT.sql: one transaction with exactly the rows the tool writes, and
@@ -16,7 +17,9 @@ nothing else to do but write them:
 
 No parsing, no lookups, no decisions are left for the timed part: the time of OUT.sql through
 sqlite3 is the least a replay of these events can take on this database. The page cache is the
-tool's (32 MB). DB must have the tool's tables (`quicktools db upgrade`).
+tool's (32 MB). DB must have the tool's tables (`quicktools db upgrade`). Given a PostgreSQL
+URL, the users are read from there (psycopg2) and OUT.sql is written in PostgreSQL's spelling
+(the VALUES' time cast to TIMESTAMP, a real BOOLEAN for the API unlock).
 """
 import json
 import sqlite3
@@ -43,9 +46,16 @@ class Users:
     """Every user id, email and balance of DB, read once."""
 
     def __init__(self, path):
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        if is_postgres(path):
+            import psycopg2
+            con = psycopg2.connect(path)
+            rows = con.cursor()
+            rows.execute("SELECT id, email, credits_balance FROM users")
+        else:
+            con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+            rows = con.execute("SELECT id, email, credits_balance FROM users")
         self.balance, self.by_email = {}, {}
-        for uid, email, balance in con.execute("SELECT id, email, credits_balance FROM users"):
+        for uid, email, balance in rows:
             self.balance[uid] = balance
             if email is not None:
                 self.by_email.setdefault(email.lower(), []).append((email, uid))
@@ -57,6 +67,10 @@ class Users:
         matches = self.by_email.get(ref.lower(), [])
         exact = [uid for email, uid in matches if email == ref]
         return (exact or [uid for _, uid in matches] or [None])[0]
+
+
+def is_postgres(target):
+    return target.startswith(("postgresql://", "postgres://"))
 
 
 def decide(e, users, credited_sessions):
@@ -126,14 +140,16 @@ def main():
         sessions.append((s["id"], user, pack_name, credits, s["amount_total"], s.get("payment_intent"),
                          "quicktools", NOW))
 
+    pg = is_postgres(sys.argv[1])
     with open(sys.argv[3], "w") as out:
-        out.write("PRAGMA cache_size = -32768;\nBEGIN IMMEDIATE;\n")
+        out.write("BEGIN;\n" if pg else "PRAGMA cache_size = -32768;\nBEGIN IMMEDIATE;\n")
+        when, unlock = ("v.column3::timestamp", "v.column5 = 1 THEN true") if pg else ("v.column3", "v.column5 THEN 1")
         for chunk in batches(sorted(updates.items())):
             values = ",".join(f"({uid},{t},{q(w)},{a},{int(api)})" for uid, (t, w, a, api) in chunk)
             out.write("UPDATE users SET credits_balance = credits_balance + v.column2, "
                       "credits_purchased_total = credits_purchased_total + v.column2, "
-                      "last_purchase_date = v.column3, last_purchase_amount = v.column4, "
-                      "api_access_unlocked = CASE WHEN v.column5 THEN 1 ELSE api_access_unlocked END "
+                      f"last_purchase_date = {when}, last_purchase_amount = v.column4, "
+                      f"api_access_unlocked = CASE WHEN {unlock} ELSE api_access_unlocked END "
                       f"FROM (VALUES {values}) AS v WHERE users.id = v.column1;\n")
         for table, columns, rows in (
                 ("quicktools_ledger", "user_id, kind, amount, balance_delta, purchased_delta, used_delta, "

@@ -3,6 +3,7 @@
 team's own one-off script would be written (SQLAlchemy ORM, the app's User model).
 
     migrate_orm.py DB
+    migrate_orm.py postgresql://USER@HOST:PORT/DBNAME      (Debian's python3-psycopg2)
 
 Adds the six credit-pack columns, then walks every user through the ORM and sets the default
 policy: credits_balance = this month's unused allowance (never below 0), API access for pro and
@@ -23,6 +24,13 @@ NEW_COLUMNS = ("credits_balance INTEGER NOT NULL DEFAULT 10",
                "api_access_unlocked BOOLEAN NOT NULL DEFAULT 0",
                "last_purchase_date DATETIME",
                "last_purchase_amount INTEGER")
+# The same columns as SQLAlchemy's types are spelled on PostgreSQL.
+NEW_COLUMNS_POSTGRES = ("credits_balance INTEGER NOT NULL DEFAULT 10",
+                        "credits_purchased_total INTEGER NOT NULL DEFAULT 0",
+                        "credits_lifetime_used INTEGER NOT NULL DEFAULT 0",
+                        "api_access_unlocked BOOLEAN NOT NULL DEFAULT false",
+                        "last_purchase_date TIMESTAMP WITHOUT TIME ZONE",
+                        "last_purchase_amount INTEGER")
 
 
 class User(Model):
@@ -51,10 +59,11 @@ def keeps_api(user):
 
 def main():
     if len(sys.argv) != 2:
-        sys.exit("usage: migrate_orm.py DB")
-    engine = create_engine(f"sqlite:///{sys.argv[1]}")
+        sys.exit("usage: migrate_orm.py DB|postgresql://...")
+    postgres = sys.argv[1].startswith(("postgresql://", "postgres://"))
+    engine = create_engine(sys.argv[1] if postgres else f"sqlite:///{sys.argv[1]}")
     with engine.begin() as conn:
-        for column in NEW_COLUMNS:
+        for column in NEW_COLUMNS_POSTGRES if postgres else NEW_COLUMNS:
             conn.execute(text(f"ALTER TABLE users ADD COLUMN {column}"))
     with Session(engine) as session:
         for user in session.query(User).order_by(User.id).yield_per(5000):

@@ -3,6 +3,7 @@
 web team writes one (json + sqlite3), run over a file of events.
 
     replay_handler.py DB EVENTS
+    replay_handler.py postgresql://USER@HOST:PORT/DBNAME EVENTS     (Debian's python3-psycopg2)
 
 DB is a quicktools.db with the credit-pack columns (after the migration). EVENTS is a list
 object ({"object": "list", "data": [...]}), a JSON array, or one event per line (NDJSON).
@@ -19,6 +20,10 @@ All events are applied in one transaction. The rules are the tool's for checkout
 - a credit adds the pack's credits to credits_balance and credits_purchased_total, sets
   last_purchase_date (the event's time) and last_purchase_amount, and unlocks the API for pro
   and business.
+
+On PostgreSQL the handler is the same code through psycopg2 (its statements in PostgreSQL's
+spelling: %s placeholders, lower() for the case-insensitive email, real booleans), in one
+transaction as well.
 
 Other event types are recorded and ignored. The handler keeps its own two tables:
 webhook_events (every event id, with what became of it) and webhook_sessions (every credited
@@ -54,6 +59,42 @@ def text_of(value):
     if isinstance(value, bool) or value is None:
         return ""
     return str(value)
+
+
+class Postgres:
+    """The two calls the handler makes (execute(sql, args).fetchone()), on psycopg2, with the
+    handler's SQLite statements written for PostgreSQL."""
+    SPELLING = {
+        "SELECT id FROM users WHERE email = ?1 COLLATE NOCASE ORDER BY email = ?1 DESC LIMIT 1":
+            "SELECT id FROM users WHERE lower(email) = lower(%(1)s) ORDER BY email = %(1)s DESC LIMIT 1",
+        "api_access_unlocked = CASE WHEN ?3 THEN 1 ELSE api_access_unlocked END":
+            "api_access_unlocked = CASE WHEN %(3)s THEN true ELSE api_access_unlocked END",
+    }
+
+    def __init__(self, url):
+        import psycopg2
+        self.conn = psycopg2.connect(url)  # not autocommit: everything is one transaction
+        self.cur = self.conn.cursor()
+
+    def execute(self, sql, args=()):
+        if sql in ("BEGIN IMMEDIATE", "COMMIT"):
+            if sql == "COMMIT":
+                self.conn.commit()
+            return self.cur
+        sql = " ".join(sql.split())
+        numbered = "?1" in sql
+        for lite, pg in self.SPELLING.items():
+            sql = sql.replace(lite, pg)
+        if numbered:  # ?1 ?2 ...: a dict
+            for n in range(1, len(args) + 1):
+                sql = sql.replace(f"?{n}", f"%({n})s")
+            self.cur.execute(sql, {str(n): a for n, a in enumerate(args, 1)})
+        else:
+            self.cur.execute(sql.replace("?", "%s"), args)
+        return self.cur
+
+    def close(self):
+        self.conn.close()
 
 
 class Handler:
@@ -127,7 +168,10 @@ class Handler:
 def main():
     if len(sys.argv) != 3:
         sys.exit(__doc__.strip().splitlines()[2].strip())
-    db = sqlite3.connect(sys.argv[1], isolation_level=None)
+    if sys.argv[1].startswith(("postgresql://", "postgres://")):
+        db = Postgres(sys.argv[1])
+    else:
+        db = sqlite3.connect(sys.argv[1], isolation_level=None)
     events = load_events(sys.argv[2])
     handler = Handler(db)
     db.execute("BEGIN IMMEDIATE")
