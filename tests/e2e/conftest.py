@@ -138,6 +138,14 @@ def drop_pg_database(url):
         cluster.psql("postgres", f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)', check=False)
 
 
+def pytest_sessionfinish(session):
+    """The server a test started through make_db or make_target stops with the session (its
+    watchdog would stop it when this process ends anyway)."""
+    if _pg["cluster"] is not None:
+        _pg["cluster"].stop()
+        _pg["cluster"] = None
+
+
 @pytest.fixture(scope="session")
 def pg_server():
     cluster = pg_server_instance()

@@ -183,3 +183,25 @@ def test_dump_sees_every_change_on_postgresql(make_db):
     assert dump(db) == before
     query(db, "CREATE INDEX ix_extra ON users (full_name)")
     assert dump(db) != before
+
+
+def test_restart_cuts_connections_and_keeps_the_databases(pg_server, make_db):
+    db = make_db("postgres", users=4)
+    before = pg_server.server_pid()
+    holder = subprocess.Popen([os.path.join(pg_cluster.bindir(), "psql"), "-X", "-q", "-d", db],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              env=pg_cluster.clean_env())
+    holder.stdin.write("BEGIN;\nUPDATE users SET full_name = 'changed' WHERE id = 1;\n")
+    holder.stdin.flush()
+    deadline = time.monotonic() + 10
+    while query(db, "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+                    "WHERE c.relname = 'users' AND l.mode = 'RowExclusiveLock'") == [(0,)]:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    pg_server.restart(mode="immediate")
+    assert pg_server.server_pid() != before
+    holder.stdin.write("COMMIT;\n")
+    holder.stdin.close()
+    assert holder.wait(timeout=30) != 0
+    # The open transaction is gone, the rows are there.
+    assert query(db, "SELECT count(*), count(*) FILTER (WHERE full_name = 'changed') FROM users") == [(4, 0)]
