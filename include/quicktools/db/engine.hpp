@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,6 +30,22 @@ enum class Engine { sqlite, postgres };
 
 // "sqlite" or "postgres" (also the name of the engine's folder under sql/).
 inline std::string_view to_string(Engine engine) { return engine == Engine::sqlite ? "sqlite" : "postgres"; }
+
+// A failure as the engine reported it (a statement, a connection, a transaction). Every engine
+// throws this type or one derived from it; db::translate (database.hpp) turns it into an Error.
+class EngineError : public std::runtime_error {
+public:
+    EngineError(Engine engine, int code, const std::string& message)
+        : std::runtime_error(message), m_engine(engine), m_code(code) {}
+    Engine engine() const noexcept { return m_engine; }
+    // The engine's own code: SQLite's primary result code (SQLITE_BUSY, ...); 0 where the engine
+    // has none (PostgreSQL's SQLSTATE is on its derived type).
+    int code() const noexcept { return m_code; }
+
+private:
+    Engine m_engine;
+    int m_code;
+};
 
 // The kind of a column's value in the current row.
 enum class ColumnType { integer, real, text, blob, null };
@@ -47,8 +64,8 @@ public:
     virtual int parameter_index(std::string_view name) = 0;
 
     // Runs the statement on its first call after prepare or reset, then moves to the next row:
-    // true while there is a row. Throws the engine's exception (Connection::translate turns it
-    // into an Error).
+    // true while there is a row; after the last row, false until reset(). Throws EngineError
+    // (db::translate turns it into an Error).
     virtual bool step() = 0;
     // Ready to run again with the same bindings.
     virtual void reset() = 0;
