@@ -4,7 +4,7 @@
     make_legacy_db.py OUT.db [--users N] [--seed S] [--state legacy|credit-packs|final]
                              [--tasks-per-user K] [--drift]
 
-Schema: the tool's own sql/migrations/001_legacy_schema.sql (the web app's subscription
+Schema: the tool's own sql/sqlite/migrations/001_legacy_schema.sql (the web app's subscription
 schema). Values as the web app wrote them
 (SQLAlchemy): DATETIME 'YYYY-MM-DD HH:MM:SS.ffffff', BOOLEAN 0/1. Tier mix 80% free, 10% basic,
 7% pro, 3% business; statuses active/trialing/past_due/canceled; the same seed gives the same file.
@@ -17,7 +17,7 @@ import argparse, os, random, sqlite3, sys
 from datetime import datetime, timedelta
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SQL = os.path.join(HERE, "..", "..", "sql", "migrations")
+SQL = os.path.join(HERE, "..", "..", "sql", "sqlite", "migrations")
 TIERS = [("free", 10, 0.80), ("basic", 200, 0.10), ("pro", 1000, 0.07), ("business", 5000, 0.03)]
 STATUSES = ["active"] * 8 + ["trialing", "past_due", "canceled"]
 

@@ -43,20 +43,23 @@ std::optional<Error> sqlite_wal_in_read_only_folder(const std::string& path) {
                              path, path, path));
 }
 
-// Opens the handle (throwing SqliteError on failure) and wraps it, busy handler installed.
-std::unique_ptr<sqlite::SqliteConnection> sqlite_open_handle(const std::string& path, int flags, int busy_timeout_ms) {
+}  // namespace
+
+namespace sqlite {
+
+std::unique_ptr<SqliteConnection> open_connection(const std::string& path, int flags, int busy_timeout_ms) {
     sqlite3* handle = nullptr;
     const int rc = sqlite3_open_v2(path.c_str(), &handle, flags, nullptr);
     if (rc != SQLITE_OK) {
-        const sqlite::SqliteError error(rc & 0xFF, handle != nullptr ? sqlite3_extended_errcode(handle) : rc,
-                                        handle != nullptr ? sqlite3_errmsg(handle) : sqlite3_errstr(rc));
+        const SqliteError error(rc & 0xFF, handle != nullptr ? sqlite3_extended_errcode(handle) : rc,
+                                handle != nullptr ? sqlite3_errmsg(handle) : sqlite3_errstr(rc));
         sqlite3_close_v2(handle);
         throw error;
     }
-    return std::make_unique<sqlite::SqliteConnection>(handle, path, busy_timeout_ms);
+    return std::make_unique<SqliteConnection>(handle, path, busy_timeout_ms);
 }
 
-}  // namespace
+}  // namespace sqlite
 
 std::unique_ptr<Connection> open_sqlite(const OpenOptions& options) {
     const std::string& path = options.path;
@@ -77,7 +80,7 @@ std::unique_ptr<Connection> open_sqlite(const OpenOptions& options) {
     const int flags =
         (options.access == Access::read_write ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY) | SQLITE_OPEN_NOMUTEX;
     try {
-        auto connection = sqlite_open_handle(path, flags, options.busy_timeout_ms);
+        auto connection = sqlite::open_connection(path, flags, options.busy_timeout_ms);
         // A trivial read, so that "not a database" and "locked" show up at open time.
         connection->execute("SELECT count(*) FROM sqlite_master");
         if (options.access == Access::read_write && sqlite3_db_readonly(connection->handle(), "main") == 1) {
@@ -99,7 +102,7 @@ std::unique_ptr<Connection> create_sqlite(const std::string& path, int busy_time
     if (::lstat(path.c_str(), &st) == 0)
         throw refusal(fmt::format("{} already exists; `db init` only creates new databases", path));
     try {
-        auto connection = sqlite_open_handle(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, busy_timeout_ms);
+        auto connection = sqlite::open_connection(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, busy_timeout_ms);
         connection->execute("PRAGMA foreign_keys = ON");
         util::set_interruptible(connection.get());
         return connection;
@@ -109,7 +112,7 @@ std::unique_ptr<Connection> create_sqlite(const std::string& path, int busy_time
 }
 
 std::unique_ptr<Connection> open_sqlite_in_memory() {
-    return sqlite_open_handle(":memory:", SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, 0);
+    return sqlite::open_connection(":memory:", SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, 0);
 }
 
 Error translate_sqlite(const std::exception& e, const std::string& path, int busy_timeout_ms) {

@@ -116,6 +116,10 @@ private:
     BusyWait m_busy;
 };
 
+// Opens a connection (SQLITE_OPEN_* flags), busy handler installed; throws SqliteError. No
+// checks, no pragmas: db::open_sqlite and create_sqlite (engines.hpp) are the commands' way in.
+std::unique_ptr<SqliteConnection> open_connection(const std::string& path, int flags, int busy_timeout_ms);
+
 // Whom the last busy wait that ran out was for. A connection that holds the write lock and
 // still has to wait is waiting for readers (in rollback-journal mode a commit needs every reader
 // gone); one without it waits for another writer.
