@@ -6,14 +6,17 @@
 //   StatementImpl  one prepared statement: bind (1-based, or by :name), step, columns by index
 //                  or by name, reset;
 //   Connection     prepare, run a script, transactions (read / write, with the busy or lock
-//                  timeout) and introspection; the translation of the engine's failures into
-//                  sentences is db::translate (database.hpp); engine-specific operations (online backup, the table rewrite behind
-//                  `db drop-deprecated`, SQL functions) live in the engine's folder and are reached
-//                  through db::Database::engine() and the functions of that folder.
+//                  timeout) and introspection.
 //
-// SQL text: statements are written once, with `?`, `?N` or `:name` parameters, in sql/queries/
-// and sql/migrations/; where engines need different text, sql/sqlite/ and sql/postgres/ hold the
-// variant of the same name (sql::query picks the engine's variant, else the shared text).
+// The translation of the engine's failures (EngineError) into sentences is db::translate
+// (database.hpp). Engine-specific operations (online backup, the table rewrite behind `db
+// drop-deprecated`, SQL functions) live in the engine's folder (src/db/sqlite/) and refuse
+// another engine with an Error.
+//
+// SQL text: statements are written once, with `?`, `?N` or `:name` parameters, in sql/queries/;
+// where engines need different text, sql/sqlite/queries/ and sql/postgres/queries/ hold the
+// variant of the same name (sql::query picks the engine's variant, else the shared text). Each
+// engine has its own migrations, of the same versions and names: sql/ENGINE/migrations/.
 #include <cstdint>
 #include <memory>
 #include <optional>
