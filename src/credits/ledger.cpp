@@ -1,6 +1,5 @@
 #include "quicktools/credits/ledger.hpp"
 
-#include <SQLiteCpp/Statement.h>
 #include <fmt/format.h>
 
 #include "quicktools/db/schema_state.hpp"
@@ -11,7 +10,8 @@ namespace quicktools::credits {
 
 std::int64_t append(db::Database& db, LedgerEntry entry) { return LedgerWriter(db).append(std::move(entry)); }
 
-LedgerWriter::LedgerWriter(db::Database& db) : m_db(db), m_insert(db.sql(), sql::query("ledger", "insert")) {}
+LedgerWriter::LedgerWriter(db::Database& db) 
+    : m_insert(db, sql::query(db.engine(), "ledger", "insert")), m_id_column(m_insert.column_index("id")) {}
 
 std::int64_t LedgerWriter::append(LedgerEntry e) {
     if (e.created_at.empty()) e.created_at = util::now_timestamp();
@@ -27,11 +27,13 @@ std::int64_t LedgerWriter::append(LedgerEntry e) {
     q.bind(8, e.reason);
     q.bind(9, e.actor);
     q.bind(10, e.source);
-    if (e.idempotency_key) q.bind(11, *e.idempotency_key); else q.bind(11);
-    if (e.request_fingerprint) q.bind(12, *e.request_fingerprint); else q.bind(12);
+    q.bind(11, e.idempotency_key);
+    q.bind(12, e.request_fingerprint);
     q.bind(13, e.created_at);
-    q.exec();
-    return m_db.sql().getLastInsertRowid();
+    if (!q.step()) throw Error("the ledger entry was not written (its INSERT returned no id)");
+    const std::int64_t id = q.column(m_id_column).int64();
+    q.exec();  // to the statement's end
+    return id;
 }
 
 void require_tool_tables(db::Database& db) {

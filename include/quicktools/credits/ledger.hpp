@@ -1,12 +1,11 @@
 #pragma once
 // The append-only trail of every credit change the tool makes (quicktools_ledger).
-#include <SQLiteCpp/Statement.h>
-
 #include <cstdint>
 #include <optional>
 #include <string>
 
 #include "quicktools/db/database.hpp"
+#include "quicktools/db/statement.hpp"
 
 namespace quicktools::credits {
 
@@ -38,8 +37,8 @@ public:
     std::int64_t append(LedgerEntry entry);
 
 private:
-    db::Database& m_db;
-    SQLite::Statement m_insert;
+    db::Statement m_insert;
+    int m_id_column;  // of the id the INSERT returns
 };
 
 // Throws Error telling the operator to run `db upgrade` if the tool's tables are missing.
