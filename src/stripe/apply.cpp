@@ -163,7 +163,8 @@ void Applier::refuse_purchase(const Purchase& p) {
     if (!why)
         why = fmt::format("crediting {} would take credits_balance ({}) or credits_purchased_total ({}) past {}, the "
                           "largest whole number the database stores",
-                          p.pack->credits, q.column("credits_balance").int64(), q.column("credits_purchased_total").int64(),
+                          p.pack->credits, q.column("credits_balance").int64(),
+                          q.column("credits_purchased_total").int64(),
                           std::numeric_limits<std::int64_t>::max());
     throw refusal(fmt::format("event {}: user {}: {}", p.event_id, p.user_id, *why));
 }

@@ -61,7 +61,8 @@ std::string format_money(std::int64_t cents, std::string_view currency) {
 
 Purchase find_purchase(db::Database& db, const std::string& target) {
     const bool by_intent = target.rfind("pi_", 0) == 0;
-    db::Statement q(db, sql::query(db.engine(), "reconcile", by_intent ? "purchase_by_payment_intent" : "purchase_by_session"));
+    db::Statement q(db, sql::query(db.engine(), "reconcile",
+                                   by_intent ? "purchase_by_payment_intent" : "purchase_by_session"));
     q.bind(1, target);
     if (!q.step())
         throw usage_error(fmt::format("no credited Checkout Session has {} {} in this database (refund a purchase "

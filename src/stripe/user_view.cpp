@@ -66,7 +66,7 @@ UserStripeView user_stripe_view(db::Database& db, StripeClient& client, std::int
     {
         db::Statement q(db, sql::query(db.engine(), "user_stripe", "customer"));
         q.bind(1, user_id);
-        if (q.step() && !q.column("stripe_customer_id").is_null()) view.customer_id = q.column("stripe_customer_id").text();
+        if (q.step()) view.customer_id = q.column("stripe_customer_id").text();  // "" when NULL
     }
     // What this database recorded.
     std::map<std::string, LocalRow> local;
