@@ -1,5 +1,5 @@
-// Ctrl-C and SIGTERM between SQL statements, in a wait, or mid-request. SQLite forgets an
-// sqlite3_interrupt() made while no statement runs, so the tool's own flag must stop the work
+// Ctrl-C and SIGTERM between SQL statements, in a wait, or mid-request. The engine forgets an
+// interrupt made while no statement runs, so the tool's own flag must stop the work
 // and keep the transaction from committing. Each case runs in a forked child (forked.hpp).
 #include <doctest/doctest.h>
 
