@@ -201,10 +201,12 @@ RefundPurchaseResult refund_purchase(db::Database& db, StripeClient& client, con
                                           "command again (it gets the same refund back) or `quicktools stripe "
                                           "reconcile`",
                                           result.refund_id, format_money(result.amount, p.currency), e.what()));
-    } catch (const std::exception& e) {
-        throw Error(fmt::format("Stripe made refund {} ({}), but recording it failed: {}; run the same command "
-                                "again (it gets the same refund back) or `quicktools stripe reconcile`",
-                                result.refund_id, format_money(result.amount, p.currency), e.what()));
+    } catch (const std::exception& e) {  // the engine's failure, as a sentence
+        const Error error = db::translate(e, db.path(), db.busy_timeout_ms());
+        throw Error(error.code(), fmt::format("Stripe made refund {} ({}), but recording it failed: {}; run the same "
+                                              "command again (it gets the same refund back) or `quicktools stripe "
+                                              "reconcile`",
+                                              result.refund_id, format_money(result.amount, p.currency), error.what()));
     }
     return result;
 }
