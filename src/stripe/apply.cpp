@@ -143,7 +143,7 @@ void Applier::flush() {
         entry.actor = m_options.actor;
         entry.source = "stripe:" + p.event_id;
         entry.created_at = m_now;
-        m_ledger.append(std::move(entry));
+        m_ledger.append_without_id(std::move(entry));
     }
     m_purchases.clear();
 }

@@ -216,7 +216,7 @@ Settlement Applier::settle(const SessionRow& s, const Event& e, std::string_view
         entry.actor = m_options.actor;
         entry.source = "stripe:" + e.id;
         entry.created_at = m_now;
-        m_ledger.append(std::move(entry));
+        m_ledger.append_without_id(std::move(entry));
     }
     return out;
 }
