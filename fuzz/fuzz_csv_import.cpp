@@ -20,8 +20,8 @@ quicktools::db::Database& database() {
         auto d = quicktools::db::Database::in_memory();
         quicktools::db::initialise(d, "fuzz");
         for (const char* email : {"a@x.com", "b@x.com", "''; DROP TABLE users; --@x.com"})  // SQL-quoted
-            d.sql().exec(std::string("INSERT INTO users (email, hashed_password, is_active, created_at) VALUES ('") +
-                         email + "', 'h', 1, '2026-01-01 00:00:00.000000')");
+            d.execute(std::string("INSERT INTO users (email, hashed_password, is_active, created_at) VALUES ('") +
+                      email + "', 'h', 1, '2026-01-01 00:00:00.000000')");
         return d;
     }();
     return db;

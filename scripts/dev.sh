@@ -18,7 +18,7 @@ ROOT=$(pwd)
 BUILD_DIR=${BUILD_DIR:-build}
 SAN_BUILD_DIR=${SAN_BUILD_DIR:-build-san}
 
-PACKAGES=(cmake make g++ pkg-config libcli11-dev libsqlitecpp-dev libsqlite3-dev libfmt-dev nlohmann-json3-dev
+PACKAGES=(cmake make g++ pkg-config libcli11-dev libsqlite3-dev libfmt-dev nlohmann-json3-dev
           libcurl4-openssl-dev libssl-dev libsimdjson-dev doctest-dev sqlite3 python3 python3-pytest
           python3-pytest-xdist tmux postgresql-15)
 BENCH_PACKAGES=(python3-sqlalchemy python3-psycopg2 time)  # psycopg2: the ORM and handler peers on PostgreSQL

@@ -10,7 +10,8 @@ WHERE id = ?3 AND typeof(credits_balance) = 'integer' AND typeof(credits_lifetim
 RETURNING credits_balance;
 
 -- name: counters
-SELECT id, email, credits_balance, credits_lifetime_used, typeof(credits_balance), typeof(credits_lifetime_used)
+SELECT id, email, credits_balance, credits_lifetime_used, typeof(credits_balance) AS balance_type,
+       typeof(credits_lifetime_used) AS lifetime_used_type
 FROM users WHERE id = ?;
 
 -- name: entry_by_key
@@ -26,10 +27,10 @@ SELECT * FROM (
 ) ORDER BY id;
 
 -- name: count_of_user
-SELECT count(*) FROM quicktools_ledger WHERE user_id = ?;
+SELECT count(*) AS entries FROM quicktools_ledger WHERE user_id = ?;
 
 -- name: count_users
-SELECT count(*) FROM users;
+SELECT count(*) AS users FROM users;
 
 -- name: audit_violations
 -- The invariant of every user in one pass: the ledger is summed per user first (one scan of

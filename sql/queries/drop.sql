@@ -11,15 +11,3 @@ WHERE coalesce(u.stripe_subscription_id, '') <> ''
   AND u.subscription_status IN ('active', 'trialing', 'past_due')
   AND coalesce(m.cancel_status, '') <> 'canceled'
 ORDER BY u.id;
--- name: dependents
--- Indexes, triggers and views, in the order they were created.
-SELECT type, name, tbl_name, sql FROM sqlite_master
-WHERE type IN ('index', 'trigger', 'view') AND sql IS NOT NULL
-ORDER BY rowid;
--- name: users_sql
-SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'users';
--- name: schema_copy
--- Everything needed to rehearse the rewrite on an empty copy of the schema.
-SELECT type, name, sql FROM sqlite_master
-WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%'
-ORDER BY rowid;

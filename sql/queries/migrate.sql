@@ -49,14 +49,14 @@ SELECT s.id AS user_id, s.email, s.tier, s.status, s.subscription_id, s.monthly_
        s.lifetime_used
 FROM temp.migrate_source s;
 -- name: unknown_tiers
-SELECT coalesce(subscription_tier, 'NULL'), count(*) FROM main.users
+SELECT coalesce(subscription_tier, 'NULL') AS tier, count(*) AS users FROM main.users
 WHERE NOT quicktools_policy_covers(subscription_tier)
 GROUP BY subscription_tier ORDER BY count(*) DESC;
 -- name: id_range
 -- Three subqueries, so each takes its shortcut: min and max from the ends of the b-tree, count(*)
 -- from the smallest index. Together in one SELECT they would read every row.
-SELECT coalesce((SELECT min(id) FROM main.users), 0), coalesce((SELECT max(id) FROM main.users), 0),
-       (SELECT count(*) FROM main.users);
+SELECT coalesce((SELECT min(id) FROM main.users), 0) AS first_id,
+       coalesce((SELECT max(id) FROM main.users), 0) AS last_id, (SELECT count(*) FROM main.users) AS users;
 -- name: record_users
 -- Before apply_users (or instead of it, when adopting). invariant_base makes `credits audit` hold
 -- from here on: the user's balance - purchased + used, less what the tool's ledger already
@@ -99,26 +99,31 @@ WHERE id >= :from AND id < :to
   AND quicktools_migrate_tally(subscription_tier, subscription_status, stripe_subscription_id IS NOT NULL,
                                credits_balance, api_access_unlocked, api_access_unlocked);
 -- name: ledger_rows
-SELECT EXISTS (SELECT 1 FROM quicktools_ledger);
+SELECT EXISTS (SELECT 1 FROM quicktools_ledger) AS has_ledger;
 -- name: breakdown_plan
-SELECT coalesce(tier, ''), coalesce(status, ''), count(*), sum(new_balance), sum(new_api_access AND NOT old_api_access),
-       sum(subscription_id IS NOT NULL AND status IN ('active', 'trialing', 'past_due')), sum(new_api_access)
+SELECT coalesce(tier, '') AS tier, coalesce(status, '') AS status, count(*) AS users, sum(new_balance) AS credits,
+       sum(new_api_access AND NOT old_api_access) AS api_unlocks,
+       sum(subscription_id IS NOT NULL AND status IN ('active', 'trialing', 'past_due')) AS billing,
+       sum(new_api_access) AS api_access
 FROM temp.migrate_plan GROUP BY tier, status ORDER BY tier, status;
 -- name: breakdown_done
 -- "billing": still billing, that is not cancelled since by `migrate packs --cancel-subscriptions`.
-SELECT coalesce(old_tier, ''), coalesce(old_status, ''), count(*), sum(new_balance),
-       sum(new_api_access AND NOT coalesce(old_api_access, 0)),
+SELECT coalesce(old_tier, '') AS tier, coalesce(old_status, '') AS status, count(*) AS users,
+       sum(new_balance) AS credits, sum(new_api_access AND NOT coalesce(old_api_access, 0)) AS api_unlocks,
        sum(old_subscription_id IS NOT NULL AND old_status IN ('active', 'trialing', 'past_due')
-           AND coalesce(cancel_status, '') <> 'canceled'), sum(new_api_access)
+           AND coalesce(cancel_status, '') <> 'canceled') AS billing,
+       sum(new_api_access) AS api_access
 FROM quicktools_migrated_users GROUP BY old_tier, old_status ORDER BY old_tier, old_status;
 -- name: totals_plan
-SELECT count(*), coalesce(sum(new_balance), 0), coalesce(sum(new_api_access), 0) FROM temp.migrate_plan;
+SELECT count(*) AS users, coalesce(sum(new_balance), 0) AS credits, coalesce(sum(new_api_access), 0) AS api_users
+FROM temp.migrate_plan;
 -- name: billing_plan
 SELECT user_id, email, tier, status, subscription_id FROM temp.migrate_plan
 WHERE subscription_id IS NOT NULL AND status IN ('active', 'trialing', 'past_due')
 ORDER BY user_id LIMIT ?;
 -- name: billing_done
-SELECT m.user_id, coalesce(u.email, ''), m.old_tier, m.old_status, m.old_subscription_id
+SELECT m.user_id, coalesce(u.email, '') AS email, m.old_tier AS tier, m.old_status AS status,
+       m.old_subscription_id AS subscription_id
 FROM quicktools_migrated_users m LEFT JOIN main.users u ON u.id = m.user_id
 WHERE m.old_subscription_id IS NOT NULL AND m.old_status IN ('active', 'trialing', 'past_due')
   AND coalesce(m.cancel_status, '') <> 'canceled'
@@ -129,15 +134,13 @@ SELECT name, value FROM quicktools_state WHERE name LIKE 'migrate.packs.%';
 INSERT INTO quicktools_state (name, value, updated_at) VALUES (?, ?, ?)
 ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at;
 -- name: totals
-SELECT count(*), coalesce(sum(credits_balance), 0), coalesce(sum(api_access_unlocked <> 0), 0) FROM main.users;
+SELECT count(*) AS users, coalesce(sum(credits_balance), 0) AS credits,
+       coalesce(sum(api_access_unlocked <> 0), 0) AS api_users
+FROM main.users;
 -- name: recorded_users
-SELECT count(*) FROM quicktools_migrated_users;
+SELECT count(*) AS users FROM quicktools_migrated_users;
 -- name: user_count
-SELECT count(*) FROM main.users;
--- name: cache_for_bulk_work
--- 32 MB of page cache (the default is 2 MB): far fewer journal syncs while every page of users
--- is rewritten, and peak memory still well under 64 MB.
-PRAGMA cache_size = -32768;
+SELECT count(*) AS users FROM main.users;
 -- name: cancel_candidates
 -- `migrate packs --cancel-subscriptions`: the subscriptions still recorded as billing that the
 -- tool has not cancelled yet (an earlier failure is tried again).
@@ -146,7 +149,7 @@ WHERE old_subscription_id IS NOT NULL AND old_subscription_id <> ''
   AND old_status IN ('active', 'trialing', 'past_due') AND coalesce(cancel_status, '') <> 'canceled'
 ORDER BY user_id;
 -- name: cancel_done_count
-SELECT count(*) FROM quicktools_migrated_users
+SELECT count(*) AS done FROM quicktools_migrated_users
 WHERE old_subscription_id IS NOT NULL AND old_subscription_id <> ''
   AND old_status IN ('active', 'trialing', 'past_due') AND cancel_status = 'canceled';
 -- name: cancel_record

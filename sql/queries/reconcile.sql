@@ -23,8 +23,8 @@ FROM quicktools_checkout_sessions WHERE payment_intent = ? ORDER BY session_id L
 -- The refunded cents that count (as the replay's session_refunds): refunds that did not fail,
 -- and failures the charge's own refunded total (taken at ?2) may still include.
 -- name: purchase_refunded
-SELECT coalesce(sum(amount) FILTER (WHERE status NOT IN ('failed', 'canceled')), 0),
-       coalesce(sum(amount) FILTER (WHERE status IN ('failed', 'canceled') AND status_at >= ?2), 0)
+SELECT coalesce(sum(amount) FILTER (WHERE status NOT IN ('failed', 'canceled')), 0) AS active,
+       coalesce(sum(amount) FILTER (WHERE status IN ('failed', 'canceled') AND status_at >= ?2), 0) AS failed_since
 FROM quicktools_refunds WHERE session_id = ?1;
 -- name: user_balance
 SELECT credits_balance FROM users WHERE id = ?;

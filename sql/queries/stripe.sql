@@ -54,8 +54,8 @@ WHERE excluded.status_at > quicktools_refunds.status_at
 -- The refunded cents that count: refunds that did not fail, and failures the charge's own
 -- refunded total (taken at ?2) may still include.
 -- name: session_refunds
-SELECT coalesce(sum(amount) FILTER (WHERE status NOT IN ('failed', 'canceled')), 0),
-       coalesce(sum(amount) FILTER (WHERE status IN ('failed', 'canceled') AND status_at >= ?2), 0)
+SELECT coalesce(sum(amount) FILTER (WHERE status NOT IN ('failed', 'canceled')), 0) AS active,
+       coalesce(sum(amount) FILTER (WHERE status IN ('failed', 'canceled') AND status_at >= ?2), 0) AS failed_since
 FROM quicktools_refunds WHERE session_id = ?1;
 -- A dispute's newest status wins; withdrawn and reinstated funds, once seen, stay seen.
 -- name: dispute_upsert
@@ -73,7 +73,7 @@ ON CONFLICT (dispute_id) DO UPDATE SET
     updated_at = excluded.updated_at;
 -- Disputes of a session whose money is gone: lost, or withdrawn and neither reinstated nor won.
 -- name: session_disputes_holding
-SELECT count(*) FROM quicktools_disputes
+SELECT count(*) AS holding FROM quicktools_disputes
 WHERE session_id = ?1
   AND (status = 'lost' OR (funds_withdrawn = 1 AND funds_reinstated = 0 AND status <> 'won'));
 -- name: dispute_get
@@ -87,9 +87,11 @@ SELECT new_api_access FROM quicktools_migrated_users WHERE user_id = ?;
 
 -- name: user_ids
 SELECT id FROM users;
+-- name: max_user_id
+SELECT max(id) AS max_id FROM users;
 -- name: user_credits
-SELECT credits_balance, credits_purchased_total, api_access_unlocked, typeof(credits_balance),
-       typeof(credits_purchased_total)
+SELECT credits_balance, credits_purchased_total, api_access_unlocked, typeof(credits_balance) AS balance_type,
+       typeof(credits_purchased_total) AS purchased_total_type
 FROM users WHERE id = ?;
 -- A purchase, as the web app's own webhook writes it. Only on whole numbers that stay in the
 -- 64-bit range (SQLite would turn the sum into a REAL): else no row, and user_purchase_refused
@@ -102,7 +104,8 @@ WHERE id = ?4 AND typeof(credits_balance) = 'integer' AND typeof(credits_purchas
   AND credits_balance <= 9223372036854775807 - ?1 AND credits_purchased_total <= 9223372036854775807 - ?1
 RETURNING credits_balance;
 -- name: user_purchase_refused
-SELECT credits_balance, typeof(credits_balance), credits_purchased_total, typeof(credits_purchased_total)
+SELECT credits_balance, typeof(credits_balance) AS balance_type, credits_purchased_total,
+       typeof(credits_purchased_total) AS purchased_total_type
 FROM users WHERE id = ?;
 -- Credits taken back (negative) or given back (positive) by a refund or dispute.
 -- name: user_adjust

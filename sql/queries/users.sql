@@ -9,5 +9,6 @@ SELECT id FROM users WHERE email = ?1 COLLATE NOCASE ORDER BY id LIMIT ?2;
 -- name: credit_columns
 SELECT id, email, credits_balance, credits_purchased_total, credits_lifetime_used, api_access_unlocked,
        last_purchase_date, last_purchase_amount,
-       typeof(credits_balance), typeof(credits_purchased_total), typeof(credits_lifetime_used)
+       typeof(credits_balance) AS balance_type, typeof(credits_purchased_total) AS purchased_total_type,
+       typeof(credits_lifetime_used) AS lifetime_used_type
 FROM users WHERE id = ?;

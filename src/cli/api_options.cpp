@@ -53,7 +53,7 @@ Listing start_listing(const ListingOptions& o, const Context& ctx) {
 }
 
 ApiConnection connect_api(const ApiOptions& o, const Context& ctx) {
-    auto key = stripe::load_api_key(o.api_key_file, o.live ? stripe::LiveMode::allow : stripe::LiveMode::refuse);
+    auto key = stripe::load_api_key(o.api_key_file, o.live ? stripe::LiveKeys::allow : stripe::LiveKeys::refuse);
     stripe::ClientOptions options;
     options.api_base = stripe::api_base_from_env();
     stripe::require_safe_transport(options.api_base, key);

@@ -1,6 +1,5 @@
 #include "quicktools/cli/app.hpp"
 
-#include <SQLiteCpp/Exception.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -142,7 +141,7 @@ int dispatch(CLI::App& app, Context& ctx, int argc, char** argv) {
     } catch (const Error& e) {
         print_error(ctx, e.code(), e.what());
         return static_cast<int>(e.code());
-    } catch (const SQLite::Exception& e) {
+    } catch (const db::EngineError& e) {
         const Error translated = db::translate(e, ctx.options.db_path, ctx.options.busy_timeout_ms);
         print_error(ctx, translated.code(), translated.what());
         return static_cast<int>(translated.code());

@@ -13,9 +13,9 @@ namespace quicktools::credits {
 namespace {
 
 std::string email_of(db::Database& db, std::int64_t user_id) {
-    SQLite::Statement q(db.sql(), sql::query("credits", "counters"));
+    db::Statement q(db, sql::query(db.engine(), "credits", "counters"));
     q.bind(1, user_id);
-    return q.executeStep() ? q.getColumn(1).getString() : std::string();
+    return q.step() ? q.column("email").text() : std::string();
 }
 
 }  // namespace
@@ -69,7 +69,7 @@ AdjustResult adjust(db::Database& db, const AdjustRequest& r) {
 }
 
 AdjustmentWriter::AdjustmentWriter(db::Database& db)
-    : m_update(db.sql(), sql::query("credits", "apply_deltas")), m_ledger(db) {}
+    : m_update(db, sql::query(db.engine(), "credits", "apply_deltas")), m_ledger(db) {}
 
 StoredEntry AdjustmentWriter::write(std::int64_t user_id, Action action, std::int64_t amount,
                                     const std::string& reason, const std::optional<std::string>& key,
@@ -82,13 +82,12 @@ StoredEntry AdjustmentWriter::write(std::int64_t user_id, Action action, std::in
     m_update.bind(3, user_id);
     // The statement changes nothing when the result would not be a whole number in range; the
     // caller checked that already, so no row here means the checks and the data disagree.
-    if (!m_update.executeStep())
+    if (!m_update.step())
         throw Error(fmt::format("user {} was not adjusted: the row is gone, or its balance or lifetime used is no "
                                 "longer a whole number the change keeps in range; nothing changed",
                                 user_id));
-    const std::int64_t balance_after = m_update.getColumn(0).getInt64();
-    while (m_update.executeStep()) {
-    }
+    const std::int64_t balance_after = m_update.column("credits_balance").int64();
+    m_update.exec();
 
     StoredEntry out;
     out.user_id = user_id;

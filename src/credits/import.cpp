@@ -1,6 +1,5 @@
 #include "quicktools/credits/import.hpp"
 
-#include <SQLiteCpp/Transaction.h>
 #include <fmt/format.h>
 
 #include <cstring>
@@ -48,18 +47,20 @@ ImportResult import_csv(db::Database& db, util::CsvReader& reader, const ImportO
     const auto columns = detail::read_header(record, options.source_name);
     require_tool_tables(db);
 
+    // Before any transaction: the checker creates its temporary table of the file's keys, which
+    // a read-only snapshot may not do.
+    detail::RowChecker checker(db, columns);
     // The checks and the writes see the same database: a dry run reads in one snapshot, a real
     // run checks inside the write transaction it writes and then commits.
     std::unique_ptr<db::WriteTransaction> write;
-    std::unique_ptr<SQLite::Transaction> read;
+    std::unique_ptr<db::ReadTransaction> read;
     std::optional<AdjustmentWriter> writer;
     if (options.dry_run == db::DryRun::no) {
         write = std::make_unique<db::WriteTransaction>(db);
         writer.emplace(db);
     } else {
-        read = std::make_unique<SQLite::Transaction>(db.sql());
+        read = std::make_unique<db::ReadTransaction>(db);
     }
-    detail::RowChecker checker(db, columns);
     const std::string now = util::now_timestamp();
     util::Progress progress("importing rows", 0, options.show_progress);
     ImportResult result;

@@ -1,10 +1,10 @@
 #include "import_check.hpp"
 
-#include <SQLiteCpp/Statement.h>
 #include <fmt/format.h>
 
 #include "quicktools/credits/adjust.hpp"
 #include "quicktools/credits/trail.hpp"
+#include "quicktools/db/statement.hpp"
 #include "quicktools/db/sql_files.hpp"
 #include "quicktools/users/users.hpp"
 #include "quicktools/util/text.hpp"
@@ -21,10 +21,10 @@ std::string lower_trimmed(std::string s) {
     return s;
 }
 
-// The connection, once the temporary table of the file's keys exists (fresh for each import).
-SQLite::Database& with_key_table(db::Database& db) {
-    db.sql().exec(sql::query("credits", "import_keys_create"));
-    return db.sql();
+// The database, once the temporary table of the file's keys exists (fresh for each import).
+db::Database& with_key_table(db::Database& db) {
+    db.execute(sql::query(db.engine(), "credits", "import_keys_create"));
+    return db;
 }
 
 }  // namespace
@@ -62,25 +62,27 @@ Columns read_header(const util::CsvRecord& header, const std::string& source) {
 RowChecker::RowChecker(db::Database& db, Columns columns)
     : m_columns(columns),
       m_users(db),
-      m_counters_query(db.sql(), sql::query("credits", "counters")),
+      m_counters_query(db, sql::query(db.engine(), "credits", "counters")),
       m_ledger_keys(db),
-      m_file_key_find(with_key_table(db), sql::query("credits", "import_keys_find")),
-      m_file_key_add(db.sql(), sql::query("credits", "import_keys_add")) {}
+      m_file_key_find(with_key_table(db), sql::query(db.engine(), "credits", "import_keys_find")),
+      m_file_key_add(db, sql::query(db.engine(), "credits", "import_keys_add")) {}
 
 RowChecker::Counters& RowChecker::counters(std::int64_t id) {
     if (auto known = m_counters.find(id); known != m_counters.end()) return known->second;
     auto& q = m_counters_query;
     q.reset();
     q.bind(1, id);
-    if (!q.executeStep()) throw Error(fmt::format("user {} disappeared during the import", id));
+    if (!q.step()) throw Error(fmt::format("user {} disappeared during the import", id));
     Counters c;
     c.id = id;
-    c.email = q.getColumn(1).getString();
-    c.balance = q.getColumn(2).getInt64();
-    c.used = q.getColumn(3).getInt64();
-    c.not_whole = users::not_whole("credits_balance", q.getColumn(4).getString(), q.getColumn(2).getString());
+    c.email = q.column("email").text();
+    c.balance = q.column("credits_balance").int64();
+    c.used = q.column("credits_lifetime_used").int64();
+    c.not_whole = users::not_whole("credits_balance", q.column("balance_type").text(),
+                                   q.column("credits_balance").text());
     if (!c.not_whole)
-        c.not_whole = users::not_whole("credits_lifetime_used", q.getColumn(5).getString(), q.getColumn(3).getString());
+        c.not_whole = users::not_whole("credits_lifetime_used", q.column("lifetime_used_type").text(),
+                                       q.column("credits_lifetime_used").text());
     q.reset();
     return m_counters.emplace(id, std::move(c)).first->second;
 }
@@ -144,9 +146,9 @@ std::optional<ImportRow> RowChecker::check(const util::CsvRecord& record, std::s
         print = fingerprint(row.action, row.user_id, row.amount, row.reason);
         m_file_key_find.reset();
         m_file_key_find.bind(1, *row.key);
-        if (m_file_key_find.executeStep()) {
-            const auto first_line = m_file_key_find.getColumn(0).getInt64();
-            const bool same = m_file_key_find.getColumn(1).getString() == print;
+        if (m_file_key_find.step()) {
+            const auto first_line = m_file_key_find.column("line").int64();
+            const bool same = m_file_key_find.column("fingerprint").text() == print;
             m_file_key_find.reset();
             if (!same) {
                 problems.push_back(fmt::format("idempotency key \"{}\" is also on line {} for a different request",

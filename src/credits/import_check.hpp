@@ -3,14 +3,13 @@
 // checks each row against the database and against the rows before it. What it remembers is
 // bounded by the database, not by the file: the counters of the users the rows touch, and the
 // idempotency keys of the file in a temporary table.
-#include <SQLiteCpp/Statement.h>
-
 #include <optional>
 #include <string>
 #include <unordered_map>
 
 #include "quicktools/credits/import.hpp"
 #include "quicktools/credits/trail.hpp"
+#include "quicktools/db/statement.hpp"
 #include "quicktools/users/users.hpp"
 #include "quicktools/util/csv.hpp"
 
@@ -49,9 +48,9 @@ private:
 
     Columns m_columns;
     users::UserResolver m_users;
-    SQLite::Statement m_counters_query;
+    db::Statement m_counters_query;
     KeyLookup m_ledger_keys;
-    SQLite::Statement m_file_key_find, m_file_key_add;
+    db::Statement m_file_key_find, m_file_key_add;
     std::unordered_map<std::int64_t, Counters> m_counters;
 };
 

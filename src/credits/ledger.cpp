@@ -1,6 +1,5 @@
 #include "quicktools/credits/ledger.hpp"
 
-#include <SQLiteCpp/Statement.h>
 #include <fmt/format.h>
 
 #include "quicktools/db/schema_state.hpp"
@@ -11,11 +10,10 @@ namespace quicktools::credits {
 
 std::int64_t append(db::Database& db, LedgerEntry entry) { return LedgerWriter(db).append(std::move(entry)); }
 
-LedgerWriter::LedgerWriter(db::Database& db) : m_db(db), m_insert(db.sql(), sql::query("ledger", "insert")) {}
+LedgerWriter::LedgerWriter(db::Database& db) : m_db(db) {}
 
-std::int64_t LedgerWriter::append(LedgerEntry e) {
+void LedgerWriter::bind(db::Statement& q, LedgerEntry& e) {
     if (e.created_at.empty()) e.created_at = util::now_timestamp();
-    auto& q = m_insert;
     q.reset();
     q.bind(1, e.user_id);
     q.bind(2, e.kind);
@@ -27,11 +25,28 @@ std::int64_t LedgerWriter::append(LedgerEntry e) {
     q.bind(8, e.reason);
     q.bind(9, e.actor);
     q.bind(10, e.source);
-    if (e.idempotency_key) q.bind(11, *e.idempotency_key); else q.bind(11);
-    if (e.request_fingerprint) q.bind(12, *e.request_fingerprint); else q.bind(12);
+    q.bind(11, e.idempotency_key);
+    q.bind(12, e.request_fingerprint);
     q.bind(13, e.created_at);
-    q.exec();
-    return m_db.sql().getLastInsertRowid();
+}
+
+std::int64_t LedgerWriter::append(LedgerEntry e) {
+    if (!m_insert_returning_id) {
+        m_insert_returning_id.emplace(m_db, sql::query(m_db.engine(), "ledger", "insert_returning_id"));
+        m_id_column = m_insert_returning_id->column_index("id");
+    }
+    auto& q = *m_insert_returning_id;
+    bind(q, e);
+    if (!q.step()) throw Error("the ledger entry was not written (its INSERT returned no id)");
+    const std::int64_t id = q.column(m_id_column).int64();
+    q.exec();  // to the statement's end
+    return id;
+}
+
+void LedgerWriter::append_without_id(LedgerEntry e) {
+    if (!m_insert) m_insert.emplace(m_db, sql::query(m_db.engine(), "ledger", "insert"));
+    bind(*m_insert, e);
+    m_insert->exec();
 }
 
 void require_tool_tables(db::Database& db) {

@@ -1,55 +1,52 @@
 #include "quicktools/db/introspect.hpp"
 
-#include <SQLiteCpp/Statement.h>
+#include "quicktools/db/sql_files.hpp"
 
 namespace quicktools::db {
 
+// The statements are the engine's (sql/ENGINE/queries/introspect.sql); each names its columns.
+
 std::vector<ColumnInfo> table_columns(Database& db, const std::string& table) {
-    SQLite::Statement q(db.sql(), "SELECT name, type, \"notnull\", dflt_value, pk FROM pragma_table_info(?)");
+    Statement q(db, sql::query(db.engine(), "introspect", "table_info"));
     q.bind(1, table);
     std::vector<ColumnInfo> out;
-    while (q.executeStep()) {
+    while (q.step()) {
         ColumnInfo c;
-        c.name = q.getColumn(0).getString();
-        c.type = q.getColumn(1).getString();
-        c.not_null = q.getColumn(2).getInt() != 0;
-        if (!q.getColumn(3).isNull()) c.default_value = q.getColumn(3).getString();
-        c.primary_key = q.getColumn(4).getInt();
+        c.name = q.column("name").text();
+        c.type = q.column("type").text();
+        c.not_null = q.column("not_null").int64() != 0;
+        c.default_value = q.column("default_value").optional_text();
+        c.primary_key = q.column("primary_key").int32();
         out.push_back(std::move(c));
     }
     return out;
 }
 
 std::vector<IndexInfo> indexes(Database& db) {
-    SQLite::Statement list(db.sql(),
-                           "SELECT m.name, m.tbl_name, il.\"unique\", il.origin FROM sqlite_master m "
-                           "JOIN pragma_index_list(m.tbl_name) il ON il.name = m.name "
-                           "WHERE m.type = 'index' ORDER BY m.tbl_name, m.name");
+    Statement list(db, sql::query(db.engine(), "introspect", "indexes"));
     std::vector<IndexInfo> out;
-    while (list.executeStep()) {
+    while (list.step()) {
         IndexInfo index;
-        index.name = list.getColumn(0).getString();
-        index.table = list.getColumn(1).getString();
-        index.unique = list.getColumn(2).getInt() != 0;
-        index.automatic = list.getColumn(3).getString() != "c";
+        index.name = list.column("name").text();
+        index.table = list.column("table_name").text();
+        index.unique = list.column("is_unique").int64() != 0;
+        index.automatic = list.column("automatic").int64() != 0;
         out.push_back(std::move(index));
     }
     for (auto& index : out) {
-        SQLite::Statement cols(db.sql(), "SELECT coalesce(name, '<expr>') FROM pragma_index_info(?) ORDER BY seqno");
+        Statement cols(db, sql::query(db.engine(), "introspect", "index_columns"));
         cols.bind(1, index.name);
-        while (cols.executeStep()) index.columns.push_back(cols.getColumn(0).getString());
+        while (cols.step()) index.columns.push_back(cols.column("name").text());
     }
     return out;
 }
 
 std::vector<SchemaObject> schema_objects(Database& db) {
-    SQLite::Statement q(db.sql(),
-                        "SELECT type, name, tbl_name, coalesce(sql, '') FROM sqlite_master "
-                        "WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name");
+    Statement q(db, sql::query(db.engine(), "introspect", "schema_objects"));
     std::vector<SchemaObject> out;
-    while (q.executeStep())
-        out.push_back({q.getColumn(0).getString(), q.getColumn(1).getString(), q.getColumn(2).getString(),
-                       q.getColumn(3).getString()});
+    while (q.step())
+        out.push_back({q.column("type").text(), q.column("name").text(), q.column("table_name").text(),
+                       q.column("sql").text()});
     return out;
 }
 

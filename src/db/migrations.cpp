@@ -1,6 +1,5 @@
 #include "quicktools/db/migrations.hpp"
 
-#include <SQLiteCpp/Statement.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -15,9 +14,9 @@
 namespace quicktools::db {
 namespace {
 
-std::vector<Migration> load_migrations() {
+std::vector<Migration> load_migrations(Engine engine) {
     std::vector<Migration> out;
-    constexpr std::string_view prefix = "migrations/";
+    const std::string prefix = std::string(to_string(engine)) + "/migrations/";
     for (const auto& f : sql::embedded_files()) {
         if (f.path.substr(0, prefix.size()) != prefix) continue;
         std::string_view file_name = f.path.substr(prefix.size());  // NNN_name.sql
@@ -35,10 +34,10 @@ std::vector<Migration> load_migrations() {
 
 std::vector<HistoryRow> read_history(Database& db) {
     std::vector<HistoryRow> out;
-    SQLite::Statement q(db.sql(), sql::query("history", "select_all"));
-    while (q.executeStep())
-        out.push_back({q.getColumn(0).getInt(), q.getColumn(1).getString(), q.getColumn(2).getString(),
-                       q.getColumn(3).getString(), q.getColumn(4).getString(), q.getColumn(5).getString()});
+    Statement q(db, sql::query(db.engine(), "history", "select_all"));
+    while (q.step())
+        out.push_back({q.column("version").int32(), q.column("name").text(), q.column("checksum").text(),
+                       q.column("kind").text(), q.column("applied_at").text(), q.column("applied_by").text()});
     return out;
 }
 
@@ -48,15 +47,16 @@ bool contains(const std::vector<int>& versions, int v) {
 
 }  // namespace
 
-const std::vector<Migration>& migrations() {
-    static const std::vector<Migration> all = load_migrations();
-    return all;
+const std::vector<Migration>& migrations(Engine engine) {
+    static const std::vector<Migration> sqlite = load_migrations(Engine::sqlite);
+    static const std::vector<Migration> postgres = load_migrations(Engine::postgres);
+    return engine == Engine::sqlite ? sqlite : postgres;
 }
 
-const Migration& migration(int version) {
-    for (const auto& m : migrations())
+const Migration& migration(int version, Engine engine) {
+    for (const auto& m : migrations(engine))
         if (m.version == version) return m;
-    throw std::logic_error(fmt::format("no migration {}", version));
+    throw std::logic_error(fmt::format("no {} migration {}", to_string(engine), version));
 }
 
 std::vector<int> versions_in_place(const StateDetection& detected) {
@@ -83,7 +83,7 @@ SchemaStatus schema_status(Database& db) {
         status.history = read_history(db);
         for (const auto& row : status.history) {
             done.push_back(row.version);
-            for (const auto& m : migrations())
+            for (const auto& m : migrations(db.engine()))
                 if (m.version == row.version && m.checksum != row.checksum)
                     status.edited.push_back({m.version, m.name, row.checksum, m.checksum});
         }
@@ -91,13 +91,13 @@ SchemaStatus schema_status(Database& db) {
         status.baseline = versions_in_place(status.detected);
         done = status.baseline;
     }
-    for (const auto& m : migrations())
+    for (const auto& m : migrations(db.engine()))
         if (!contains(done, m.version)) status.pending.push_back(m.version);
     return status;
 }
 
 void record(Database& db, const Migration& m, std::string_view kind, const std::string& actor) {
-    SQLite::Statement insert(db.sql(), sql::query("history", "insert"));
+    Statement insert(db, sql::query(db.engine(), "history", "insert"));
     insert.bind(1, m.version);
     insert.bind(2, m.name);
     insert.bind(3, m.checksum);
@@ -108,7 +108,7 @@ void record(Database& db, const Migration& m, std::string_view kind, const std::
 }
 
 void apply_and_record(Database& db, const Migration& m, const std::string& actor) {
-    db.sql().exec(std::string(m.sql));
+    db.execute(m.sql);
     record(db, m, "applied", actor);
 }
 
@@ -130,7 +130,7 @@ UpgradeResult upgrade_locked(Database& db, DryRun dry_run, const std::string& ac
     }
     result.recorded_baseline = status.baseline;
     for (int v : status.pending)
-        if (!migration(v).needs_own_command) result.applied.push_back(v);
+        if (!migration(v, db.engine()).needs_own_command) result.applied.push_back(v);
 
     if (dry_run == DryRun::yes || !result.changed()) {
         result.state_after = result.state_before;
@@ -138,9 +138,9 @@ UpgradeResult upgrade_locked(Database& db, DryRun dry_run, const std::string& ac
             result.state_after = SchemaState::credit_packs;
         return result;
     }
-    db.sql().exec(sql::query("history", "create"));
-    for (int v : result.recorded_baseline) record(db, migration(v), "baseline", actor);
-    for (int v : result.applied) apply_and_record(db, migration(v), actor);
+    db.execute(sql::query(db.engine(), "history", "create"));
+    for (int v : result.recorded_baseline) record(db, migration(v, db.engine()), "baseline", actor);
+    for (int v : result.applied) apply_and_record(db, migration(v, db.engine()), actor);
     result.state_after = detect_state(db).state;
     return result;
 }
@@ -161,8 +161,8 @@ UpgradeResult upgrade_in_transaction(Database& db, const std::string& actor) {
 
 void initialise(Database& db, const std::string& actor) {
     WriteTransaction tx(db);
-    db.sql().exec(sql::query("history", "create"));
-    for (const auto& m : migrations()) apply_and_record(db, m, actor);
+    db.execute(sql::query(db.engine(), "history", "create"));
+    for (const auto& m : migrations(db.engine())) apply_and_record(db, m, actor);
     tx.commit();
 }
 

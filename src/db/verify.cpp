@@ -14,10 +14,11 @@
 namespace quicktools::db {
 namespace {
 
+// The schema the versions build, in a private in-memory SQLite database.
 Database expected_model(const std::vector<int>& versions) {
     Database model = Database::in_memory();
-    for (int v : versions) model.sql().exec(std::string(migration(v).sql));
-    model.sql().exec(sql::query("history", "create"));
+    for (int v : versions) model.execute(migration(v, model.engine()).sql);
+    model.execute(sql::query(model.engine(), "history", "create"));
     return model;
 }
 

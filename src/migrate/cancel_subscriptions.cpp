@@ -20,15 +20,15 @@ struct Candidate {
 
 std::vector<Candidate> read_candidates(db::Database& db) {
     std::vector<Candidate> out;
-    SQLite::Statement q(db.sql(), sql::query("migrate", "cancel_candidates"));
-    while (q.executeStep()) out.push_back({q.getColumn(0).getInt64(), q.getColumn(1).getString()});
+    db::Statement q(db, sql::query(db.engine(), "migrate", "cancel_candidates"));
+    while (q.step()) out.push_back({q.column("user_id").int64(), q.column("old_subscription_id").text()});
     return out;
 }
 
 std::int64_t count_done(db::Database& db) {
-    SQLite::Statement q(db.sql(), sql::query("migrate", "cancel_done_count"));
-    q.executeStep();
-    return q.getColumn(0).getInt64();
+    db::Statement q(db, sql::query(db.engine(), "migrate", "cancel_done_count"));
+    q.step();
+    return q.column("done").int64();
 }
 
 // One result, committed at once: a later failure (or kill) cannot lose it.
@@ -39,10 +39,10 @@ void record(db::Database& db, std::int64_t user_id, std::string_view status, con
         stripe::record_account_binding(db, *bind);
         bind.reset();
     }
-    SQLite::Statement q(db.sql(), sql::query("migrate", "cancel_record"));
-    q.bind(1, std::string(status));
+    db::Statement q(db, sql::query(db.engine(), "migrate", "cancel_record"));
+    q.bind(1, status);
     if (detail.empty())
-        q.bind(2);
+        q.bind_null(2);
     else
         q.bind(2, detail);
     q.bind(3, util::now_timestamp());

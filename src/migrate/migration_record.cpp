@@ -1,26 +1,19 @@
 // Reading what `migrate packs` recorded: the completion in quicktools_state, the per-user rows
 // of quicktools_migrated_users, and the totals of users.
-#include <SQLiteCpp/Statement.h>
-
 #include <map>
 
 #include "quicktools/db/sql_files.hpp"
 #include "quicktools/migrate/packs_migration.hpp"
 
 namespace quicktools::migrate {
-namespace {
-
-std::string text_or_empty(const SQLite::Column& c) { return c.isNull() ? std::string() : c.getString(); }
-
-}  // namespace
 
 std::string_view to_string(Mode mode) { return mode == Mode::adopt ? "adopt" : "convert"; }
 
 std::optional<Completion> read_completion(db::Database& db) {
     if (!db.has_table("quicktools_state")) return std::nullopt;
-    SQLite::Statement q(db.sql(), sql::query("migrate", "state_read"));
+    db::Statement q(db, sql::query(db.engine(), "migrate", "state_read"));
     std::map<std::string, std::string> values;
-    while (q.executeStep()) values[q.getColumn(0).getString()] = q.getColumn(1).getString();
+    while (q.step()) values[q.column("name").text()] = q.column("value").text();
     if (values.count("migrate.packs.completed_at") == 0) return std::nullopt;
     Completion c;
     c.completed_at = values["migrate.packs.completed_at"];
@@ -35,15 +28,24 @@ std::optional<Completion> read_completion(db::Database& db) {
 std::vector<Breakdown> recorded_breakdown(db::Database& db) {
     std::vector<Breakdown> out;
     if (!db.has_table("quicktools_migrated_users")) return out;
-    SQLite::Statement q(db.sql(), sql::query("migrate", "breakdown_done"));
-    while (q.executeStep()) out.push_back(breakdown_row(q));
+    db::Statement q(db, sql::query(db.engine(), "migrate", "breakdown_done"));
+    while (q.step()) out.push_back(breakdown_row(q));
     return out;
 }
 
-Breakdown breakdown_row(SQLite::Statement& row) {
-    return {row.getColumn(0).getString(), row.getColumn(1).getString(), row.getColumn(2).getInt64(),
-            row.getColumn(3).getInt64(),  row.getColumn(4).getInt64(),  row.getColumn(5).getInt64(),
-            row.getColumn(6).getInt64()};
+Breakdown breakdown_row(db::Statement& row) {
+    return {row.column("tier").text(),       row.column("status").text(),  row.column("users").int64(),
+            row.column("credits").int64(),   row.column("api_unlocks").int64(), row.column("billing").int64(),
+            row.column("api_access").int64()};
+}
+
+BillingSubscription billing_row(db::Statement& row) {
+    return {row.column("user_id").int64(), row.column("email").text(), row.column("tier").text(),
+            row.column("status").text(), row.column("subscription_id").text()};
+}
+
+Totals totals_row(db::Statement& row) {
+    return {row.column("users").int64(), row.column("credits").int64(), row.column("api_users").int64()};
 }
 
 std::vector<Breakdown> per_tier(const std::vector<Breakdown>& by_tier_status) {
@@ -63,11 +65,9 @@ std::vector<Breakdown> per_tier(const std::vector<Breakdown>& by_tier_status) {
 std::vector<BillingSubscription> recorded_billing(db::Database& db, std::size_t limit) {
     std::vector<BillingSubscription> out;
     if (!db.has_table("quicktools_migrated_users")) return out;
-    SQLite::Statement q(db.sql(), sql::query("migrate", "billing_done"));
+    db::Statement q(db, sql::query(db.engine(), "migrate", "billing_done"));
     q.bind(1, static_cast<std::int64_t>(limit));
-    while (q.executeStep())
-        out.push_back({q.getColumn(0).getInt64(), q.getColumn(1).getString(), text_or_empty(q.getColumn(2)),
-                       text_or_empty(q.getColumn(3)), q.getColumn(4).getString()});
+    while (q.step()) out.push_back(billing_row(q));
     return out;
 }
 
@@ -81,12 +81,12 @@ Totals current_totals(db::Database& db) {
     Totals t;
     const auto state = db::detect_state(db).state;
     if (state != db::SchemaState::credit_packs && state != db::SchemaState::final) {
-        SQLite::Statement q(db.sql(), sql::query("migrate", "user_count"));
-        if (q.executeStep()) t.users = q.getColumn(0).getInt64();
+        db::Statement q(db, sql::query(db.engine(), "migrate", "user_count"));
+        if (q.step()) t.users = q.column("users").int64();
         return t;
     }
-    SQLite::Statement q(db.sql(), sql::query("migrate", "totals"));
-    if (q.executeStep()) t = {q.getColumn(0).getInt64(), q.getColumn(1).getInt64(), q.getColumn(2).getInt64()};
+    db::Statement q(db, sql::query(db.engine(), "migrate", "totals"));
+    if (q.step()) t = totals_row(q);
     return t;
 }
 

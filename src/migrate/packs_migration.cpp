@@ -1,6 +1,5 @@
 #include "quicktools/migrate/packs_migration.hpp"
 
-#include <SQLiteCpp/Statement.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <sys/stat.h>
@@ -20,7 +19,11 @@ namespace {
 // Users per statement: small enough for smooth progress, large enough to cost nothing.
 constexpr std::int64_t chunk_ids = 100'000;
 
-const std::string& q(std::string_view name) { return sql::query("migrate", name); }
+// The engine's text of a statement of sql/queries/migrate.sql.
+struct MigrateQueries {
+    db::Engine engine;
+    const std::string& operator()(std::string_view name) const { return sql::query(engine, "migrate", name); }
+};
 
 // Which way a database goes, from its schema and history (read before any upgrade).
 Mode decide_mode(const db::SchemaStatus& status) {
@@ -34,10 +37,11 @@ Mode decide_mode(const db::SchemaStatus& status) {
 }
 
 void refuse_unknown_tiers(db::Database& db, const Policy& policy) {
-    SQLite::Statement unknown(db.sql(), q("unknown_tiers"));
+    const MigrateQueries q{db.engine()};
+    db::Statement unknown(db, q("unknown_tiers"));
     std::vector<std::string> found;
-    while (unknown.executeStep())
-        found.push_back(fmt::format("'{}' ({} users)", unknown.getColumn(0).getString(), unknown.getColumn(1).getInt64()));
+    while (unknown.step())
+        found.push_back(fmt::format("'{}' ({} users)", unknown.column("tier").text(), unknown.column("users").int64()));
     if (!found.empty())
         throw refusal(fmt::format("refusing to migrate {}: subscription tier {} is not one the policy '{}' covers "
                                   "(free, basic, pro, business); fix those users first",
@@ -45,26 +49,24 @@ void refuse_unknown_tiers(db::Database& db, const Policy& policy) {
 }
 
 void create_views(db::Database& db, db::SchemaState state, Mode mode) {
-    if (state == db::SchemaState::legacy) db.sql().exec(q("source_legacy"));
-    else if (state == db::SchemaState::final) db.sql().exec(q("source_final"));
-    else db.sql().exec(q("source_credit_packs"));
-    db.sql().exec(q(mode == Mode::adopt ? "plan_adopt" : "plan_convert"));
+    const MigrateQueries q{db.engine()};
+    if (state == db::SchemaState::legacy) db.execute(q("source_legacy"));
+    else if (state == db::SchemaState::final) db.execute(q("source_final"));
+    else db.execute(q("source_credit_packs"));
+    db.execute(q(mode == Mode::adopt ? "plan_adopt" : "plan_convert"));
 }
 
 void read_plan(db::Database& db, MigrateResult& result, std::size_t limit) {
-    SQLite::Statement breakdown(db.sql(), q("breakdown_plan"));
-    while (breakdown.executeStep()) result.by_tier_status.push_back(breakdown_row(breakdown));
+    const MigrateQueries q{db.engine()};
+    db::Statement breakdown(db, q("breakdown_plan"));
+    while (breakdown.step()) result.by_tier_status.push_back(breakdown_row(breakdown));
     result.by_tier = per_tier(result.by_tier_status);
-    SQLite::Statement totals(db.sql(), q("totals_plan"));
-    if (totals.executeStep())
-        result.totals = {totals.getColumn(0).getInt64(), totals.getColumn(1).getInt64(), totals.getColumn(2).getInt64()};
+    db::Statement totals(db, q("totals_plan"));
+    if (totals.step()) result.totals = totals_row(totals);
     result.billing_count = billing_count(result.by_tier_status);
-    SQLite::Statement billing(db.sql(), q("billing_plan"));
+    db::Statement billing(db, q("billing_plan"));
     billing.bind(1, static_cast<std::int64_t>(limit));
-    while (billing.executeStep())
-        result.billing.push_back({billing.getColumn(0).getInt64(), billing.getColumn(1).getString(),
-                                  billing.getColumn(2).getString(), billing.getColumn(3).getString(),
-                                  billing.getColumn(4).getString()});
+    while (billing.step()) result.billing.push_back(billing_row(billing));
 }
 
 // How one id range is done.
@@ -75,15 +77,15 @@ enum class Steps {
 };
 
 // Runs one chunk's statement; a tier the policy does not cover becomes the refusal that lists them all.
-int run_chunk(SQLite::Statement& statement, std::int64_t from, std::int64_t to, db::Database& db,
-              const PolicyFunctions& functions, const Policy& policy) {
+std::int64_t run_chunk(db::Statement& statement, std::int64_t from, std::int64_t to, db::Database& db,
+                       const PolicyFunctions& functions, const Policy& policy) {
     statement.bind(":from", from);
     statement.bind(":to", to);
-    int changed = 0;
+    std::int64_t changed = 0;
     try {
         changed = statement.exec();
-    } catch (const SQLite::Exception&) {
-        statement.tryReset();  // reports the same error again
+    } catch (const db::EngineError&) {
+        statement.reset();
         if (functions.met_uncovered_tier()) refuse_unknown_tiers(db, policy);
         if (functions.refusal()) throw refusal(*functions.refusal());
         throw;
@@ -96,24 +98,26 @@ int run_chunk(SQLite::Statement& statement, std::int64_t from, std::int64_t to, 
 // what it recorded. Throws (exit 4) if a user's tier is not in the policy.
 std::vector<Breakdown> convert_users(db::Database& db, const MigrateOptions& options, PolicyFunctions& functions,
                                      const std::string& policy_name, Steps steps, const std::string& now) {
-    SQLite::Statement range(db.sql(), q("id_range"));
-    range.executeStep();
-    const std::int64_t first = range.getColumn(0).getInt64();
-    const std::int64_t last = range.getColumn(1).getInt64();
-    const std::int64_t count = range.getColumn(2).getInt64();
+    const MigrateQueries q{db.engine()};
+    db::Statement range(db, q("id_range"));
+    range.step();
+    const std::int64_t first = range.column("first_id").int64();
+    const std::int64_t last = range.column("last_id").int64();
+    const std::int64_t count = range.column("users").int64();
     range.reset();
 
-    SQLite::Statement has_ledger(db.sql(), q("ledger_rows"));
-    has_ledger.executeStep();
+    db::Statement ledger_rows(db, q("ledger_rows"));
+    ledger_rows.step();
+    const bool has_ledger = ledger_rows.column("has_ledger").int64() != 0;
     // record_applied counts on an empty ledger, as a ledger created along with the columns is.
-    if (steps == Steps::apply_then_record && has_ledger.getColumn(0).getInt() != 0) steps = Steps::record_then_apply;
-    SQLite::Statement record(db.sql(), q(steps == Steps::apply_then_record ? "record_applied" : "record_users"));
-    if (steps != Steps::apply_then_record) record.bind(":has_ledger", has_ledger.getColumn(0).getInt());
+    if (steps == Steps::apply_then_record && has_ledger) steps = Steps::record_then_apply;
+    db::Statement record(db, q(steps == Steps::apply_then_record ? "record_applied" : "record_users"));
+    if (steps != Steps::apply_then_record) record.bind(":has_ledger", has_ledger ? 1 : 0);
     record.bind(":policy", policy_name);
     record.bind(":now", now);
     // Only a conversion sets values (and only its schema still has the tier column it reads).
-    std::optional<SQLite::Statement> apply;
-    if (steps != Steps::record) apply.emplace(db.sql(), q("apply_users"));
+    std::optional<db::Statement> apply;
+    if (steps != Steps::record) apply.emplace(db, q("apply_users"));
     std::int64_t done = 0;
     for (std::int64_t from = first; count > 0 && from <= last; from += chunk_ids) {
         util::throw_if_interrupted();
@@ -131,7 +135,7 @@ std::vector<Breakdown> convert_users(db::Database& db, const MigrateOptions& opt
 }
 
 void write_completion(db::Database& db, const Completion& c) {
-    SQLite::Statement put(db.sql(), q("state_write"));
+    db::Statement put(db, sql::query(db.engine(), "migrate", "state_write"));
     const std::pair<const char*, std::string> values[] = {
         {"migrate.packs.completed_at", c.completed_at}, {"migrate.packs.completed_by", c.completed_by},
         {"migrate.packs.users", std::to_string(c.users)}, {"migrate.packs.policy", c.policy},
@@ -158,10 +162,12 @@ MigrateResult migrate_packs(db::Database& db, const MigrateOptions& options) {
     result.dry_run = options.dry_run == db::DryRun::yes;
     // A dry run reads one snapshot; a real run holds the write lock from the first look to the
     // commit, so the web app's writes land entirely before or entirely after.
+    const MigrateQueries q{db.engine()};
     std::optional<db::WriteTransaction> tx;
-    if (result.dry_run) db.sql().exec("BEGIN");
+    std::optional<db::ReadTransaction> read;
+    if (result.dry_run) read.emplace(db);
     else tx.emplace(db);
-    db.sql().exec(q("drop_temp"));
+    db.execute(q("drop_temp"));
     PolicyFunctions functions(db, options.policy);
     if (!result.dry_run && options.backup_path && !read_completion(db)) {
         refuse_existing_backup(options.backup_path);
@@ -175,18 +181,6 @@ MigrateResult migrate_packs(db::Database& db, const MigrateOptions& options) {
         result.backup_path = backup.path;
         result.backup_bytes = backup.bytes;
     }
-
-    struct EndRead {
-        db::Database& db;
-        bool active;
-        ~EndRead() {
-            try {
-                if (active) db.sql().exec("ROLLBACK");
-            } catch (...) {
-                // Closing the connection ends the read transaction anyway.
-            }
-        }
-    } end_read{db, result.dry_run};
 
     const db::SchemaStatus status = db::schema_status(db);
     result.state_before = status.detected.state;
@@ -207,20 +201,20 @@ MigrateResult migrate_packs(db::Database& db, const MigrateOptions& options) {
     result.mode = decide_mode(status);
     result.policy = result.mode == Mode::adopt ? "adopted" : options.policy.name;
     for (int v : status.pending)
-        if (!db::migration(v).needs_own_command) result.schema_applied.push_back(v);
+        if (!db::migration(v, db.engine()).needs_own_command) result.schema_applied.push_back(v);
 
     if (result.dry_run) {
         if (result.mode == Mode::convert) refuse_unknown_tiers(db, options.policy);
         create_views(db, status.detected.state, result.mode);
         try {
             read_plan(db, result, options.billing_list_limit);
-        } catch (const SQLite::Exception&) {
+        } catch (const db::EngineError&) {
             if (functions.refusal()) throw refusal(*functions.refusal());
             throw;
         }
         return result;
     }
-    db.sql().exec(q("cache_for_bulk_work"));
+    db.execute(q("cache_for_bulk_work"));
     db::upgrade_in_transaction(db, options.actor);
     create_views(db, db::detect_state(db).state, result.mode);
     Completion completion{util::now_timestamp(), options.actor, 0, result.policy, std::string(to_string(result.mode))};
@@ -242,7 +236,7 @@ MigrateResult migrate_packs(db::Database& db, const MigrateOptions& options) {
     result.completion = completion;
     result.billing_count = billing_count(result.by_tier_status);
     result.billing = recorded_billing(db, options.billing_list_limit);
-    db.sql().exec(q("drop_temp"));
+    db.execute(q("drop_temp"));
     tx->commit();
     return result;
 }

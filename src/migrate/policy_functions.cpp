@@ -1,7 +1,6 @@
 #include "policy_functions.hpp"
 
 #include <fmt/format.h>
-#include <sqlite3.h>
 
 #include <algorithm>
 #include <limits>
@@ -10,104 +9,88 @@
 #include "quicktools/credits/packs.hpp"
 #include "quicktools/error.hpp"
 #include "quicktools/users/users.hpp"
+#include "../db/sqlite/functions.hpp"
 
 namespace quicktools::migrate {
 namespace {
 
-std::string_view text_arg(sqlite3_value* value) {
-    const auto* text = reinterpret_cast<const char*>(sqlite3_value_text(value));
-    if (text == nullptr) return {};
-    return {text, static_cast<std::size_t>(sqlite3_value_bytes(value))};
-}
+using db::sqlite::FunctionCall;
 
-PolicyFunctions& self(sqlite3_context* context) {
-    return *static_cast<PolicyFunctions*>(sqlite3_user_data(context));
-}
+PolicyFunctions& policy_self(void* self) { return *static_cast<PolicyFunctions*>(self); }
 
 // The rule of the first argument's tier, or nullptr after failing the statement.
-const TierRule* rule_of(sqlite3_context* context, sqlite3_value* tier_arg) {
-    const auto tier = text_arg(tier_arg);
-    if (const TierRule* rule = self(context).find(tier)) return rule;
-    self(context).note_uncovered();
-    const auto message = fmt::format("subscription tier '{}' is not one the policy covers", tier);
-    sqlite3_result_error(context, message.c_str(), static_cast<int>(message.size()));
+const TierRule* rule_of(PolicyFunctions& self, FunctionCall& call) {
+    const auto tier = call.text(0);
+    if (const TierRule* rule = self.find(tier)) return rule;
+    self.note_uncovered();
+    call.error(fmt::format("subscription tier '{}' is not one the policy covers", tier));
     return nullptr;
 }
 
-void covers_fn(sqlite3_context* context, int, sqlite3_value** args) {
-    sqlite3_result_int(context, self(context).find(text_arg(args[0])) != nullptr ? 1 : 0);
-}
+void covers_fn(void* self, FunctionCall& call) { call.result(policy_self(self).find(call.text(0)) != nullptr ? 1 : 0); }
 
 // A whole-number argument (NULL counts as 0, as the legacy schema's defaults do), or nullopt
 // after failing the statement with a sentence naming the user and the column.
-std::optional<std::int64_t> whole(sqlite3_context* context, sqlite3_value* value, const char* column,
+std::optional<std::int64_t> whole(PolicyFunctions& self, FunctionCall& call, int index, const char* column,
                                   std::int64_t user_id) {
-    const int type = sqlite3_value_type(value);
-    if (type == SQLITE_INTEGER || type == SQLITE_NULL) return sqlite3_value_int64(value);
-    const char* type_name = type == SQLITE_FLOAT ? "real" : type == SQLITE_TEXT ? "text" : "blob";
-    const auto text = std::string(text_arg(value).substr(0, 40));
-    self(context).refuse(context, fmt::format("user {}: {}; the migration works only with whole numbers. Correct "
-                                              "the row first; nothing was changed",
-                                              user_id, *users::not_whole(column, type_name, text)));
+    const auto type = call.type(index);
+    if (type == db::ColumnType::integer || type == db::ColumnType::null) return call.int64(index);
+    const char* type_name = type == db::ColumnType::real ? "real" : type == db::ColumnType::text ? "text" : "blob";
+    const auto text = std::string(call.text(index).substr(0, 40));
+    self.refuse(call, fmt::format("user {}: {}; the migration works only with whole numbers. Correct "
+                                  "the row first; nothing was changed",
+                                  user_id, *users::not_whole(column, type_name, text)));
     return std::nullopt;
 }
 
 // The user id the SQL passes last (for messages), or 0 when it passes none.
-std::int64_t user_of(int argc, sqlite3_value** args, int position) {
-    return argc > position ? sqlite3_value_int64(args[position]) : 0;
-}
+std::int64_t user_of(FunctionCall& call, int position) { return call.size() > position ? call.int64(position) : 0; }
 
-void credits_fn(sqlite3_context* context, int argc, sqlite3_value** args) {
-    if (argc < 4) return sqlite3_result_error(context, "quicktools_policy_credits takes 4 or 5 arguments", -1);
-    const TierRule* rule = rule_of(context, args[0]);
+void credits_fn(void* data, FunctionCall& call) {
+    if (call.size() < 4) return call.error("quicktools_policy_credits takes 4 or 5 arguments");
+    auto& self = policy_self(data);
+    const TierRule* rule = rule_of(self, call);
     if (rule == nullptr) return;
-    const auto user = user_of(argc, args, 4);
-    const auto monthly = whole(context, args[1], "monthly_credits", user);
-    const auto used = monthly ? whole(context, args[2], "credits_used_this_month", user) : std::nullopt;
-    const auto balance = used ? whole(context, args[3], "credits_balance", user) : std::nullopt;
+    const auto user = user_of(call, 4);
+    const auto monthly = whole(self, call, 1, "monthly_credits", user);
+    const auto used = monthly ? whole(self, call, 2, "credits_used_this_month", user) : std::nullopt;
+    const auto balance = used ? whole(self, call, 3, "credits_balance", user) : std::nullopt;
     if (!balance) return;
-    if (const auto credits = new_balance(*rule, *monthly, *used, *balance)) return sqlite3_result_int64(context, *credits);
-    self(context).refuse(context, fmt::format("user {}: the policy's credits from monthly_credits {}, "
-                                              "credits_used_this_month {} and credits_balance {} fall outside the "
-                                              "64-bit range; correct the row first; nothing was changed",
-                                              user, *monthly, *used, *balance));
+    if (const auto credits = new_balance(*rule, *monthly, *used, *balance)) return call.result(*credits);
+    self.refuse(call, fmt::format("user {}: the policy's credits from monthly_credits {}, "
+                                  "credits_used_this_month {} and credits_balance {} fall outside the "
+                                  "64-bit range; correct the row first; nothing was changed",
+                                  user, *monthly, *used, *balance));
 }
 
-void purchased_fn(sqlite3_context* context, int argc, sqlite3_value** args) {
-    if (argc < 2) return sqlite3_result_error(context, "quicktools_policy_purchased takes 2 or 3 arguments", -1);
-    const TierRule* rule = rule_of(context, args[0]);
+void purchased_fn(void* data, FunctionCall& call) {
+    if (call.size() < 2) return call.error("quicktools_policy_purchased takes 2 or 3 arguments");
+    auto& self = policy_self(data);
+    const TierRule* rule = rule_of(self, call);
     if (rule == nullptr) return;
-    const auto user = user_of(argc, args, 2);
-    const auto purchased = whole(context, args[1], "credits_purchased_total", user);
+    const auto user = user_of(call, 2);
+    const auto purchased = whole(self, call, 1, "credits_purchased_total", user);
     if (!purchased) return;
     std::int64_t total = 0;
-    if (!__builtin_add_overflow(*purchased, rule->purchased_equivalent, &total)) return sqlite3_result_int64(context, total);
-    self(context).refuse(context, fmt::format("user {}: credits_purchased_total {} plus the policy's {} would pass "
-                                              "{}; correct the row first; nothing was changed",
-                                              user, *purchased, rule->purchased_equivalent,
-                                              std::numeric_limits<std::int64_t>::max()));
+    if (!__builtin_add_overflow(*purchased, rule->purchased_equivalent, &total)) return call.result(total);
+    self.refuse(call, fmt::format("user {}: credits_purchased_total {} plus the policy's {} would pass "
+                                  "{}; correct the row first; nothing was changed",
+                                  user, *purchased, rule->purchased_equivalent,
+                                  std::numeric_limits<std::int64_t>::max()));
 }
 
-void api_fn(sqlite3_context* context, int, sqlite3_value** args) {
-    if (const TierRule* rule = rule_of(context, args[0]))
-        sqlite3_result_int(context, new_api_access(*rule, text_arg(args[1]), sqlite3_value_int64(args[2]) != 0) ? 1 : 0);
+void api_fn(void* data, FunctionCall& call) {
+    if (const TierRule* rule = rule_of(policy_self(data), call))
+        call.result(new_api_access(*rule, call.text(1), call.int64(2) != 0) ? 1 : 0);
 }
 
-void tally_fn(sqlite3_context* context, int, sqlite3_value** args) {
-    self(context).count(text_arg(args[0]), text_arg(args[1]), sqlite3_value_int64(args[2]) != 0,
-                        sqlite3_value_int64(args[3]), sqlite3_value_int64(args[4]) != 0,
-                        sqlite3_value_int64(args[5]) != 0);
-    sqlite3_result_int(context, 1);
+void tally_fn(void* data, FunctionCall& call) {
+    policy_self(data).count(call.text(0), call.text(1), call.int64(2) != 0, call.int64(3), call.int64(4) != 0,
+                            call.int64(5) != 0);
+    call.result(1);
 }
 
-struct FunctionSpec {
-    const char* name;
-    int arguments;
-    void (*function)(sqlite3_context*, int, sqlite3_value**);
-    bool deterministic;
-};
-
-constexpr FunctionSpec function_specs[] = {
+constexpr db::sqlite::FunctionSpec function_specs[] = {
     {"quicktools_policy_covers", 1, covers_fn, true},
     // Any number of arguments: the SQL passes the user id last, for messages (-1, checked inside).
     {"quicktools_policy_credits", -1, credits_fn, true},
@@ -151,21 +134,21 @@ PolicyFunctions::PolicyFunctions(db::Database& db, const Policy& policy) : m_db(
     for (const auto& t : policy.tiers)
         m_rules.push_back({t.tier, t.credits, t.fixed_credits, t.api ? t.api_statuses : std::vector<std::string>{},
                            t.purchased_equivalent});
-    for (const auto& spec : function_specs) {
-        const int flags = SQLITE_UTF8 | (spec.deterministic ? SQLITE_DETERMINISTIC : SQLITE_DIRECTONLY);
-        if (sqlite3_create_function_v2(db.sql().getHandle(), spec.name, spec.arguments, flags, this, spec.function,
-                                       nullptr, nullptr, nullptr) != SQLITE_OK)
-            throw Error(fmt::format("could not register the SQL function {}: {}", spec.name,
-                                    sqlite3_errmsg(db.sql().getHandle())));
+    std::size_t registered = 0;
+    try {
+        for (const auto& spec : function_specs) {
+            db::sqlite::register_function(db, spec, this);
+            ++registered;
+        }
+    } catch (...) {
+        for (std::size_t i = 0; i < registered; ++i) db::sqlite::unregister_function(m_db, function_specs[i]);
+        throw;
     }
 }
 
 PolicyFunctions::~PolicyFunctions() {
-    // Statements that used the functions are finished by now; a failure here only leaves a
-    // function registered on a connection that no longer calls it.
-    for (const auto& spec : function_specs)
-        sqlite3_create_function_v2(m_db.sql().getHandle(), spec.name, spec.arguments, SQLITE_UTF8, nullptr, nullptr,
-                                   nullptr, nullptr, nullptr);
+    // Statements that used the functions are finished by now.
+    for (const auto& spec : function_specs) db::sqlite::unregister_function(m_db, spec);
 }
 
 const TierRule* PolicyFunctions::find(std::string_view tier) const {
@@ -174,9 +157,9 @@ const TierRule* PolicyFunctions::find(std::string_view tier) const {
     return nullptr;
 }
 
-void PolicyFunctions::refuse(sqlite3_context* context, const std::string& message) {
+void PolicyFunctions::refuse(db::sqlite::FunctionCall& call, const std::string& message) {
     if (!m_refusal) m_refusal = message;
-    sqlite3_result_error(context, message.c_str(), static_cast<int>(message.size()));
+    call.error(message);
 }
 
 void PolicyFunctions::count(std::string_view tier, std::string_view status, bool has_subscription,

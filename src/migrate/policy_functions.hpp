@@ -26,7 +26,9 @@
 #include "quicktools/migrate/packs_migration.hpp"
 #include "quicktools/migrate/policy.hpp"
 
-struct sqlite3_context;
+namespace quicktools::db::sqlite {
+class FunctionCall;
+}
 
 namespace quicktools::migrate {
 
@@ -53,7 +55,7 @@ std::optional<std::int64_t> new_balance(const TierRule& rule, std::int64_t month
 // Whether a user of this rule and subscription status gets API access (or already had it).
 bool new_api_access(const TierRule& rule, std::string_view status, bool api_access);
 
-// Registers the functions for as long as it lives.
+// Registers the functions for as long as it lives (SQLite only: refuses another engine with Error).
 class PolicyFunctions {
 public:
     PolicyFunctions(db::Database& db, const Policy& policy);
@@ -66,11 +68,11 @@ public:
     // Whether a statement failed because a user's tier is one the policy does not cover.
     bool met_uncovered_tier() const { return m_uncovered; }
 
-    // For the C callbacks.
+    // For the functions' callbacks.
     const TierRule* find(std::string_view tier) const;
     void note_uncovered() { m_uncovered = true; }
     // Fails the statement with `message` and keeps the first such message for refusal().
-    void refuse(sqlite3_context* context, const std::string& message);
+    void refuse(db::sqlite::FunctionCall& call, const std::string& message);
     // Why a statement failed on a user's values (not a whole number, past the 64-bit range).
     const std::optional<std::string>& refusal() const { return m_refusal; }
     void count(std::string_view tier, std::string_view status, bool has_subscription, std::int64_t balance,

@@ -28,7 +28,7 @@ std::string trimmed(std::string s) {
 
 bool ApiKey::live() const { return starts_with(value, "sk_live_") || starts_with(value, "rk_live_"); }
 
-ApiKey load_api_key(const std::optional<std::string>& key_file, LiveMode live) {
+ApiKey load_api_key(const std::optional<std::string>& key_file, LiveKeys live) {
     ApiKey key;
     if (key_file) {
         key = {trimmed(util::read_file(*key_file, max_key_file_bytes, "the API key file")), *key_file};
@@ -51,7 +51,7 @@ ApiKey load_api_key(const std::optional<std::string>& key_file, LiveMode live) {
         throw usage_error(fmt::format("the API key in {} is not a secret (sk_) or restricted (rk_) key; a "
                                       "publishable key cannot call the API this tool uses",
                                       key.source));
-    if (key.live() && live == LiveMode::refuse)
+    if (key.live() && live == LiveKeys::refuse)
         throw refusal(fmt::format("the API key in {} is a live key: pass --live to act on real payments, or use a "
                                   "test key (sk_test_...)",
                                   key.source));

@@ -1,14 +1,13 @@
 #pragma once
 // Internal to src/stripe/: the prepared statements of one replay run and the handlers that
 // decide what an event does (apply.cpp), used by the replay loop (replay.cpp).
-#include <SQLiteCpp/Statement.h>
-
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "quicktools/credits/ledger.hpp"
 #include "quicktools/credits/packs.hpp"
+#include "quicktools/db/statement.hpp"
 #include "quicktools/stripe/event.hpp"
 #include "quicktools/stripe/replay.hpp"
 #include "quicktools/users/users.hpp"
@@ -97,13 +96,15 @@ private:
     const ReplayOptions& m_options;
     std::string m_now;
     std::int64_t m_now_unix = 0;  // the same moment, in Unix seconds
-    SQLite::Statement m_event_get, m_event_insert, m_event_update;
-    SQLite::Statement m_session_credited_by, m_session_insert, m_sessions_by_pi, m_session_set_taken,
+    db::Statement m_event_get, m_event_insert, m_event_update;
+    db::Statement m_session_credited_by, m_session_insert, m_sessions_by_pi, m_session_set_taken,
         m_session_set_charge_refunded, m_refund_upsert, m_session_refunds, m_dispute_upsert, m_disputes_holding,
         m_dispute_get, m_user_other_sessions, m_migrated_api;
     users::UserResolver m_users;
-    SQLite::Statement m_user_credits, m_user_purchase, m_user_adjust, m_user_set_api;
+    db::Statement m_user_credits, m_user_purchase, m_user_adjust, m_user_set_api;
     credits::LedgerWriter m_ledger;
+    // The result columns of the statements run for every event, looked up once.
+    int m_event_outcome, m_credited_by, m_purchase_balance;
     std::vector<Purchase> m_purchases;  // decided, not yet written (flush)
     // After many lookups, the set of user ids as a bitmap: one scan instead of a random page
     // read per event (the pages are read again, sorted, by flush()).

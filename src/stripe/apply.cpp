@@ -13,8 +13,8 @@
 namespace quicktools::stripe::detail {
 namespace {
 
-SQLite::Statement prepare(db::Database& db, std::string_view name) {
-    return SQLite::Statement(db.sql(), sql::query("stripe", name));
+db::Statement prepare(db::Database& db, std::string_view name) {
+    return db::Statement(db, sql::query(db.engine(), "stripe", name));
 }
 
 // Purchases kept in memory before they are written sorted (about 200 bytes each: 4 MB).
@@ -66,9 +66,12 @@ Applier::Applier(db::Database& db, const ReplayOptions& options, std::string now
       m_user_purchase(prepare(db, "user_purchase")),
       m_user_adjust(prepare(db, "user_adjust")),
       m_user_set_api(prepare(db, "user_set_api")),
-      m_ledger(db) {
-    // A larger page cache for bulk work (about 32 MB), within the tool's memory budget of 64 MB.
-    db.sql().exec("PRAGMA cache_size = -32768");
+      m_ledger(db),
+      m_event_outcome(m_event_get.column_index("outcome")),
+      m_credited_by(m_session_credited_by.column_index("credited_by")),
+      m_purchase_balance(m_user_purchase.column_index("credits_balance")) {
+    // A larger page cache for bulk work (SQLite's own setting).
+    if (db.engine() == db::Engine::sqlite) db.execute(sql::query(db::Engine::sqlite, "stripe", "bulk_cache_size"));
 }
 
 namespace {
@@ -125,8 +128,8 @@ void Applier::flush() {
         m_user_purchase.bind(3, p.pack->unlocks_api ? 1 : 0);
         m_user_purchase.bind(4, p.user_id);
         // The user was found when the event was decided, under the same write transaction.
-        if (!m_user_purchase.executeStep()) refuse_purchase(p);
-        const auto balance_after = m_user_purchase.getColumn(0).getInt64();
+        if (!m_user_purchase.step()) refuse_purchase(p);
+        const auto balance_after = m_user_purchase.column(m_purchase_balance).int64();
         m_user_purchase.reset();
 
         credits::LedgerEntry entry;
@@ -140,7 +143,7 @@ void Applier::flush() {
         entry.actor = m_options.actor;
         entry.source = "stripe:" + p.event_id;
         entry.created_at = m_now;
-        m_ledger.append(std::move(entry));
+        m_ledger.append_without_id(std::move(entry));
     }
     m_purchases.clear();
 }
@@ -149,17 +152,19 @@ void Applier::flush() {
 // past the 64-bit range. The whole input is refused (exit 4): nothing of it is committed.
 void Applier::refuse_purchase(const Purchase& p) {
     m_user_purchase.reset();
-    SQLite::Statement q(m_db.sql(), sql::query("stripe", "user_purchase_refused"));
+    db::Statement q(m_db, sql::query(m_db.engine(), "stripe", "user_purchase_refused"));
     q.bind(1, p.user_id);
-    if (!q.executeStep()) throw Error(fmt::format("user {} vanished during the replay", p.user_id));
-    std::optional<std::string> why = users::not_whole("credits_balance", q.getColumn(1).getString(),
-                                                      q.getColumn(0).getString());
+    if (!q.step()) throw Error(fmt::format("user {} vanished during the replay", p.user_id));
+    std::optional<std::string> why = users::not_whole("credits_balance", q.column("balance_type").text(),
+                                                      q.column("credits_balance").text());
     if (!why)
-        why = users::not_whole("credits_purchased_total", q.getColumn(3).getString(), q.getColumn(2).getString());
+        why = users::not_whole("credits_purchased_total", q.column("purchased_total_type").text(),
+                               q.column("credits_purchased_total").text());
     if (!why)
         why = fmt::format("crediting {} would take credits_balance ({}) or credits_purchased_total ({}) past {}, the "
                           "largest whole number the database stores",
-                          p.pack->credits, q.getColumn(0).getInt64(), q.getColumn(2).getInt64(),
+                          p.pack->credits, q.column("credits_balance").int64(),
+                          q.column("credits_purchased_total").int64(),
                           std::numeric_limits<std::int64_t>::max());
     throw refusal(fmt::format("event {}: user {}: {}", p.event_id, p.user_id, *why));
 }
@@ -167,17 +172,19 @@ void Applier::refuse_purchase(const Purchase& p) {
 std::optional<std::string> Applier::session_credited_by(const std::string& session_id) {
     m_session_credited_by.reset();
     m_session_credited_by.bind(1, session_id);
-    if (!m_session_credited_by.executeStep()) return std::nullopt;
-    return m_session_credited_by.getColumn(0).getString();
+    if (!m_session_credited_by.step()) return std::nullopt;
+    return m_session_credited_by.column(m_credited_by).text();
 }
 
 void Applier::load_user_ids() {
-    const auto max_id = m_db.sql().execAndGet("SELECT max(id) FROM users").getInt64();
+    db::Statement max(m_db, sql::query(m_db.engine(), "stripe", "max_user_id"));
+    const auto max_id = max.step() ? max.column("max_id").int64() : 0;
     if (max_id < 0 || max_id > max_bitmap_id) return;
     m_user_ids.assign(static_cast<std::size_t>(max_id) + 1, false);
-    SQLite::Statement q(m_db.sql(), sql::query("stripe", "user_ids"));
-    while (q.executeStep()) {
-        const auto id = q.getColumn(0).getInt64();
+    db::Statement q(m_db, sql::query(m_db.engine(), "stripe", "user_ids"));
+    const int id_column = q.column_index("id");
+    while (q.step()) {
+        const auto id = q.column(id_column).int64();
         if (id >= 0) m_user_ids[static_cast<std::size_t>(id)] = true;
     }
 }
@@ -277,9 +284,9 @@ Decision Applier::session_event(const Event& e) {
     if (e.amount_total)
         m_session_insert.bind(5, *e.amount_total);
     else
-        m_session_insert.bind(5);
+        m_session_insert.bind_null(5);
     if (e.payment_intent.empty())
-        m_session_insert.bind(6);
+        m_session_insert.bind_null(6);
     else
         m_session_insert.bind(6, e.payment_intent);
     m_session_insert.bind(7, m_now);

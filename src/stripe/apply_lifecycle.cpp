@@ -38,20 +38,19 @@ std::optional<SessionRow> Applier::session_of(const Event& e, std::string& why) 
     q.reset();
     q.bind(1, e.payment_intent);
     std::vector<SessionRow> rows;
-    while (q.executeStep()) {
+    while (q.step()) {
         SessionRow s;
-        s.id = q.getColumn("session_id").getString();
-        s.user_id = q.getColumn("user_id").getInt64();
-        s.pack = q.getColumn("pack").getString();
-        s.credits = q.getColumn("credits").getInt64();
-        s.owed = q.getColumn("refunded_credits").getInt64();
-        if (!q.getColumn("amount_total").isNull()) s.amount_total = q.getColumn("amount_total").getInt64();
-        s.clawed = q.getColumn("clawed_credits").getInt64();
-        s.purchased_taken = q.getColumn("purchased_taken").getInt64();
-        s.api_suspended = q.getColumn("api_suspended").getInt() != 0;
-        s.charge_refunded = q.getColumn("charge_refunded_amount").getInt64();
-        if (!q.getColumn("charge_refunded_at").isNull())
-            s.charge_refunded_at = q.getColumn("charge_refunded_at").getInt64();
+        s.id = q.column("session_id").text();
+        s.user_id = q.column("user_id").int64();
+        s.pack = q.column("pack").text();
+        s.credits = q.column("credits").int64();
+        s.owed = q.column("refunded_credits").int64();
+        s.amount_total = q.column("amount_total").optional_int64();
+        s.clawed = q.column("clawed_credits").int64();
+        s.purchased_taken = q.column("purchased_taken").int64();
+        s.api_suspended = q.column("api_suspended").int32() != 0;
+        s.charge_refunded = q.column("charge_refunded_amount").int64();
+        s.charge_refunded_at = q.column("charge_refunded_at").optional_int64();
         rows.push_back(std::move(s));
     }
     q.reset();
@@ -86,14 +85,14 @@ bool Applier::other_api_unlock(const SessionRow& s) {
     m_user_other_sessions.bind(1, s.user_id);
     m_user_other_sessions.bind(2, s.id);
     bool other = false;
-    while (!other && m_user_other_sessions.executeStep()) {
-        const auto* pack = credits::find_pack(m_user_other_sessions.getColumn(0).getString());
+    while (!other && m_user_other_sessions.step()) {
+        const auto* pack = credits::find_pack(m_user_other_sessions.column("pack").text());
         other = pack != nullptr && pack->unlocks_api;
     }
     m_user_other_sessions.reset();
     m_migrated_api.reset();
     m_migrated_api.bind(1, s.user_id);
-    if (!other && m_migrated_api.executeStep()) other = m_migrated_api.getColumn(0).getInt() != 0;
+    if (!other && m_migrated_api.step()) other = m_migrated_api.column("new_api_access").int32() != 0;
     m_migrated_api.reset();
     return other;
 }
@@ -104,9 +103,9 @@ Settlement Applier::settle(const SessionRow& s, const Event& e, std::string_view
     m_session_refunds.reset();
     m_session_refunds.bind(1, s.id);
     m_session_refunds.bind(2, s.charge_refunded_at.value_or(std::numeric_limits<std::int64_t>::max()));
-    m_session_refunds.executeStep();
-    const auto refunds_active = m_session_refunds.getColumn(0).getInt64();
-    const auto failed_since_charge = m_session_refunds.getColumn(1).getInt64();
+    m_session_refunds.step();
+    const auto refunds_active = m_session_refunds.column("active").int64();
+    const auto failed_since_charge = m_session_refunds.column("failed_since").int64();
     m_session_refunds.reset();
     const auto from_charge = s.charge_refunded_at ? s.charge_refunded - failed_since_charge : 0;
     const auto* pack = credits::find_pack(s.pack);
@@ -118,8 +117,8 @@ Settlement Applier::settle(const SessionRow& s, const Event& e, std::string_view
     // What the disputes say: the whole pack while its money is withdrawn, or once lost.
     m_disputes_holding.reset();
     m_disputes_holding.bind(1, s.id);
-    m_disputes_holding.executeStep();
-    if (m_disputes_holding.getColumn(0).getInt64() > 0) owed = s.credits;
+    m_disputes_holding.step();
+    if (m_disputes_holding.column("holding").int64() > 0) owed = s.credits;
     m_disputes_holding.reset();
 
     Settlement out;
@@ -128,16 +127,16 @@ Settlement Applier::settle(const SessionRow& s, const Event& e, std::string_view
     std::int64_t balance_delta = 0, purchased_delta = 0;
     m_user_credits.reset();
     m_user_credits.bind(1, s.user_id);
-    if (!m_user_credits.executeStep())
+    if (!m_user_credits.step())
         throw Error(fmt::format("user {} of checkout session {} is gone from users", s.user_id, s.id));
-    const auto balance = m_user_credits.getColumn(0).getInt64();
-    const auto purchased = m_user_credits.getColumn(1).getInt64();
-    const bool api = m_user_credits.getColumn(2).getInt() != 0;
-    auto not_whole = users::not_whole("credits_balance", m_user_credits.getColumn(3).getString(),
-                                      m_user_credits.getColumn(0).getString());
+    const auto balance = m_user_credits.column("credits_balance").int64();
+    const auto purchased = m_user_credits.column("credits_purchased_total").int64();
+    const bool api = m_user_credits.column("api_access_unlocked").int32() != 0;
+    auto not_whole = users::not_whole("credits_balance", m_user_credits.column("balance_type").text(),
+                                      m_user_credits.column("credits_balance").text());
     if (!not_whole)
-        not_whole = users::not_whole("credits_purchased_total", m_user_credits.getColumn(4).getString(),
-                                     m_user_credits.getColumn(1).getString());
+        not_whole = users::not_whole("credits_purchased_total", m_user_credits.column("purchased_total_type").text(),
+                                     m_user_credits.column("credits_purchased_total").text());
     m_user_credits.reset();
     if (not_whole) throw refusal(fmt::format("event {}: user {}: {}", e.id, s.user_id, *not_whole));
     if (owed > s.owed) {
@@ -183,8 +182,8 @@ Settlement Applier::settle(const SessionRow& s, const Event& e, std::string_view
         m_user_adjust.bind(1, balance_delta);
         m_user_adjust.bind(2, purchased_delta);
         m_user_adjust.bind(3, s.user_id);
-        m_user_adjust.executeStep();
-        balance_after = m_user_adjust.getColumn(0).getInt64();
+        m_user_adjust.step();
+        balance_after = m_user_adjust.column("credits_balance").int64();
         m_user_adjust.reset();
     }
     if (out.api_suspended || out.api_restored) {
@@ -217,7 +216,7 @@ Settlement Applier::settle(const SessionRow& s, const Event& e, std::string_view
         entry.actor = m_options.actor;
         entry.source = "stripe:" + e.id;
         entry.created_at = m_now;
-        m_ledger.append(std::move(entry));
+        m_ledger.append_without_id(std::move(entry));
     }
     return out;
 }
@@ -303,9 +302,9 @@ Decision Applier::dispute(const Event& e) {
     if (e.amount)
         m_dispute_upsert.bind(3, *e.amount);
     else
-        m_dispute_upsert.bind(3);
+        m_dispute_upsert.bind_null(3);
     if (e.reason.empty())
-        m_dispute_upsert.bind(4);
+        m_dispute_upsert.bind_null(4);
     else
         m_dispute_upsert.bind(4, e.reason);
     m_dispute_upsert.bind(5, e.status.empty() ? std::string("needs_response") : e.status);
@@ -316,8 +315,8 @@ Decision Applier::dispute(const Event& e) {
     m_dispute_upsert.exec();
     m_dispute_get.reset();
     m_dispute_get.bind(1, e.object_id);
-    m_dispute_get.executeStep();
-    const auto status = m_dispute_get.getColumn(0).getString();
+    m_dispute_get.step();
+    const auto status = m_dispute_get.column("status").text();
     m_dispute_get.reset();
 
     const auto d = settle(*s, e, fmt::format("dispute {} {}", e.object_id, status));

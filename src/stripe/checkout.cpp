@@ -1,6 +1,6 @@
 #include "quicktools/stripe/checkout.hpp"
 
-#include <SQLiteCpp/Statement.h>
+#include "quicktools/db/statement.hpp"
 #include <fmt/format.h>
 
 #include <cctype>
@@ -74,11 +74,11 @@ CheckoutPlan plan_checkout(db::Database& db, const CheckoutRequest& request) {
         throw usage_error("--idempotency-key is empty: give a key, or leave the option out for a new one");
     CheckoutBuyer buyer;
     buyer.user_id = plan.user_id = users::resolve_user(db, request.user);
-    SQLite::Statement q(db.sql(), sql::query("checkout", "buyer"));
+    db::Statement q(db, sql::query(db.engine(), "checkout", "buyer"));
     q.bind(1, plan.user_id);
-    if (q.executeStep()) {
-        buyer.email = plan.email = q.getColumn("email").getString();
-        if (!q.getColumn("stripe_customer_id").isNull()) buyer.stripe_customer_id = q.getColumn("stripe_customer_id").getString();
+    if (q.step()) {
+        buyer.email = plan.email = q.column("email").text();
+        if (!q.column("stripe_customer_id").is_null()) buyer.stripe_customer_id = q.column("stripe_customer_id").text();
     }
     plan.customer = buyer.stripe_customer_id;
     plan.pack = pack;
@@ -93,7 +93,7 @@ bool record_created_session(db::Database& db, const CheckoutPlan& plan, const Ch
     if (!db.has_table("quicktools_checkout_created")) return false;
     db::WriteTransaction tx(db);
     if (bind) record_account_binding(db, *bind);
-    SQLite::Statement q(db.sql(), sql::query("checkout", "record_created"));
+    db::Statement q(db, sql::query(db.engine(), "checkout", "record_created"));
     q.bind(1, session.id);
     q.bind(2, plan.user_id);
     q.bind(3, std::string(plan.pack->name));

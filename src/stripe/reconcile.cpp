@@ -3,7 +3,7 @@
 // applied by the replay's rules, once, and a later replay of the real event is a duplicate.
 #include "quicktools/stripe/reconcile.hpp"
 
-#include <SQLiteCpp/Statement.h>
+#include "quicktools/db/statement.hpp"
 #include <fmt/format.h>
 
 #include <unordered_set>
@@ -125,10 +125,10 @@ void check_unlisted(db::Database& db, StripeClient& client, std::int64_t since,
     };
     std::vector<Local> locals;
     {
-        SQLite::Statement q(db.sql(), sql::query("reconcile", "sessions_credited_since"));
+        db::Statement q(db, sql::query(db.engine(), "reconcile", "sessions_credited_since"));
         q.bind(1, util::timestamp_from_unix(since));
-        while (q.executeStep()) {
-            Local l{q.getColumn(0).getString(), q.getColumn(1).getInt64(), q.getColumn(2).getString()};
+        while (q.step()) {
+            Local l{q.column("session_id").text(), q.column("user_id").int64(), q.column("pack").text()};
             if (listed.count(l.id) == 0) locals.push_back(std::move(l));
         }
     }
@@ -197,14 +197,14 @@ ReconcileResult reconcile(db::Database& db, StripeClient& client, const Reconcil
         texts.push_back(event.dump());
     };
     {
-        SQLite::Statement recorded(db.sql(), sql::query("reconcile", "session_recorded"));
+        db::Statement recorded(db, sql::query(db.engine(), "reconcile", "session_recorded"));
         // Oldest first, as the events would have come.
         for (auto it = sessions.rbegin(); it != sessions.rend(); ++it) {
             const auto& s = *it;
             if (text_field(s, "mode") != "payment") continue;  // a subscription or setup: not a pack
             recorded.reset();
             recorded.bind(1, s["id"].get<std::string>());
-            if (recorded.executeStep()) {
+            if (recorded.step()) {
                 ++result.in_sync;
                 continue;
             }
@@ -216,12 +216,12 @@ ReconcileResult reconcile(db::Database& db, StripeClient& client, const Reconcil
         }
     }
     {
-        SQLite::Statement q(db.sql(), sql::query("reconcile", "refund_get"));
+        db::Statement q(db, sql::query(db.engine(), "reconcile", "refund_get"));
         for (auto it = refunds.rbegin(); it != refunds.rend(); ++it) {
             q.reset();
             q.bind(1, (*it)["id"].get<std::string>());
             std::optional<RecordedRefund> r;
-            if (q.executeStep()) r = RecordedRefund{q.getColumn(0).getInt64(), q.getColumn(1).getString()};
+            if (q.step()) r = RecordedRefund{q.column("amount").int64(), q.column("status").text()};
             if (refund_reflected(r, *it))
                 ++result.in_sync;
             else
@@ -229,14 +229,14 @@ ReconcileResult reconcile(db::Database& db, StripeClient& client, const Reconcil
         }
     }
     {
-        SQLite::Statement q(db.sql(), sql::query("reconcile", "dispute_get"));
+        db::Statement q(db, sql::query(db.engine(), "reconcile", "dispute_get"));
         for (auto it = disputes.rbegin(); it != disputes.rend(); ++it) {
             q.reset();
             q.bind(1, (*it)["id"].get<std::string>());
             std::optional<RecordedDispute> d;
-            if (q.executeStep())
-                d = RecordedDispute{q.getColumn(0).getString(), q.getColumn(1).getInt() != 0,
-                                    q.getColumn(2).getInt() != 0};
+            if (q.step())
+                d = RecordedDispute{q.column("status").text(), q.column("funds_withdrawn").int32() != 0,
+                                    q.column("funds_reinstated").int32() != 0};
             if (dispute_reflected(d, *it))
                 ++result.in_sync;
             else

@@ -2,7 +2,7 @@
 // so the rules of src/stripe/apply_lifecycle.cpp take the credits back (once, by refund id).
 #include "quicktools/stripe/refund_purchase.hpp"
 
-#include <SQLiteCpp/Statement.h>
+#include "quicktools/db/statement.hpp"
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -22,20 +22,20 @@ namespace refunding {
 // Metadata values are at most 500 characters at Stripe.
 constexpr std::size_t max_reason = 500;
 
-Purchase read_purchase(SQLite::Statement& q) {
+Purchase read_purchase(db::Statement& q) {
     Purchase p;
-    p.session_id = q.getColumn("session_id").getString();
-    if (!q.getColumn("payment_intent").isNull()) p.payment_intent = q.getColumn("payment_intent").getString();
-    p.user_id = q.getColumn("user_id").getInt64();
-    p.pack = q.getColumn("pack").getString();
-    p.credits = q.getColumn("credits").getInt64();
-    if (!q.getColumn("amount_total").isNull()) p.paid = q.getColumn("amount_total").getInt64();
+    p.session_id = q.column("session_id").text();
+    p.payment_intent = q.column("payment_intent").text();  // "" when NULL
+    p.user_id = q.column("user_id").int64();
+    p.pack = q.column("pack").text();
+    p.credits = q.column("credits").int64();
+    if (!q.column("amount_total").is_null()) p.paid = q.column("amount_total").int64();
     if (p.paid <= 0)
         if (const auto* pack = credits::find_pack(p.pack)) p.paid = pack->price_cents;
-    if (!q.getColumn("currency").isNull()) p.currency = q.getColumn("currency").getString();
+    p.currency = q.column("currency").text();  // "" when NULL
     if (p.currency.empty()) p.currency = std::string(credits::currency);
-    p.owed = q.getColumn("refunded_credits").getInt64();
-    p.refunded = q.getColumn("charge_refunded_amount").getInt64();  // as of charge_refunded_at, below
+    p.owed = q.column("refunded_credits").int64();
+    p.refunded = q.column("charge_refunded_amount").int64();  // as of charge_refunded_at, below
     return p;
 }
 
@@ -61,31 +61,32 @@ std::string format_money(std::int64_t cents, std::string_view currency) {
 
 Purchase find_purchase(db::Database& db, const std::string& target) {
     const bool by_intent = target.rfind("pi_", 0) == 0;
-    SQLite::Statement q(db.sql(), sql::query("reconcile", by_intent ? "purchase_by_payment_intent" : "purchase_by_session"));
+    db::Statement q(db, sql::query(db.engine(), "reconcile",
+                                   by_intent ? "purchase_by_payment_intent" : "purchase_by_session"));
     q.bind(1, target);
-    if (!q.executeStep())
+    if (!q.step())
         throw usage_error(fmt::format("no credited Checkout Session has {} {} in this database (refund a purchase "
                                       "by its cs_ session id or pi_ payment intent; `quicktools stripe reconcile` "
                                       "credits paid sessions that were missed)",
                                       by_intent ? "payment intent" : "id", target));
     auto p = refunding::read_purchase(q);
-    const bool at_charge = !q.getColumn("charge_refunded_at").isNull();
-    const auto charge_at = at_charge ? q.getColumn("charge_refunded_at").getInt64() : 0;
-    if (q.executeStep())
+    const bool at_charge = !q.column("charge_refunded_at").is_null();
+    const auto charge_at = at_charge ? q.column("charge_refunded_at").int64() : 0;
+    if (q.step())
         throw usage_error(fmt::format("several credited Checkout Sessions have payment intent {}: name the session "
                                       "(cs_...)",
                                       target));
     q.reset();
-    SQLite::Statement r(db.sql(), sql::query("reconcile", "purchase_refunded"));
+    db::Statement r(db, sql::query(db.engine(), "reconcile", "purchase_refunded"));
     r.bind(1, p.session_id);
     r.bind(2, at_charge ? charge_at : std::numeric_limits<std::int64_t>::max());
-    r.executeStep();
-    const auto active = r.getColumn(0).getInt64();
-    const auto failed_since_charge = r.getColumn(1).getInt64();
+    r.step();
+    const auto active = r.column("active").int64();
+    const auto failed_since_charge = r.column("failed_since").int64();
     p.refunded = std::max(active, at_charge ? p.refunded - failed_since_charge : 0);
-    SQLite::Statement b(db.sql(), sql::query("reconcile", "user_balance"));
+    db::Statement b(db, sql::query(db.engine(), "reconcile", "user_balance"));
     b.bind(1, p.user_id);
-    if (b.executeStep()) p.balance = b.getColumn(0).getInt64();
+    if (b.step()) p.balance = b.column("credits_balance").int64();
     return p;
 }
 
@@ -200,10 +201,12 @@ RefundPurchaseResult refund_purchase(db::Database& db, StripeClient& client, con
                                           "command again (it gets the same refund back) or `quicktools stripe "
                                           "reconcile`",
                                           result.refund_id, format_money(result.amount, p.currency), e.what()));
-    } catch (const std::exception& e) {
-        throw Error(fmt::format("Stripe made refund {} ({}), but recording it failed: {}; run the same command "
-                                "again (it gets the same refund back) or `quicktools stripe reconcile`",
-                                result.refund_id, format_money(result.amount, p.currency), e.what()));
+    } catch (const std::exception& e) {  // the engine's failure, as a sentence
+        const Error error = db::translate(e, db.path(), db.busy_timeout_ms());
+        throw Error(error.code(), fmt::format("Stripe made refund {} ({}), but recording it failed: {}; run the same "
+                                              "command again (it gets the same refund back) or `quicktools stripe "
+                                              "reconcile`",
+                                              result.refund_id, format_money(result.amount, p.currency), error.what()));
     }
     return result;
 }

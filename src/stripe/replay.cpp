@@ -52,8 +52,8 @@ namespace detail {
 std::optional<std::string> Applier::stored_outcome(const std::string& event_id) {
     m_event_get.reset();
     m_event_get.bind(1, event_id);
-    if (!m_event_get.executeStep()) return std::nullopt;
-    auto outcome = m_event_get.getColumn(0).getString();
+    if (!m_event_get.step()) return std::nullopt;
+    auto outcome = m_event_get.column(m_event_outcome).text();
     m_event_get.reset();
     return outcome;
 }
@@ -61,11 +61,11 @@ std::optional<std::string> Applier::stored_outcome(const std::string& event_id) 
 namespace {
 
 // Binds text, or NULL when it is empty.
-void bind_text(SQLite::Statement& q, int index, std::string_view text) {
+void bind_text(db::Statement& q, int index, std::string_view text) {
     if (text.empty())
-        q.bind(index);
+        q.bind_null(index);
     else
-        q.bind(index, std::string(text));
+        q.bind(index, text);
 }
 
 }  // namespace
@@ -158,7 +158,7 @@ namespace {
 class StoredEventSource : public EventSource {
 public:
     explicit StoredEventSource(db::Database& db)
-        : m_query(db.sql(), sql::query("stripe", "events_needing_attention")) {}
+        : m_query(db, sql::query(db.engine(), "stripe", "events_needing_attention")) {}
 
     bool next(RawEvent& event) override {
         if (m_next == m_page.size()) {
@@ -182,16 +182,19 @@ private:
         m_query.bind(1, m_created);
         m_query.bind(2, m_event_id);
         m_query.bind(3, page_size);
-        while (m_query.executeStep()) {
-            m_created = m_query.getColumn(0).getInt64();
-            m_event_id = m_query.getColumn(1).getString();
-            m_page.push_back(m_query.getColumn(2).getString());
+        const int created = m_query.column_index("created");
+        const int event_id = m_query.column_index("event_id");
+        const int payload = m_query.column_index("payload");
+        while (m_query.step()) {
+            m_created = m_query.column(created).int64();
+            m_event_id = m_query.column(event_id).text();
+            m_page.push_back(m_query.column(payload).text());
         }
         m_query.reset();
         m_done = m_page.size() < static_cast<std::size_t>(page_size);
     }
 
-    SQLite::Statement m_query;
+    db::Statement m_query;
     std::string m_name = "the stored events needing attention";
     std::vector<std::string> m_page;
     std::size_t m_next = 0;
@@ -227,13 +230,13 @@ ReplayResult apply_input(db::Database& db, const std::string& input, const Repla
 
 }  // namespace
 
-ReplayResult replay_inputs(db::Database& db, const std::vector<std::string>& inputs, bool retry_stored, DryRun dry_run,
-                           const ReplayOptions& options) {
+ReplayResult replay_inputs(db::Database& db, const std::vector<std::string>& inputs, RetryStored retry_stored,
+                           DryRun dry_run, const ReplayOptions& options) {
     credits::require_tool_tables(db);
     ReplayResult total;
     if (dry_run == DryRun::yes) {
         db::WriteTransaction tx(db);  // never committed: the destructor rolls everything back
-        if (retry_stored) {
+        if (retry_stored == RetryStored::yes) {
             auto stored = stored_needing_attention(db);
             total.add(apply_events(db, *stored, options));
         }
@@ -262,7 +265,7 @@ ReplayResult replay_inputs(db::Database& db, const std::vector<std::string>& inp
             throw Error(error.code(), fmt::format("{}; {}", error.what(), before));
         }
     };
-    if (retry_stored)
+    if (retry_stored == RetryStored::yes)
         run("the stored events needing attention", [&] {
             auto stored = stored_needing_attention(db);
             return apply_events(db, *stored, options);

@@ -1,7 +1,7 @@
 // `user show --stripe`: a user's Stripe purchases beside the local record, and the differences.
 #include "quicktools/stripe/user_view.hpp"
 
-#include <SQLiteCpp/Statement.h>
+#include "quicktools/db/statement.hpp"
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -15,11 +15,11 @@
 namespace quicktools::stripe {
 namespace {
 
-nlohmann::json view_column(SQLite::Statement& q, const char* name) {
-    const auto c = q.getColumn(name);
-    if (c.isNull()) return nullptr;
-    if (c.isInteger()) return c.getInt64();
-    return c.getString();
+nlohmann::json view_column(db::Statement& q, const char* name) {
+    const auto c = q.column(name);
+    if (c.is_null()) return nullptr;
+    if (c.type() == db::ColumnType::integer) return c.int64();
+    return c.text();
 }
 
 std::string view_string(const nlohmann::json& object, const char* name) {
@@ -64,41 +64,41 @@ UserStripeView user_stripe_view(db::Database& db, StripeClient& client, std::int
     credits::require_tool_tables(db);
     UserStripeView view;
     {
-        SQLite::Statement q(db.sql(), sql::query("user_stripe", "customer"));
+        db::Statement q(db, sql::query(db.engine(), "user_stripe", "customer"));
         q.bind(1, user_id);
-        if (q.executeStep() && !q.getColumn(0).isNull()) view.customer_id = q.getColumn(0).getString();
+        if (q.step()) view.customer_id = q.column("stripe_customer_id").text();  // "" when NULL
     }
     // What this database recorded.
     std::map<std::string, LocalRow> local;
     std::vector<std::string> created;
     {
-        SQLite::Statement q(db.sql(), sql::query("user_stripe", "sessions"));
+        db::Statement q(db, sql::query(db.engine(), "user_stripe", "sessions"));
         q.bind(1, user_id);
-        while (q.executeStep()) {
+        while (q.step()) {
             LocalRow row;
             for (const char* name : {"pack", "credits", "amount_total", "currency", "amount_subtotal", "amount_discount",
                                      "amount_tax", "payment_intent", "credited_by", "credited_at", "refunded_credits",
                                      "clawed_credits"})
                 row.json[name] = view_column(q, name);
-            local[q.getColumn("session_id").getString()] = std::move(row);
+            local[q.column("session_id").text()] = std::move(row);
         }
         for (auto& [id, row] : local) {
-            SQLite::Statement r(db.sql(), sql::query("user_stripe", "refunds"));
+            db::Statement r(db, sql::query(db.engine(), "user_stripe", "refunds"));
             r.bind(1, id);
-            while (r.executeStep())
-                row.refunds[r.getColumn(0).getString()] = {{"amount", r.getColumn(1).getInt64()},
-                                                           {"status", r.getColumn(2).getString()}};
-            SQLite::Statement d(db.sql(), sql::query("user_stripe", "disputes"));
+            while (r.step())
+                row.refunds[r.column("refund_id").text()] = {{"amount", r.column("amount").int64()},
+                                                             {"status", r.column("status").text()}};
+            db::Statement d(db, sql::query(db.engine(), "user_stripe", "disputes"));
             d.bind(1, id);
-            while (d.executeStep())
-                row.disputes[d.getColumn(0).getString()] = {
-                    {"amount", view_column(d, "amount")}, {"status", d.getColumn("status").getString()},
-                    {"funds_withdrawn", d.getColumn("funds_withdrawn").getInt() != 0},
-                    {"funds_reinstated", d.getColumn("funds_reinstated").getInt() != 0}};
+            while (d.step())
+                row.disputes[d.column("dispute_id").text()] = {
+                    {"amount", view_column(d, "amount")}, {"status", d.column("status").text()},
+                    {"funds_withdrawn", d.column("funds_withdrawn").int32() != 0},
+                    {"funds_reinstated", d.column("funds_reinstated").int32() != 0}};
         }
-        SQLite::Statement c(db.sql(), sql::query("user_stripe", "created"));
+        db::Statement c(db, sql::query(db.engine(), "user_stripe", "created"));
         c.bind(1, user_id);
-        while (c.executeStep()) created.push_back(c.getColumn(0).getString());
+        while (c.step()) created.push_back(c.column("session_id").text());
     }
 
     // What Stripe has: the customer, and the sessions listed for it and for the email.
@@ -174,11 +174,11 @@ UserStripeView user_stripe_view(db::Database& db, StripeClient& client, std::int
         if (mine != local.end()) p["local"] = mine->second.json;
         const std::string money = view_money(s.value("amount_total", nlohmann::json()), currency);
         if (mine == local.end() && paid && mode == "payment") {
-            SQLite::Statement owner(db.sql(), sql::query("user_stripe", "session_owner"));
+            db::Statement owner(db, sql::query(db.engine(), "user_stripe", "session_owner"));
             owner.bind(1, id);
-            if (owner.executeStep())
+            if (owner.step())
                 view.differences.push_back(fmt::format("session {} ({} paid) was credited to user {}, not to this user",
-                                                       id, money, owner.getColumn(0).getInt64()));
+                                                       id, money, owner.column("user_id").int64()));
             else
                 view.differences.push_back(fmt::format(
                     "session {}: paid at Stripe ({}) but not credited here; `quicktools stripe sync` (events of the "

@@ -5,8 +5,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <utility>
 
 #include "quicktools/db/sql_files.hpp"
+#include "quicktools/db/statement.hpp"
 #include "quicktools/util/text.hpp"
 
 namespace quicktools::users {
@@ -23,17 +25,17 @@ bool numeric_id(const std::string& s) {
 }
 
 UserResolver::UserResolver(db::Database& db)
-    : m_by_id(db.sql(), sql::query("users", "by_id")),
-      m_by_email(db.sql(), sql::query("users", "by_email_exact")),
-      m_by_email_nocase(db.sql(), sql::query("users", "by_email_nocase")) {}
+    : m_by_id(db, sql::query(db.engine(), "users", "by_id")),
+      m_by_email(db, sql::query(db.engine(), "users", "by_email_exact")),
+      m_by_email_nocase(db, sql::query(db.engine(), "users", "by_email_nocase")) {}
 
 Match UserResolver::find(const std::string& ref) {
     Match m;
-    const auto one = [&m](SQLite::Statement& q) {
-        const bool found = q.executeStep();
+    const auto one = [&m](db::Statement& q) {
+        const bool found = q.step();
         if (found) {
             m.kind = Match::Kind::one;
-            m.id = q.getColumn(0).getInt64();
+            m.id = q.column("id").int64();
         }
         q.reset();
         return found;
@@ -47,7 +49,7 @@ Match UserResolver::find(const std::string& ref) {
     if (one(m_by_email)) return m;
     m_by_email_nocase.bind(1, ref);
     m_by_email_nocase.bind(2, ids_named + 1);
-    while (m_by_email_nocase.executeStep()) m.ids.push_back(m_by_email_nocase.getColumn(0).getInt64());
+    while (m_by_email_nocase.step()) m.ids.push_back(m_by_email_nocase.column("id").int64());
     m_by_email_nocase.reset();
     if (m.ids.size() == 1) {
         m.kind = Match::Kind::one;
@@ -86,21 +88,23 @@ std::optional<std::string> not_whole(const char* column, const std::string& type
 }
 
 User load_user(db::Database& db, std::int64_t id) {
-    SQLite::Statement q(db.sql(), sql::query("users", "credit_columns"));
+    db::Statement q(db, sql::query(db.engine(), "users", "credit_columns"));
     q.bind(1, id);
-    if (!q.executeStep()) throw Error(fmt::format("no user with id {} in {} (`quicktools user list` shows the users there)", id, db.path()));
+    if (!q.step()) throw Error(fmt::format("no user with id {} in {} (`quicktools user list` shows the users there)", id, db.path()));
     User u;
-    u.id = q.getColumn(0).getInt64();
-    u.email = q.getColumn(1).getString();
-    u.balance = q.getColumn(2).getInt64();
-    u.purchased_total = q.getColumn(3).getInt64();
-    u.lifetime_used = q.getColumn(4).getInt64();
-    u.api_access = q.getColumn(5).getInt() != 0;
-    if (!q.getColumn(6).isNull()) u.last_purchase_date = q.getColumn(6).getString();
-    if (!q.getColumn(7).isNull()) u.last_purchase_amount = q.getColumn(7).getInt64();
-    const char* columns[] = {"credits_balance", "credits_purchased_total", "credits_lifetime_used"};
-    for (int i = 0; i < 3 && !u.not_whole; ++i)
-        u.not_whole = not_whole(columns[i], q.getColumn(8 + i).getString(), q.getColumn(2 + i).getString());
+    u.id = q.column("id").int64();
+    u.email = q.column("email").text();
+    u.balance = q.column("credits_balance").int64();
+    u.purchased_total = q.column("credits_purchased_total").int64();
+    u.lifetime_used = q.column("credits_lifetime_used").int64();
+    u.api_access = q.column("api_access_unlocked").int32() != 0;
+    u.last_purchase_date = q.column("last_purchase_date").optional_text();
+    u.last_purchase_amount = q.column("last_purchase_amount").optional_int64();
+    const std::pair<const char*, const char*> columns[] = {{"credits_balance", "balance_type"},
+                                                           {"credits_purchased_total", "purchased_total_type"},
+                                                           {"credits_lifetime_used", "lifetime_used_type"}};
+    for (const auto& [column, type] : columns)
+        if (!u.not_whole) u.not_whole = not_whole(column, q.column(type).text(), q.column(column).text());
     return u;
 }
 

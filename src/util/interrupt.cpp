@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 #include <poll.h>
-#include <sqlite3.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -18,13 +17,14 @@ namespace quicktools::util {
 namespace {
 
 std::atomic<bool> g_interrupted{false};
-std::atomic<sqlite3*> g_connection{nullptr};
+std::atomic<Interruptible*> g_connection{nullptr};
 
 extern "C" void on_signal(int) {
     g_interrupted.store(true);
-    // The sqlite3 shell does the same from its SIGINT handler: it only sets a flag that the
-    // running statement checks, and the statement then fails with SQLITE_INTERRUPT.
-    if (sqlite3* c = g_connection.load(); c != nullptr) sqlite3_interrupt(c);
+    // The sqlite3 shell and psql do the same from their SIGINT handlers: SQLite only sets a flag
+    // that the running statement checks (it then fails with SQLITE_INTERRUPT); PostgreSQL is
+    // sent a cancel request.
+    if (Interruptible* c = g_connection.load(); c != nullptr) c->interrupt();
 }
 
 }  // namespace
@@ -37,15 +37,15 @@ void install_interrupt_handlers() {
     sigaction(SIGTERM, &action, nullptr);
 }
 
-void set_interruptible(sqlite3* connection) {
+void set_interruptible(Interruptible* connection) {
     // The first connection opened is the command's own; helper connections (a backup reader)
     // do not take its place.
-    sqlite3* expected = nullptr;
+    Interruptible* expected = nullptr;
     g_connection.compare_exchange_strong(expected, connection);
 }
 
-void clear_interruptible(sqlite3* connection) {
-    sqlite3* expected = connection;
+void clear_interruptible(Interruptible* connection) {
+    Interruptible* expected = connection;
     g_connection.compare_exchange_strong(expected, nullptr);
 }
 

@@ -5,7 +5,7 @@
                              [--tasks-per-user K] [--drift]
     make_legacy_db.py postgresql://USER@HOST:PORT/DBNAME [same options]
 
-Schema: the tool's own sql/migrations/001_legacy_schema.sql (the web app's subscription
+Schema: the tool's own sql/sqlite/migrations/001_legacy_schema.sql (the web app's subscription
 schema). Values as the web app wrote them
 (SQLAlchemy): DATETIME 'YYYY-MM-DD HH:MM:SS.ffffff', BOOLEAN 0/1. Tier mix 80% free, 10% basic,
 7% pro, 3% business; statuses active/trialing/past_due/canceled; the same seed gives the same file.
@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SQL = os.path.join(HERE, "..", "..", "sql", "migrations")
+SQL = os.path.join(HERE, "..", "..", "sql", "sqlite", "migrations")
 PG_SQL = os.path.join(HERE, "..", "..", "sql", "postgres", "migrations")
 DEPRECATED = ("subscription_tier", "subscription_status", "stripe_subscription_id", "monthly_credits",
               "credits_used_this_month", "credits_reset_date")
@@ -61,12 +61,8 @@ def is_postgres(target):
 
 
 def sqlite_migration(name):
-    """A SQLite migration file, where it is (sql/migrations/, or sql/sqlite/migrations/)."""
-    for folder in (SQL, os.path.join(HERE, "..", "..", "sql", "sqlite", "migrations")):
-        path = os.path.join(folder, name)
-        if os.path.exists(path):
-            return path
-    sys.exit(f"no {name} under sql/")
+    """A SQLite migration file (sql/sqlite/migrations/)."""
+    return os.path.join(SQL, name)
 
 
 def main():

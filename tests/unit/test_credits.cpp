@@ -1,7 +1,5 @@
 #include <doctest/doctest.h>
 
-#include <SQLiteCpp/Statement.h>
-
 #include <functional>
 
 #include "quicktools/credits/adjust.hpp"
@@ -9,6 +7,7 @@
 #include "quicktools/credits/import.hpp"
 #include "quicktools/credits/packs.hpp"
 #include "quicktools/db/migrations.hpp"
+#include "quicktools/db/statement.hpp"
 #include "quicktools/util/csv.hpp"
 
 using namespace quicktools;
@@ -20,15 +19,15 @@ db::Database fresh_db(int users) {
     auto database = db::Database::in_memory();
     db::initialise(database, "test");
     for (int i = 1; i <= users; ++i)  // as the web app signs a user up: the columns' defaults
-        database.sql().exec("INSERT INTO users (email, hashed_password, is_active, created_at) VALUES ('u" +
-                            std::to_string(i) + "@x.com', 'h', 1, '2026-01-01 00:00:00.000000')");
+        database.execute("INSERT INTO users (email, hashed_password, is_active, created_at) VALUES ('u" +
+                         std::to_string(i) + "@x.com', 'h', 1, '2026-01-01 00:00:00.000000')");
     return database;
 }
 
 std::int64_t scalar(db::Database& database, const std::string& sql) {
-    SQLite::Statement q(database.sql(), sql);
-    q.executeStep();
-    return q.getColumn(0).getInt64();
+    db::Statement q(database, sql);
+    q.step();
+    return q.column(0).int64();
 }
 
 credits::AdjustResult run(db::Database& database, Action action, std::int64_t amount, const char* key = nullptr,
@@ -120,7 +119,7 @@ TEST_SUITE("csv") {
 TEST_SUITE("credits adjust") {
     TEST_CASE("grant, refund and debit move the counters and write the ledger in step") {
         auto database = fresh_db(1);
-        database.sql().exec("UPDATE users SET credits_balance = 2, credits_lifetime_used = 8");  // web app usage
+        database.execute("UPDATE users SET credits_balance = 2, credits_lifetime_used = 8");  // web app usage
         CHECK(run(database, Action::grant, 100).entry.balance_after == 102);
         const auto refund = run(database, Action::refund, 8);
         CHECK(refund.entry.balance_after == 110);
@@ -179,10 +178,10 @@ TEST_SUITE("credits import") {
         CHECK(result.totals.skipped == 1);
         CHECK(result.rows[2].status == credits::RowStatus::duplicate);
         CHECK(scalar(database, "SELECT credits_balance FROM users") == 0);
-        SQLite::Statement source(database.sql(), "SELECT source, actor FROM quicktools_ledger WHERE kind = 'debit'");
-        REQUIRE(source.executeStep());
-        CHECK(source.getColumn(0).getString() == "import:f.csv:3");
-        CHECK(source.getColumn(1).getString() == "t");
+        db::Statement source(database, "SELECT source, actor FROM quicktools_ledger WHERE kind = 'debit'");
+        REQUIRE(source.step());
+        CHECK(source.column(0).text() == "import:f.csv:3");
+        CHECK(source.column(1).text() == "t");
         CHECK(credits::audit(database, {}).clean());
     }
     TEST_CASE("a dry run changes nothing") {
@@ -208,14 +207,14 @@ TEST_SUITE("credits audit") {
     TEST_CASE("the product document's journey keeps the invariant; tiers follow purchases") {
         auto database = fresh_db(1);
         const auto use = [&](int n) {
-            database.sql().exec("UPDATE users SET credits_balance = credits_balance - " + std::to_string(n) +
-                                ", credits_lifetime_used = credits_lifetime_used + " + std::to_string(n));
+            database.execute("UPDATE users SET credits_balance = credits_balance - " + std::to_string(n) +
+                             ", credits_lifetime_used = credits_lifetime_used + " + std::to_string(n));
         };
         const auto buy = [&](const char* pack) {
             const auto* p = credits::find_pack(pack);
-            database.sql().exec("UPDATE users SET credits_balance = credits_balance + " + std::to_string(p->credits) +
-                                ", credits_purchased_total = credits_purchased_total + " + std::to_string(p->credits) +
-                                ", api_access_unlocked = api_access_unlocked OR " + (p->unlocks_api ? "1" : "0"));
+            database.execute("UPDATE users SET credits_balance = credits_balance + " + std::to_string(p->credits) +
+                             ", credits_purchased_total = credits_purchased_total + " + std::to_string(p->credits) +
+                             ", api_access_unlocked = api_access_unlocked OR " + (p->unlocks_api ? "1" : "0"));
         };
         const auto balance = [&] { return scalar(database, "SELECT credits_balance FROM users"); };
         const auto tier = [&] { return credits::support_tier(scalar(database, "SELECT credits_purchased_total FROM users")); };
@@ -240,11 +239,11 @@ TEST_SUITE("credits audit") {
     }
     TEST_CASE("edits behind the tool's back and negative balances are violations; the base comes from the migration") {
         auto database = fresh_db(3);
-        database.sql().exec("UPDATE users SET credits_balance = credits_balance + 5 WHERE id = 1");
-        database.sql().exec("UPDATE users SET credits_balance = -1, credits_lifetime_used = 11 WHERE id = 2");
-        database.sql().exec("UPDATE users SET credits_balance = 200 WHERE id = 3");
-        database.sql().exec("INSERT INTO quicktools_migrated_users (user_id, new_balance, new_purchased_total, "
-                            "new_api_access, invariant_base, policy, migrated_at) VALUES (3, 200, 0, 0, 200, 'p', 'now')");
+        database.execute("UPDATE users SET credits_balance = credits_balance + 5 WHERE id = 1");
+        database.execute("UPDATE users SET credits_balance = -1, credits_lifetime_used = 11 WHERE id = 2");
+        database.execute("UPDATE users SET credits_balance = 200 WHERE id = 3");
+        database.execute("INSERT INTO quicktools_migrated_users (user_id, new_balance, new_purchased_total, "
+                         "new_api_access, invariant_base, policy, migrated_at) VALUES (3, 200, 0, 0, 200, 'p', 'now')");
         const auto r = credits::audit(database, {1});
         CHECK(r.users_checked == 3);
         CHECK(r.violations == 2);

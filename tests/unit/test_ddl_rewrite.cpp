@@ -1,10 +1,9 @@
 // The token-level DDL edit behind `db drop-deprecated`.
 #include <doctest/doctest.h>
 
-#include <SQLiteCpp/Statement.h>
-
 #include "quicktools/db/database.hpp"
 #include "quicktools/db/ddl_rewrite.hpp"
+#include "quicktools/db/statement.hpp"
 
 using namespace quicktools::db;
 
@@ -16,10 +15,10 @@ const std::set<std::string> dropped = {"subscription_tier", "subscription_status
 // The rewritten DDL must be accepted by SQLite and define exactly `columns`.
 std::vector<std::string> columns_of(const std::string& create_sql) {
     Database db = Database::in_memory();
-    db.sql().exec(create_sql);
-    SQLite::Statement q(db.sql(), "SELECT name FROM pragma_table_info('t2')");
+    db.execute(create_sql);
+    Statement q(db, "SELECT name FROM pragma_table_info('t2')");
     std::vector<std::string> out;
-    while (q.executeStep()) out.push_back(q.getColumn(0).getString());
+    while (q.step()) out.push_back(q.column(0).text());
     return out;
 }
 

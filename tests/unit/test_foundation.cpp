@@ -3,6 +3,7 @@
 #include "quicktools/credits/packs.hpp"
 #include "quicktools/db/migrations.hpp"
 #include "quicktools/db/sql_files.hpp"
+#include "quicktools/db/statement.hpp"
 #include "quicktools/db/verify.hpp"
 #include "quicktools/report/lookups.hpp"
 #include "quicktools/util/crypto.hpp"
@@ -50,7 +51,7 @@ TEST_SUITE("packs") {
         // The report's SQL takes the tiers' bounds as parameters: the same table, read in one scan.
         auto database = db::Database::in_memory();
         db::initialise(database, "t");
-        database.sql().exec(
+        database.execute(
             "INSERT INTO users (id, email, hashed_password, is_active, created_at, credits_balance, "
             "credits_purchased_total) VALUES (1, 'a@x', 'x', 1, '2026-01-01', 7, 499), (2, 'b@x', 'x', 1, '2026-01-01', "
             "11, 500), (3, 'c@x', 'x', 1, '2026-01-01', 13, 1200), (4, 'd@x', 'x', 1, '2026-01-01', 17, 5000)");
@@ -103,18 +104,18 @@ TEST_SUITE("schema") {
     }
     TEST_CASE("state detection on each stage") {
         auto database = db::Database::in_memory();
-        database.sql().exec(std::string(db::migration(1).sql));
+        database.execute(std::string(db::migration(1).sql));
         CHECK(db::detect_state(database).state == db::SchemaState::legacy);
         SUBCASE("credit packs added") {
-            database.sql().exec(std::string(db::migration(2).sql));
+            database.execute(std::string(db::migration(2).sql));
             CHECK(db::detect_state(database).state == db::SchemaState::credit_packs);
             SUBCASE("and dropped") {
-                database.sql().exec(std::string(db::migration(4).sql));
+                database.execute(std::string(db::migration(4).sql));
                 CHECK(db::detect_state(database).state == db::SchemaState::final);
             }
         }
         SUBCASE("half-added columns are unknown") {
-            database.sql().exec("ALTER TABLE users ADD COLUMN credits_balance INTEGER");
+            database.execute("ALTER TABLE users ADD COLUMN credits_balance INTEGER");
             const auto d = db::detect_state(database);
             CHECK(d.state == db::SchemaState::unknown);
             CHECK(d.explanation.find("1 of the 6 credit-pack columns") != std::string::npos);
@@ -122,7 +123,7 @@ TEST_SUITE("schema") {
     }
     TEST_CASE("upgrade of a legacy database records the baseline and applies 002, 003 and 005") {
         auto database = db::Database::in_memory();
-        database.sql().exec(std::string(db::migration(1).sql));
+        database.execute(std::string(db::migration(1).sql));
         const auto plan = db::upgrade(database, db::DryRun::yes, "t");
         CHECK(plan.applied == std::vector<int>{2, 3, 5});
         CHECK_FALSE(database.has_table("quicktools_schema_history"));
@@ -133,7 +134,6 @@ TEST_SUITE("schema") {
     }
 }
 
-#include <SQLiteCpp/Statement.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -148,17 +148,17 @@ TEST_SUITE("backup") {
         {
             auto created = db::Database::create_new(dir + "/a.db", 1000);
             db::initialise(created, "t");
-            created.sql().exec("INSERT INTO quicktools_state VALUES ('x', 'before', 'now')");
+            created.execute("INSERT INTO quicktools_state VALUES ('x', 'before', 'now')");
         }
         auto database = db::Database::open_existing({dir + "/a.db", 1000, db::Access::read_write});
         db::WriteTransaction tx(database);
         const auto result = db::backup_to(database, dir + "/copy.db");
-        database.sql().exec("UPDATE quicktools_state SET value = 'after' WHERE name = 'x'");
+        database.execute("UPDATE quicktools_state SET value = 'after' WHERE name = 'x'");
         tx.commit();
         auto copy = db::Database::open_existing({result.path, 1000, db::Access::read_only});
-        SQLite::Statement q(copy.sql(), "SELECT value FROM quicktools_state WHERE name = 'x'");
-        REQUIRE(q.executeStep());
-        CHECK(q.getColumn(0).getString() == "before");
+        db::Statement q(copy, "SELECT value FROM quicktools_state WHERE name = 'x'");
+        REQUIRE(q.step());
+        CHECK(q.column(0).text() == "before");
         std::remove((dir + "/a.db").c_str());
         std::remove((dir + "/copy.db").c_str());
         ::rmdir(dir.c_str());

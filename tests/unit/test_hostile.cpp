@@ -1,6 +1,5 @@
 // Hostile input and honest messages (issue 16): the 64-bit range, ambiguous emails, escaped
 // output, characters not bytes, streamed CSV with limits, event dates and duplicate keys.
-#include <SQLiteCpp/Statement.h>
 #include <doctest/doctest.h>
 #include <unistd.h>
 
@@ -8,6 +7,7 @@
 #include <limits>
 #include <string>
 
+#include "db_value.hpp"
 #include "quicktools/credits/adjust.hpp"
 #include "quicktools/credits/import.hpp"
 #include "quicktools/db/migrations.hpp"
@@ -33,13 +33,13 @@ db::Database shop(int users) {
     auto database = db::Database::in_memory();
     db::initialise(database, "test");
     for (int i = 1; i <= users; ++i)
-        database.sql().exec("INSERT INTO users (email, hashed_password, is_active, created_at) VALUES ('u" +
-                            std::to_string(i) + "@x.com', 'h', 1, '2026-01-01 00:00:00.000000')");
+        database.execute("INSERT INTO users (email, hashed_password, is_active, created_at) VALUES ('u" +
+                         std::to_string(i) + "@x.com', 'h', 1, '2026-01-01 00:00:00.000000')");
     return database;
 }
 
 std::string text_of(db::Database& database, const std::string& sql) {
-    return database.sql().execAndGet(sql).getString();
+    return test::value_text(database, sql);
 }
 
 struct Failure {
@@ -95,8 +95,8 @@ stripe::ReplayResult replay(db::Database& database, std::vector<std::string> eve
 TEST_SUITE("hostile: the 64-bit range") {
     TEST_CASE("a grant or refund past INT64_MAX is refused with nothing changed") {
         auto database = shop(2);
-        database.sql().exec("UPDATE users SET credits_balance = 9223372036854775802, credits_lifetime_used = 100 "
-                            "WHERE id = 1");
+        database.execute("UPDATE users SET credits_balance = 9223372036854775802, credits_lifetime_used = 100 "
+                         "WHERE id = 1");
         const auto before = state(database);
         for (const auto action : {Action::grant, Action::refund}) {
             const auto f = failure_of([&] { adjust(database, action, 50); });
@@ -125,7 +125,7 @@ TEST_SUITE("hostile: the 64-bit range") {
         for (const std::string stored : {"5.5", "'abc'", "9.3e18"}) {
             CAPTURE(stored);
             auto database = shop(1);
-            database.sql().exec("UPDATE users SET credits_balance = " + stored + " WHERE id = 1");
+            database.execute("UPDATE users SET credits_balance = " + stored + " WHERE id = 1");
             const auto before = state(database);
             const auto f = failure_of([&] { adjust(database, Action::grant, 5); });
             CHECK(f.code == ExitCode::refused);
@@ -137,8 +137,8 @@ TEST_SUITE("hostile: the 64-bit range") {
 
     TEST_CASE("an import row past INT64_MAX, or on a non-integer balance, is a bad row and nothing changes") {
         auto database = shop(2);
-        database.sql().exec("UPDATE users SET credits_balance = 9223372036854775800 WHERE id = 1");
-        database.sql().exec("UPDATE users SET credits_balance = 5.5 WHERE id = 2");
+        database.execute("UPDATE users SET credits_balance = 9223372036854775800 WHERE id = 1");
+        database.execute("UPDATE users SET credits_balance = 5.5 WHERE id = 2");
         const auto before = state(database);
         credits::ImportOptions options;
         options.source_name = "a.csv";
@@ -155,14 +155,14 @@ TEST_SUITE("hostile: the 64-bit range") {
 
     TEST_CASE("a purchase past INT64_MAX in a replay is refused, nothing of the input applied") {
         auto database = shop(1);
-        database.sql().exec("UPDATE users SET credits_purchased_total = 9223372036854775800 WHERE id = 1");
+        database.execute("UPDATE users SET credits_purchased_total = 9223372036854775800 WHERE id = 1");
         const auto before = state(database);
         const auto f = failure_of([&] { replay(database, {event("evt_1", 1767225600)}); });
         CHECK(f.code == ExitCode::refused);
         CHECK(f.message.find("event evt_1: user 1: crediting 100") != std::string::npos);
         CHECK(state(database) == before);
         CHECK(text_of(database, "SELECT count(*) FROM quicktools_stripe_events") == "0");
-        database.sql().exec("UPDATE users SET credits_purchased_total = 0, credits_balance = 'abc' WHERE id = 1");
+        database.execute("UPDATE users SET credits_purchased_total = 0, credits_balance = 'abc' WHERE id = 1");
         const auto g = failure_of([&] { replay(database, {event("evt_2", 1767225600)}); });
         CHECK(g.code == ExitCode::refused);
         CHECK(g.message.find("credits_balance holds 'abc' (text)") != std::string::npos);
@@ -177,12 +177,12 @@ TEST_SUITE("hostile: the 64-bit range") {
             const std::string& expected = change.second;
             CAPTURE(set);
             auto database = db::Database::in_memory();
-            database.sql().exec(std::string(db::migration(db::legacy_schema_version).sql));
-            database.sql().exec(
+            database.execute(std::string(db::migration(db::legacy_schema_version).sql));
+            database.execute(
                 "INSERT INTO users (id, email, hashed_password, is_active, created_at, subscription_tier, "
                 "subscription_status, monthly_credits, credits_used_this_month) VALUES "
                 "(1, 'a@x', 'h', 1, 'now', 'pro', 'active', 1000, 0), (2, 'b@x', 'h', 1, 'now', 'free', NULL, 10, 4)");
-            database.sql().exec("UPDATE users SET " + set + " WHERE id = 1");
+            database.execute("UPDATE users SET " + set + " WHERE id = 1");
             for (const auto dry_run : {db::DryRun::yes, db::DryRun::no}) {
                 migrate::MigrateOptions options;
                 options.dry_run = dry_run;
@@ -199,9 +199,9 @@ TEST_SUITE("hostile: the 64-bit range") {
 TEST_SUITE("hostile: emails that differ only in case") {
     TEST_CASE("an exact match wins; several case-insensitive matches are refused naming the ids") {
         auto database = shop(0);
-        database.sql().exec("INSERT INTO users (id, email, hashed_password, is_active, created_at) VALUES "
-                            "(10, 'Alice@Example.com', 'h', 1, 'now'), (11, 'alice@example.com', 'h', 1, 'now'), "
-                            "(12, 'bob@example.com', 'h', 1, 'now')");
+        database.execute("INSERT INTO users (id, email, hashed_password, is_active, created_at) VALUES "
+                         "(10, 'Alice@Example.com', 'h', 1, 'now'), (11, 'alice@example.com', 'h', 1, 'now'), "
+                         "(12, 'bob@example.com', 'h', 1, 'now')");
         CHECK(users::resolve_user(database, "Alice@Example.com") == 10);
         CHECK(users::resolve_user(database, "alice@example.com") == 11);
         CHECK(users::resolve_user(database, "BOB@example.com") == 12);  // one match ignoring case: fine
@@ -215,8 +215,8 @@ TEST_SUITE("hostile: emails that differ only in case") {
 
     TEST_CASE("an import row and a replay's email fallback are refused the same way") {
         auto database = shop(0);
-        database.sql().exec("INSERT INTO users (id, email, hashed_password, is_active, created_at) VALUES "
-                            "(10, 'Alice@Example.com', 'h', 1, 'now'), (11, 'alice@example.com', 'h', 1, 'now')");
+        database.execute("INSERT INTO users (id, email, hashed_password, is_active, created_at) VALUES "
+                         "(10, 'Alice@Example.com', 'h', 1, 'now'), (11, 'alice@example.com', 'h', 1, 'now')");
         credits::ImportOptions options;
         options.source_name = "a.csv";
         options.actor = "tester";

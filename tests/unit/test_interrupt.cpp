@@ -1,7 +1,6 @@
-// Ctrl-C and SIGTERM between SQL statements, in a wait, or mid-request. SQLite forgets an
-// sqlite3_interrupt() made while no statement runs, so the tool's own flag must stop the work
+// Ctrl-C and SIGTERM between SQL statements, in a wait, or mid-request. The engine forgets an
+// interrupt made while no statement runs, so the tool's own flag must stop the work
 // and keep the transaction from committing. Each case runs in a forked child (forked.hpp).
-#include <SQLiteCpp/Statement.h>
 #include <doctest/doctest.h>
 
 #include <fcntl.h>
@@ -13,6 +12,7 @@
 #include <string>
 #include <thread>
 
+#include "db_value.hpp"
 #include "fake_http.hpp"
 #include "forked.hpp"
 #include "quicktools/db/database.hpp"
@@ -28,7 +28,7 @@ using testing::interruption;
 namespace {
 
 int count_rows(db::Database& database, const char* table) {
-    return database.sql().execAndGet(std::string("SELECT count(*) FROM ") + table).getInt();
+    return static_cast<int>(test::value_int64(database, std::string("SELECT count(*) FROM ") + table));
 }
 
 // The events of a source, with SIGINT raised once `raise_after` of them were handed out.
@@ -72,10 +72,10 @@ TEST_SUITE("interrupt") {
     TEST_CASE("a signal between statements: the write transaction refuses to commit and rolls back") {
         CHECK(in_child([] {
                   auto database = db::Database::in_memory();
-                  database.sql().exec("CREATE TABLE t (x)");
+                  database.execute("CREATE TABLE t (x)");
                   const auto stopped = interruption([&] {
                       db::WriteTransaction tx(database);
-                      database.sql().exec("INSERT INTO t VALUES (1)");
+                      database.execute("INSERT INTO t VALUES (1)");
                       std::raise(SIGINT);  // no statement is running: SQLite will not see it
                       tx.commit();
                   });
@@ -86,9 +86,9 @@ TEST_SUITE("interrupt") {
     TEST_CASE("a record of what already happened elsewhere is committed after a signal all the same") {
         CHECK(in_child([] {
                   auto database = db::Database::in_memory();
-                  database.sql().exec("CREATE TABLE t (x)");
+                  database.execute("CREATE TABLE t (x)");
                   db::WriteTransaction tx(database);
-                  database.sql().exec("INSERT INTO t VALUES (1)");
+                  database.execute("INSERT INTO t VALUES (1)");
                   std::raise(SIGINT);
                   tx.commit(db::WriteTransaction::OnSignal::commit);
                   return count_rows(database, "t") == 1 ? 0 : 1;

@@ -1,8 +1,8 @@
-#include <SQLiteCpp/Statement.h>
 #include <doctest/doctest.h>
 
 #include "quicktools/db/migrations.hpp"
 #include "quicktools/db/sql_files.hpp"
+#include "quicktools/db/statement.hpp"
 #include "quicktools/error.hpp"
 #include "quicktools/migrate/packs_migration.hpp"
 #include "quicktools/migrate/policy.hpp"
@@ -15,8 +15,8 @@ namespace {
 
 db::Database legacy_db() {
     auto db = db::Database::in_memory();
-    db.sql().exec(std::string(db::migration(db::legacy_schema_version).sql));
-    db.sql().exec(
+    db.execute(std::string(db::migration(db::legacy_schema_version).sql));
+    db.execute(
         "INSERT INTO users (id, email, hashed_password, is_active, created_at, subscription_tier, subscription_status, "
         "stripe_subscription_id, monthly_credits, credits_used_this_month) VALUES "
         "(1, 'a@x', 'h', 1, 'now', 'pro', 'active', 'sub_1', 1000, 0),"
@@ -27,23 +27,22 @@ db::Database legacy_db() {
 }
 
 std::int64_t scalar(db::Database& db, const std::string& sql) {
-    SQLite::Statement q(db.sql(), sql);
-    q.executeStep();
-    return q.getColumn(0).getInt64();
+    db::Statement q(db, sql);
+    q.step();
+    return q.column(0).int64();
 }
 
 // Every recorded and every user column a migration sets, except when it ran: a line per user.
 std::string outcome(db::Database& db) {
-    SQLite::Statement q(db.sql(),
-                        "SELECT m.user_id, m.old_tier, m.old_status, m.old_subscription_id, m.old_monthly_credits, "
-                        "m.old_used_this_month, m.old_balance, m.old_purchased_total, m.old_api_access, m.new_balance, "
-                        "m.new_purchased_total, m.new_api_access, m.invariant_base, m.policy, u.credits_balance, "
-                        "u.credits_purchased_total, u.api_access_unlocked "
-                        "FROM quicktools_migrated_users m JOIN users u ON u.id = m.user_id ORDER BY m.user_id");
+    db::Statement q(db, "SELECT m.user_id, m.old_tier, m.old_status, m.old_subscription_id, m.old_monthly_credits, "
+                    "m.old_used_this_month, m.old_balance, m.old_purchased_total, m.old_api_access, m.new_balance, "
+                    "m.new_purchased_total, m.new_api_access, m.invariant_base, m.policy, u.credits_balance, "
+                    "u.credits_purchased_total, u.api_access_unlocked "
+                    "FROM quicktools_migrated_users m JOIN users u ON u.id = m.user_id ORDER BY m.user_id");
     std::string out;
-    while (q.executeStep()) {
-        for (int i = 0; i < q.getColumnCount(); ++i)
-            out += (i ? "," : "") + (q.getColumn(i).isNull() ? std::string("NULL") : q.getColumn(i).getString());
+    while (q.step()) {
+        for (int i = 0; i < q.column_count(); ++i)
+            out += (i ? "," : "") + (q.column(i).is_null() ? std::string("NULL") : q.column(i).text());
         out += "\n";
     }
     return out;
@@ -138,7 +137,7 @@ TEST_SUITE("migrate policy functions") {
             CHECK(scalar(db, "SELECT quicktools_policy_api('basic', 'active', 0)") == 0);
             CHECK(scalar(db, "SELECT quicktools_policy_covers('gold')") == 0);
             CHECK_FALSE(functions.met_uncovered_tier());
-            CHECK_THROWS_AS(scalar(db, "SELECT quicktools_policy_credits('gold', 1, 0, 10)"), SQLite::Exception);
+            CHECK_THROWS_AS(scalar(db, "SELECT quicktools_policy_credits('gold', 1, 0, 10)"), db::EngineError);
             CHECK(functions.met_uncovered_tier());
             CHECK(scalar(db, "SELECT sum(quicktools_migrate_tally(subscription_tier, subscription_status, "
                              "stripe_subscription_id IS NOT NULL, monthly_credits, 1, id % 2)) FROM users") == 4);
@@ -152,7 +151,7 @@ TEST_SUITE("migrate policy functions") {
             CHECK(functions.tally()[3].billing == 1);  // past_due, with a subscription
             CHECK(functions.tally()[2].billing == 0);  // canceled
         }
-        CHECK_THROWS_AS(scalar(db, "SELECT quicktools_policy_covers('free')"), SQLite::Exception);
+        CHECK_THROWS_AS(scalar(db, "SELECT quicktools_policy_covers('free')"), db::EngineError);
     }
 }
 
@@ -190,7 +189,7 @@ TEST_SUITE("migrate packs") {
     }
     TEST_CASE("an unknown tier is refused and nothing changes") {
         auto db = legacy_db();
-        db.sql().exec("UPDATE users SET subscription_tier = 'gold' WHERE id = 2");
+        db.execute("UPDATE users SET subscription_tier = 'gold' WHERE id = 2");
         migrate::MigrateOptions options;
         try {
             migrate::migrate_packs(db, options);
@@ -232,12 +231,12 @@ TEST_SUITE("migrate packs") {
         // Not a state the tool makes (its tables come after the credit columns), but if the
         // ledger has rows, the audit base must account for them as the general path does.
         auto db = legacy_db();
-        db.sql().exec(sql::query("history", "create"));
-        db.sql().exec(std::string(db::migration(db::tool_tables_version).sql));
+        db.execute(sql::query(db.engine(), "history", "create"));
+        db.execute(std::string(db::migration(db::tool_tables_version).sql));
         db::record(db, db::migration(db::legacy_schema_version), "baseline", "test");
         db::record(db, db::migration(db::tool_tables_version), "applied", "test");
-        db.sql().exec("INSERT INTO quicktools_ledger (user_id, kind, amount, balance_delta, balance_after, reason, actor, "
-                      "source, created_at) VALUES (1, 'grant', 5, 5, 15, 'r', 'a', 'cli', 'now')");
+        db.execute("INSERT INTO quicktools_ledger (user_id, kind, amount, balance_delta, balance_after, reason, actor, "
+                   "source, created_at) VALUES (1, 'grant', 5, 5, 15, 'r', 'a', 'cli', 'now')");
         REQUIRE(db::detect_state(db).state == db::SchemaState::legacy);
         const auto r = migrate::migrate_packs(db, {});
         CHECK(r.totals.users == 4);
@@ -250,7 +249,7 @@ TEST_SUITE("lookups") {
     TEST_CASE("user list filters by support tier") {
         auto db = legacy_db();
         migrate::migrate_packs(db, {});
-        db.sql().exec("UPDATE users SET credits_purchased_total = 1200 WHERE id = 3");
+        db.execute("UPDATE users SET credits_purchased_total = 1200 WHERE id = 3");
         report::UserFilter filter;
         filter.support_tier = "priority";
         const auto list = report::list_users(db, filter);

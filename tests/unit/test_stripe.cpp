@@ -1,4 +1,3 @@
-#include <SQLiteCpp/Statement.h>
 #include <doctest/doctest.h>
 #include <unistd.h>
 
@@ -7,7 +6,9 @@
 #include <string>
 #include <vector>
 
+#include "db_value.hpp"
 #include "quicktools/db/migrations.hpp"
+#include "quicktools/db/statement.hpp"
 #include "quicktools/stripe/event.hpp"
 #include "quicktools/stripe/event_reader.hpp"
 #include "quicktools/stripe/replay.hpp"
@@ -138,7 +139,7 @@ TEST_SUITE("stripe apply") {
     TEST_CASE("a purchase credits once, in the ledger, and its session once") {
         auto database = db::Database::in_memory();
         db::initialise(database, "test");
-        database.sql().exec(
+        database.execute(
             "INSERT INTO users (id, email, hashed_password, is_active, created_at) "
             "VALUES (7, 'u7@example.com', 'x', 1, '2026-01-01 00:00:00.000000')");
         stripe::MemoryEventSource source("memory",
@@ -155,21 +156,18 @@ TEST_SUITE("stripe apply") {
         REQUIRE(r.attention.size() == 2);
         CHECK(r.attention[0].reason == "unknown user 8 (metadata.user_id)");
         CHECK(r.attention[1].reason == "unknown pack gold");
-        SQLite::Statement q(database.sql(),
-                            "SELECT credits_balance, credits_purchased_total, api_access_unlocked, "
-                            "last_purchase_date, last_purchase_amount FROM users WHERE id = 7");
-        REQUIRE(q.executeStep());
-        CHECK(q.getColumn(0).getInt() == 1210);
-        CHECK(q.getColumn(1).getInt() == 1200);
-        CHECK(q.getColumn(2).getInt() == 1);
-        CHECK(q.getColumn(3).getString() == "2026-01-01 00:00:00.000000");
-        CHECK(q.getColumn(4).getInt() == 1200);
-        CHECK(database.sql()
-                  .execAndGet("SELECT balance_delta || '/' || purchased_delta || '/' || kind FROM quicktools_ledger")
-                  .getString() == "1200/1200/purchase");
-        CHECK(database.sql()
-                  .execAndGet("SELECT count(*) FROM quicktools_stripe_events WHERE payload IS NOT NULL")
-                  .getInt() == 2);
+        db::Statement q(database, "SELECT credits_balance, credits_purchased_total, api_access_unlocked, "
+                        "last_purchase_date, last_purchase_amount FROM users WHERE id = 7");
+        REQUIRE(q.step());
+        CHECK(q.column("credits_balance").int64() == 1210);
+        CHECK(q.column("credits_purchased_total").int64() == 1200);
+        CHECK(q.column("api_access_unlocked").int64() == 1);
+        CHECK(q.column("last_purchase_date").text() == "2026-01-01 00:00:00.000000");
+        CHECK(q.column("last_purchase_amount").int64() == 1200);
+        CHECK(test::value_text(database, "SELECT balance_delta || '/' || purchased_delta || '/' || kind "
+                               "FROM quicktools_ledger") == "1200/1200/purchase");
+        CHECK(test::value_int64(database, "SELECT count(*) FROM quicktools_stripe_events WHERE payload IS NOT NULL") ==
+              2);
     }
 }
 

@@ -252,31 +252,31 @@ TEST_SUITE("stripe key") {
     TEST_CASE("loading the key: missing, publishable, live without --live") {
         ::unsetenv("STRIPE_API_KEY");
         try {
-            load_api_key(std::nullopt, LiveMode::refuse);
+            load_api_key(std::nullopt, LiveKeys::refuse);
             FAIL("expected a usage error");
         } catch (const Error& e) {
             CHECK(e.code() == ExitCode::usage);
             CHECK(std::string(e.what()).find("STRIPE_API_KEY") != std::string::npos);
         }
         ::setenv("STRIPE_API_KEY", "pk_test_abc", 1);
-        CHECK_THROWS_AS(load_api_key(std::nullopt, LiveMode::refuse), Error);
+        CHECK_THROWS_AS(load_api_key(std::nullopt, LiveKeys::refuse), Error);
         ::setenv("STRIPE_API_KEY", "sk_live_abc", 1);
         try {
-            load_api_key(std::nullopt, LiveMode::refuse);
+            load_api_key(std::nullopt, LiveKeys::refuse);
             FAIL("expected a refusal");
         } catch (const Error& e) {
             CHECK(e.code() == ExitCode::refused);
             CHECK(std::string(e.what()).find("sk_live_abc") == std::string::npos);
         }
-        CHECK(load_api_key(std::nullopt, LiveMode::allow).live());
+        CHECK(load_api_key(std::nullopt, LiveKeys::allow).live());
         ::setenv("STRIPE_API_KEY", " sk_test_abc\n", 1);
-        const auto key = load_api_key(std::nullopt, LiveMode::refuse);
+        const auto key = load_api_key(std::nullopt, LiveKeys::refuse);
         CHECK(key.value == "sk_test_abc");
         CHECK_FALSE(key.live());
         ::setenv("STRIPE_API_KEY", "sk_test_a\"b", 1);
-        CHECK_THROWS_AS(load_api_key(std::nullopt, LiveMode::refuse), Error);
+        CHECK_THROWS_AS(load_api_key(std::nullopt, LiveKeys::refuse), Error);
         ::unsetenv("STRIPE_API_KEY");
-        CHECK_THROWS_AS(load_api_key(std::string("/nonexistent/key"), LiveMode::refuse), Error);
+        CHECK_THROWS_AS(load_api_key(std::string("/nonexistent/key"), LiveKeys::refuse), Error);
     }
     TEST_CASE("idempotency keys are distinct UUIDv4") {
         const auto a = new_idempotency_key();

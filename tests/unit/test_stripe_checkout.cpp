@@ -13,7 +13,7 @@ namespace {
 db::Database database_with_one_user() {
     auto database = db::Database::in_memory();
     db::initialise(database, "test");
-    database.sql().exec(
+    database.execute(
         "INSERT INTO users (id, email, hashed_password, created_at, is_active) "
         "VALUES (7, 'ann+vip@example.com', 'x', '2025-01-01 00:00:00.000000', 1)");
     return database;

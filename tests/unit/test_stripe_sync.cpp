@@ -1,10 +1,10 @@
 // stripe::sync_events with a scripted HTTP client: the cursor moves with the events, a failure
 // part-way changes nothing, a dry run leaves the cursor alone.
-#include <SQLiteCpp/Statement.h>
 #include <doctest/doctest.h>
 
 #include "fake_http.hpp"
 #include "quicktools/db/migrations.hpp"
+#include "quicktools/db/statement.hpp"
 #include "quicktools/stripe/sync.hpp"
 
 using namespace quicktools;
@@ -33,16 +33,16 @@ std::string page(std::vector<nlohmann::json> newest_first, bool has_more) {
 db::Database shop() {
     auto database = db::Database::in_memory();
     db::initialise(database, "test");
-    database.sql().exec(
+    database.execute(
         "INSERT INTO users (id, email, hashed_password, is_active, created_at) "
         "VALUES (7, 'u7@example.com', 'x', 1, '2026-01-01 00:00:00.000000')");
     return database;
 }
 
 int balance(db::Database& database) {
-    SQLite::Statement q(database.sql(), "SELECT credits_balance FROM users WHERE id = 7");
-    q.executeStep();
-    return q.getColumn(0).getInt();
+    db::Statement q(database, "SELECT credits_balance FROM users WHERE id = 7");
+    q.step();
+    return q.column(0).int32();
 }
 
 constexpr std::int64_t now = 1'767'225'600;
@@ -132,7 +132,7 @@ TEST_SUITE("stripe sync") {
             FakeHttp fake;
             db::Database* db = nullptr;
             stripe::HttpResponse send(const stripe::HttpRequest& request) override {
-                db->sql().exec(
+                db->execute(
                     "INSERT OR REPLACE INTO quicktools_state (name, value, updated_at) VALUES ('stripe.sync.cursor', "
                     "'{\"event_id\":\"evt_9\",\"created\":" + std::to_string(now - 5) + "}', 'x')");
                 return fake.send(request);

@@ -1,8 +1,6 @@
 #pragma once
 // One support adjustment (grant, refund, debit): the users UPDATE and its ledger entry in one
 // transaction, applied once per idempotency key.
-#include <SQLiteCpp/Statement.h>
-
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -11,6 +9,7 @@
 #include "quicktools/credits/request.hpp"
 #include "quicktools/credits/trail.hpp"
 #include "quicktools/db/database.hpp"
+#include "quicktools/db/statement.hpp"
 
 namespace quicktools::credits {
 
@@ -54,7 +53,7 @@ public:
                       const std::string& created_at);
 
 private:
-    SQLite::Statement m_update;
+    db::Statement m_update;
     LedgerWriter m_ledger;
 };
 

@@ -1,12 +1,11 @@
 #pragma once
 // The append-only trail of every credit change the tool makes (quicktools_ledger).
-#include <SQLiteCpp/Statement.h>
-
 #include <cstdint>
 #include <optional>
 #include <string>
 
 #include "quicktools/db/database.hpp"
+#include "quicktools/db/statement.hpp"
 
 namespace quicktools::credits {
 
@@ -36,10 +35,15 @@ public:
     explicit LedgerWriter(db::Database& db);
     // Like append(): inside the caller's transaction; returns the new entry's id.
     std::int64_t append(LedgerEntry entry);
+    // The same without reading the new id back, which costs a little per entry (the replay).
+    void append_without_id(LedgerEntry entry);
 
 private:
+    void bind(db::Statement& q, LedgerEntry& entry);
+
     db::Database& m_db;
-    SQLite::Statement m_insert;
+    std::optional<db::Statement> m_insert, m_insert_returning_id;  // prepared on first use
+    int m_id_column = -1;  // of the id m_insert_returning_id returns
 };
 
 // Throws Error telling the operator to run `db upgrade` if the tool's tables are missing.

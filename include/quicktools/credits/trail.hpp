@@ -1,7 +1,5 @@
 #pragma once
 // Reading the ledger back: one user's trail, and the entry holding an idempotency key.
-#include <SQLiteCpp/Statement.h>
-
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -10,6 +8,7 @@
 
 #include "quicktools/credits/ledger.hpp"
 #include "quicktools/db/database.hpp"
+#include "quicktools/db/statement.hpp"
 #include "quicktools/users/users.hpp"
 
 namespace quicktools::credits {
@@ -29,7 +28,7 @@ public:
     std::optional<StoredEntry> find(std::string_view key);
 
 private:
-    SQLite::Statement m_query;
+    db::Statement m_query;
 };
 
 // A user's entries, oldest first; with limit > 0 only the newest `limit` of them.

@@ -6,17 +6,21 @@
 //   StatementImpl  one prepared statement: bind (1-based, or by :name), step, columns by index
 //                  or by name, reset;
 //   Connection     prepare, run a script, transactions (read / write, with the busy or lock
-//                  timeout) and introspection; the translation of the engine's failures into
-//                  sentences is db::translate (database.hpp); engine-specific operations (online backup, the table rewrite behind
-//                  `db drop-deprecated`, SQL functions) live in the engine's folder and are reached
-//                  through db::Database::engine() and the functions of that folder.
+//                  timeout) and introspection.
 //
-// SQL text: statements are written once, with `?`, `?N` or `:name` parameters, in sql/queries/
-// and sql/migrations/; where engines need different text, sql/sqlite/ and sql/postgres/ hold the
-// variant of the same name (sql::query picks the engine's variant, else the shared text).
+// The translation of the engine's failures (EngineError) into sentences is db::translate
+// (database.hpp). Engine-specific operations (online backup, the table rewrite behind `db
+// drop-deprecated`, SQL functions) live in the engine's folder (src/db/sqlite/) and refuse
+// another engine with an Error.
+//
+// SQL text: statements are written once, with `?`, `?N` or `:name` parameters, in sql/queries/;
+// where engines need different text, sql/sqlite/queries/ and sql/postgres/queries/ hold the
+// variant of the same name (sql::query picks the engine's variant, else the shared text). Each
+// engine has its own migrations, of the same versions and names: sql/ENGINE/migrations/.
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,6 +33,22 @@ enum class Engine { sqlite, postgres };
 
 // "sqlite" or "postgres" (also the name of the engine's folder under sql/).
 inline std::string_view to_string(Engine engine) { return engine == Engine::sqlite ? "sqlite" : "postgres"; }
+
+// A failure as the engine reported it (a statement, a connection, a transaction). Every engine
+// throws this type or one derived from it; db::translate (database.hpp) turns it into an Error.
+class EngineError : public std::runtime_error {
+public:
+    EngineError(Engine engine, int code, const std::string& message)
+        : std::runtime_error(message), m_engine(engine), m_code(code) {}
+    Engine engine() const noexcept { return m_engine; }
+    // The engine's own code: SQLite's primary result code (SQLITE_BUSY, ...); 0 where the engine
+    // has none (PostgreSQL's SQLSTATE is on its derived type).
+    int code() const noexcept { return m_code; }
+
+private:
+    Engine m_engine;
+    int m_code;
+};
 
 // The kind of a column's value in the current row.
 enum class ColumnType { integer, real, text, blob, null };
@@ -47,8 +67,8 @@ public:
     virtual int parameter_index(std::string_view name) = 0;
 
     // Runs the statement on its first call after prepare or reset, then moves to the next row:
-    // true while there is a row. Throws the engine's exception (Connection::translate turns it
-    // into an Error).
+    // true while there is a row; after the last row, false until reset(). Throws EngineError
+    // (db::translate turns it into an Error).
     virtual bool step() = 0;
     // Ready to run again with the same bindings.
     virtual void reset() = 0;

@@ -1,5 +1,6 @@
 #pragma once
-// Versioned schema migrations (sql/migrations/NNN_name.sql, embedded) and their history table.
+// Versioned schema migrations (sql/ENGINE/migrations/NNN_name.sql, embedded: each engine has its
+// own text of the same migrations, with the same names) and their history table.
 #include <optional>
 #include <string>
 #include <string_view>
@@ -26,9 +27,9 @@ inline constexpr int credit_pack_columns_version = 2;
 inline constexpr int tool_tables_version = 3;
 inline constexpr int drop_deprecated_version = 4;
 
-// All migrations, by version.
-const std::vector<Migration>& migrations();
-const Migration& migration(int version);
+// An engine's migrations, by version (sql/ENGINE/migrations/).
+const std::vector<Migration>& migrations(Engine engine = Engine::sqlite);
+const Migration& migration(int version, Engine engine = Engine::sqlite);
 
 struct HistoryRow {
     int version = 0;

@@ -7,8 +7,6 @@
 #include <string>
 #include <vector>
 
-#include <SQLiteCpp/Statement.h>
-
 #include "quicktools/db/database.hpp"
 #include "quicktools/db/migrations.hpp"
 #include "quicktools/db/schema_state.hpp"
@@ -38,8 +36,8 @@ struct Breakdown {
     std::int64_t api_access = 0;   // users with API access afterwards
 };
 
-// Reads one breakdown row (tier, status, users, credits, unlocks, billing, api access).
-Breakdown breakdown_row(SQLite::Statement& row);
+// Reads one breakdown row: columns tier, status, users, credits, api_unlocks, billing, api_access.
+Breakdown breakdown_row(db::Statement& row);
 
 // A Stripe subscription that Stripe keeps billing until someone cancels it.
 struct BillingSubscription {
@@ -49,6 +47,12 @@ struct BillingSubscription {
     std::string status;
     std::string subscription_id;
 };
+
+// Reads one row of columns user_id, email, tier, status, subscription_id (NULL reads as "").
+BillingSubscription billing_row(db::Statement& row);
+
+// Reads one row of columns users, credits, api_users.
+Totals totals_row(db::Statement& row);
 
 // What quicktools_state says about an earlier run.
 struct Completion {

@@ -20,7 +20,8 @@ namespace quicktools::stripe {
 inline constexpr std::string_view pinned_api_version = "2025-10-29.clover";
 inline constexpr std::string_view default_api_base = "https://api.stripe.com";
 
-enum class LiveMode { refuse, allow };
+// Whether a live-mode key (sk_live_, rk_live_) may be used.
+enum class LiveKeys { refuse, allow };
 
 struct ApiKey {
     std::string value;   // never printed
@@ -30,8 +31,8 @@ struct ApiKey {
 
 // The key from --api-key-file (when given) or STRIPE_API_KEY. Throws a usage error (exit 2)
 // with a hint when there is none or it is not a secret key, and a refusal (exit 4) for a live
-// key without LiveMode::allow.
-ApiKey load_api_key(const std::optional<std::string>& key_file, LiveMode live);
+// key without LiveKeys::allow.
+ApiKey load_api_key(const std::optional<std::string>& key_file, LiveKeys live);
 
 // STRIPE_API_BASE without a trailing slash, or https://api.stripe.com.
 std::string api_base_from_env();

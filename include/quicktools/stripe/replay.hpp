@@ -15,6 +15,8 @@
 namespace quicktools::stripe {
 
 enum class DryRun { no, yes };
+// Whether `stripe replay --retry` also tries the stored events needing attention again.
+enum class RetryStored { no, yes };
 enum class Livemode { test, live };
 
 // What became of one event.
@@ -86,9 +88,10 @@ ReplayResult apply_events(db::Database& db, EventSource& source, const ReplayOpt
 // read a page at a time, so memory stays flat however many there are.
 std::unique_ptr<EventSource> stored_needing_attention(db::Database& db);
 
-// Replays each input in its own transaction (files, or "-" for stdin); with --dry-run all in
-// one transaction that is rolled back. Requires the tool's tables (else refuses, exit 4).
-ReplayResult replay_inputs(db::Database& db, const std::vector<std::string>& inputs, bool retry_stored, DryRun dry_run,
-                           const ReplayOptions& options);
+// Replays each input in its own transaction (files, or "-" for stdin), after the stored events
+// needing attention with RetryStored::yes; with --dry-run all in one transaction that is
+// rolled back. Requires the tool's tables (else refuses, exit 4).
+ReplayResult replay_inputs(db::Database& db, const std::vector<std::string>& inputs, RetryStored retry_stored,
+                           DryRun dry_run, const ReplayOptions& options);
 
 }  // namespace quicktools::stripe

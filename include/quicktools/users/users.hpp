@@ -1,13 +1,12 @@
 #pragma once
 // Finding users by id or email, and reading their credit columns.
-#include <SQLiteCpp/Statement.h>
-
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "quicktools/db/database.hpp"
+#include "quicktools/db/statement.hpp"
 
 namespace quicktools::users {
 
@@ -43,7 +42,7 @@ public:
     Match find(const std::string& id_or_email);
 
 private:
-    SQLite::Statement m_by_id, m_by_email, m_by_email_nocase;
+    db::Statement m_by_id, m_by_email, m_by_email_nocase;
 };
 
 // Whether `ref` is written as a numeric id (digits only, up to 18 of them).

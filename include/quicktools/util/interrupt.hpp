@@ -2,26 +2,36 @@
 // Ctrl-C and SIGTERM: the running SQL statement is interrupted, the transaction rolls back,
 // and the tool exits 130 with nothing half-done.
 //
-// An sqlite3_interrupt() made while no statement runs has no effect (SQLite documents this),
-// so a signal between two statements would be lost. The flag below is what counts: long loops
+// Interrupting a connection while no statement runs has no effect (SQLite and PostgreSQL both
+// document this), so a signal between two statements would be lost. The flag below is what counts: long loops
 // check it, waits (a read from a pipe, a retry delay, an HTTP transfer) end on it, and a write
 // transaction never commits once it is set.
 #include <chrono>
 #include <cstddef>
 #include <string_view>
 
-struct sqlite3;
-
 namespace quicktools::util {
+
+// A database connection whose running statement a signal can stop (SQLite: its interrupt call;
+// PostgreSQL: PQcancel). interrupt() runs inside the signal handler: it must be
+// async-signal-safe and must not throw.
+class Interruptible {
+public:
+    virtual void interrupt() noexcept = 0;
+
+protected:
+    ~Interruptible() = default;
+};
 
 // Installs the SIGINT/SIGTERM handlers (once, from main).
 void install_interrupt_handlers();
 
-// The connection whose statements a signal interrupts (nullptr for none).
-void set_interruptible(sqlite3* connection);
+// The connection whose statements a signal interrupts. The first one registered stays (the
+// command's own); later ones (a backup's reader) are ignored.
+void set_interruptible(Interruptible* connection);
 
 // Forgets the connection if it is the registered one (when it closes).
-void clear_interruptible(sqlite3* connection);
+void clear_interruptible(Interruptible* connection);
 
 // True once SIGINT or SIGTERM arrived; long loops check it and throw.
 bool interrupted();

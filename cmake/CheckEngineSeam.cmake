@@ -1,0 +1,26 @@
+# The engine seam (include/quicktools/db/engine.hpp): only src/db/sqlite/ may name SQLite's C or
+# C++ API. Run as `cmake -DROOT=<source dir> -P CheckEngineSeam.cmake` (the ctest engine_seam);
+# fails listing every file and line outside that folder that names SQLite::, sqlite3_ or
+# includes <SQLiteCpp/...> or <sqlite3.h>.
+if(NOT ROOT)
+  message(FATAL_ERROR "pass -DROOT=<source dir>")
+endif()
+file(GLOB_RECURSE candidates
+  "${ROOT}/src/*.cpp" "${ROOT}/src/*.hpp" "${ROOT}/include/*.hpp"
+  "${ROOT}/tests/unit/*.cpp" "${ROOT}/tests/unit/*.hpp" "${ROOT}/fuzz/*.cpp" "${ROOT}/fuzz/*.hpp")
+set(offences "")
+foreach(path IN LISTS candidates)
+  file(RELATIVE_PATH relative "${ROOT}" "${path}")
+  if(relative MATCHES "^src/db/sqlite/")
+    continue()
+  endif()
+  file(STRINGS "${path}" lines REGEX "SQLite::|sqlite3_|SQLiteCpp/|sqlite3\\.h")
+  foreach(line IN LISTS lines)
+    string(STRIP "${line}" line)
+    string(APPEND offences "  ${relative}: ${line}\n")
+  endforeach()
+endforeach()
+if(offences)
+  message(FATAL_ERROR "SQLite is named outside src/db/sqlite/ (go through db::Database, db::Statement or "
+                      "the functions of src/db/sqlite/ instead):\n${offences}")
+endif()
