@@ -1,6 +1,9 @@
 // The PostgreSQL engine's entry points (include/quicktools/db/engines.hpp): opening a
 // connection and turning PostgreSQL's failures into sentences like SQLite's.
 #include <fmt/format.h>
+#include <unistd.h>
+
+#include <stdexcept>
 
 #include "pg_connection.hpp"
 #include "quicktools/db/engines.hpp"
@@ -32,6 +35,26 @@ std::unique_ptr<Connection> open_postgres(const OpenOptions& options) {
     } catch (const postgres::PgError& e) {
         throw translate_postgres(e, options.path, options.busy_timeout_ms);
     }
+}
+
+std::unique_ptr<Connection> open_postgres_scratch(Connection& live) {
+    auto* pg = dynamic_cast<postgres::PgConnection*>(&live);
+    if (pg == nullptr) throw std::logic_error("open_postgres_scratch needs a PostgreSQL connection");
+    auto scratch = open_postgres({pg->uri(), live.busy_timeout_ms(), Access::read_write});
+    // A schema only this transaction sees (it is never committed): its name need only differ
+    // from the database's own schemas.
+    const std::string schema = fmt::format("quicktools_expected_{}", ::getpid());
+    try {
+        scratch->execute(fmt::format("BEGIN; CREATE SCHEMA {0}; SET LOCAL search_path = {0}", schema));
+    } catch (const postgres::PgError& e) {
+        if (e.sqlstate() == "42501")
+            throw Error(fmt::format("{}: db verify builds the expected schema in a scratch schema that is never "
+                                    "committed, and this role may not create one ({}): run it as a role with "
+                                    "CREATE on the database (the web app's owner)",
+                                    live.name(), e.what()));
+        throw translate_postgres(e, live.name(), live.busy_timeout_ms());
+    }
+    return scratch;
 }
 
 Error translate_postgres(const std::exception& e, const std::string& target, int busy_timeout_ms) {

@@ -89,6 +89,9 @@ public:
 
     void interrupt() noexcept override;
 
+    // The URI as given (with its password, if it has one): for a second connection only.
+    const std::string& uri() const { return m_uri; }
+
     // For PgStatement.
     PGconn* raw() { return m_conn; }
     // Makes the connection free for `next` (nullptr: for the connection itself): the statement
