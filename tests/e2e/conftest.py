@@ -1,14 +1,25 @@
-"""End-to-end test harness: runs the real quicktools binary on real SQLite files.
+"""End-to-end test harness: runs the real quicktools binary on real SQLite files and on a
+throwaway PostgreSQL server.
 
 QUICKTOOLS_BIN (set by CTest) names the binary. Fixtures:
   qt          -- run the binary: qt("db", "status", db=path, json=True) -> Result
-  make_db     -- make_db(users=10, state="legacy", drift=False) -> path of a fresh database
+  make_db     -- make_db(users=10, state="legacy", drift=False) -> path of a fresh database;
+                 make_db(engine, users=...) -> the --db target on that engine ("sqlite": a path,
+                 "postgres": a postgresql:// URL of a fresh database on pg_server)
+  engine      -- parametrised "sqlite" and "postgres": def test_x(engine, make_db, qt): db = make_db(engine)
+  pg_server   -- the session's PostgreSQL 15 cluster (tests/tools/pg_cluster.py, one per xdist worker):
+                 .host, .port, .superuser, .password_user, .password, .url(dbname, user=, password=),
+                 .env(dbname) (PGHOST/PGPORT/PGUSER/PGDATABASE), .psql(dbname, sql), .restart()
+  pg_url      -- a fresh empty database per test: postgresql://postgres@127.0.0.1:PORT/DBNAME
   sqlite      -- sqlite(path, "SELECT ...") -> list of rows (a plain Python connection)
   stripe_api  -- a local Stripe stand-in on 127.0.0.1 (stripe_fixtures.py, stripe_standin.py)
   stripe_api_tls -- the same over https, for live keys (STRIPE_CA_BUNDLE in its env())
+query(target, sql) and dump(target) take a path or a postgresql:// URL; make_target(engine,
+tmp_path, **kw) is make_db outside a fixture.
 """
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -21,6 +32,8 @@ from stripe_fixtures import stripe_api, stripe_api_tls  # noqa: F401  (the Strip
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
+sys.path.insert(0, str(ROOT / "tests" / "tools"))
+import pg_cluster  # noqa: E402  (tests/tools/pg_cluster.py)
 BIN = os.environ.get("QUICKTOOLS_BIN", str(ROOT / "build" / "quicktools"))
 MAKE_DB = ROOT / "tests" / "tools" / "make_legacy_db.py"
 
@@ -80,19 +93,143 @@ def make_database(path, users=10, state="legacy", drift=False, seed=7, tasks_per
     if drift:
         args.append("--drift")
     subprocess.run(args, check=True)
-    return Path(path)
+    return str(path) if is_url(path) else Path(path)
+
+
+ENGINES = ["sqlite", "postgres"]
+_pg = {"cluster": None, "databases": 0}
+
+
+def pg_server_instance():
+    """This process's PostgreSQL cluster, started on first use (each xdist worker has its own;
+    its watchdog stops it and removes its folder when the process ends, however it ends)."""
+    if _pg["cluster"] is None:
+        _pg["cluster"] = pg_cluster.Cluster(fast=True).start()
+    return _pg["cluster"]
+
+
+def is_url(target):
+    return str(target).startswith(("postgresql://", "postgres://"))
+
+
+def new_name():
+    """A name unique in this run: for a database on the server (shared by the tests of this
+    process) or a file."""
+    _pg["databases"] += 1
+    return f"qt_{os.getpid()}_{_pg['databases']}"
+
+
+def make_target(engine, tmp_path, **kw):
+    """make_database on either engine: a file under tmp_path, or a new database on this
+    process's server (its URL). kw as make_database's."""
+    if engine == "sqlite":
+        return make_database(Path(tmp_path) / f"{new_name()}.db", **kw)
+    if engine != "postgres":
+        raise ValueError(f"unknown engine {engine}")
+    url = pg_server_instance().url(new_name())
+    make_database(url, **kw)
+    return url
+
+
+def drop_pg_database(url):
+    """Drops a test database (a server a test stopped is left as it is)."""
+    cluster = _pg["cluster"]
+    if cluster is not None:
+        cluster.psql("postgres", f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)', check=False)
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    cluster = pg_server_instance()
+    yield cluster
+    cluster.stop()
+    _pg["cluster"] = None
+
+
+@pytest.fixture
+def pg_url(pg_server):
+    url = pg_server.create_database(new_name())
+    yield url
+    drop_pg_database(url)
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request):
+    return request.param
 
 
 @pytest.fixture
 def make_db(tmp_path):
     counter = iter(range(1000))
+    made = []
 
-    def make(**kw):
-        return make_database(tmp_path / f"db{next(counter)}.db", **kw)
-    return make
+    def make(engine="sqlite", **kw):
+        if engine == "sqlite":
+            return make_database(tmp_path / f"db{next(counter)}.db", **kw)
+        made.append(make_target(engine, tmp_path, **kw))
+        return made[-1]
+    yield make
+    for url in made:
+        drop_pg_database(url)
+
+
+def pg_literal(value):
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def pg_bind(sql, params):
+    """sqlite3's ? placeholders filled in as SQL literals (outside quoted text)."""
+    out, values, quote = [], iter(params), None
+    for ch in sql:
+        if quote:
+            quote = None if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "?":
+            out.append(pg_literal(next(values)))
+            continue
+        out.append(ch)
+    return "".join(out)
+
+
+PG_TIMESTAMP = re.compile(r"^(\d{4}-\d\d-\d\d)T(\d\d:\d\d:\d\d)(?:\.(\d{1,6}))?$")
+
+
+def pg_value(v):
+    """A value as the SQLite side gives it: TIMESTAMP columns as 'YYYY-MM-DD HH:MM:SS.ffffff'
+    (as the web app writes them there); BOOLEANs stay True/False (== 1/0)."""
+    if isinstance(v, str):
+        m = PG_TIMESTAMP.match(v)
+        if m:
+            return f"{m.group(1)} {m.group(2)}.{(m.group(3) or '').ljust(6, '0')}"
+    return v
+
+
+def pg_query(url, sql, params=()):
+    """Rows of one statement on PostgreSQL, as tuples of Python values (through psql and JSON;
+    a statement that returns no rows, e.g. an UPDATE, returns [])."""
+    sql = pg_bind(sql.strip().rstrip(";"), params)
+    returns_rows = re.match(r"(?is)^\s*(select|with|values|table)\b", sql)
+    psql = [os.path.join(pg_cluster.bindir(), "psql"), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", url]
+    text = f"SELECT coalesce(json_agg(q), '[]') FROM ({sql}) q" if returns_rows else sql
+    p = subprocess.run(psql, input=text, capture_output=True, text=True, env=pg_cluster.clean_env())
+    if p.returncode != 0:
+        raise RuntimeError(f"psql: {p.stderr.strip()}")
+    if not returns_rows:
+        return []
+    rows = json.loads(p.stdout, object_pairs_hook=lambda pairs: tuple(pg_value(v) for _, v in pairs))
+    return list(rows)
 
 
 def query(path, sql, params=()):
+    if is_url(path):
+        return pg_query(str(path), sql, params)
     con = sqlite3.connect(str(path))
     try:
         return con.execute(sql, params).fetchall()
@@ -106,7 +243,16 @@ def sqlite():
 
 
 def dump(path):
-    """Everything in a database (schema and rows), to check that nothing changed."""
+    """Everything in a database (schema and rows), to check that nothing changed. On PostgreSQL:
+    pg_dump's schema, then its rows (one INSERT each, sorted)."""
+    if is_url(path):
+        pg_dump = os.path.join(pg_cluster.bindir(), "pg_dump")
+        run = lambda *a: subprocess.run([pg_dump, "--no-owner", *a, "-d", str(path)], capture_output=True,  # noqa
+                                        text=True, check=True, env=pg_cluster.clean_env()).stdout.splitlines()
+        keep = lambda line: line and not line.startswith(("--", "SET ", "SELECT pg_catalog.set_config", "\\restrict",
+                                                          "\\unrestrict"))  # noqa
+        return ([line for line in run("--schema-only") if keep(line)]
+                + sorted(line for line in run("--data-only", "--inserts") if keep(line)))
     con = sqlite3.connect(str(path))
     try:
         return list(con.iterdump())
