@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "db/postgres/pg_connection.hpp"
 #include "db/postgres/pg_params.hpp"
 
 using quicktools::db::postgres::pg_translate_parameters;
@@ -72,5 +73,33 @@ TEST_SUITE("postgres parameters") {
         const auto out = pg_translate_parameters("SELECT 1");
         CHECK(out.text == "SELECT 1");
         CHECK(out.parameter_count == 0);
+    }
+}
+
+TEST_SUITE("postgres uri") {
+    using quicktools::db::postgres::pg_redact_uri;
+    using quicktools::db::postgres::pg_scrub;
+    TEST_CASE("the password is dropped from the userinfo and the parameters") {
+        CHECK(pg_redact_uri("postgresql://app:s3cret@db.example:5432/prod?sslmode=require") ==
+              "postgresql://app@db.example:5432/prod?sslmode=require");
+        CHECK(pg_redact_uri("postgres://app@db/prod") == "postgres://app@db/prod");
+        CHECK(pg_redact_uri("postgresql://db/prod?password=x&sslmode=require") ==
+              "postgresql://db/prod?sslmode=require");
+        CHECK(pg_redact_uri("postgresql://db/prod?sslmode=require&password=x") ==
+              "postgresql://db/prod?sslmode=require");
+        CHECK(pg_redact_uri("postgresql://db/prod?password=x") == "postgresql://db/prod");
+        CHECK(pg_redact_uri("postgresql://") == "postgresql://");
+        CHECK(pg_redact_uri("postgresql:///prod") == "postgresql:///prod");
+        // A colon after the host is the port, not a password.
+        CHECK(pg_redact_uri("postgresql://db:5432/prod") == "postgresql://db:5432/prod");
+        CHECK(pg_redact_uri("postgresql://u:p%40ss@db/x") == "postgresql://u@db/x");
+    }
+    TEST_CASE("every form of the password in a message is replaced") {
+        const std::string uri = "postgresql://app:p%25ss@[::1:5432/prod";
+        CHECK(pg_scrub("invalid percent-encoded token: \"p%25ss\"", uri) == "invalid percent-encoded token: \"***\"");
+        CHECK(pg_scrub("bad: p%ss here", uri) == "bad: *** here");
+        CHECK(pg_scrub("in URI: \"" + uri + "\"", uri) == "in URI: \"postgresql://app@[::1:5432/prod\"");
+        CHECK(pg_scrub("x", "postgresql://db/prod?password=zz9&user=a") == "x");
+        CHECK(pg_scrub("token zz9 shown", "postgresql://db/prod?password=zz9&user=a") == "token *** shown");
     }
 }
