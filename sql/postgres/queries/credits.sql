@@ -30,7 +30,8 @@ SELECT id FROM users WHERE id = ? FOR UPDATE;
 SELECT * FROM (
     SELECT id, user_id, kind, amount, balance_delta, purchased_delta, used_delta, balance_after, reason, actor, source,
            idempotency_key, request_fingerprint, created_at
-    FROM quicktools_ledger WHERE user_id = ?1 ORDER BY id DESC LIMIT ?2
+    FROM quicktools_ledger WHERE user_id = ?1 ORDER BY id DESC
+    LIMIT CASE WHEN ?2::bigint < 0 THEN NULL ELSE ?2 END  -- SQLite's LIMIT -1: all of them
 ) AS latest ORDER BY id;
 
 -- The idempotency keys of the file being imported (a temporary table, gone with the session).

@@ -8,7 +8,7 @@ FROM users
 WHERE (:api::bigint IS NULL OR api_access_unlocked = (:api <> 0))
   AND credits_purchased_total >= :purchased_from::bigint AND credits_purchased_total < :purchased_to::bigint
   AND credits_balance >= :min_balance::bigint
-ORDER BY id LIMIT :limit::bigint;
+ORDER BY id LIMIT CASE WHEN :limit::bigint < 0 THEN NULL ELSE :limit END;
 -- name: user_count
 SELECT count(*) AS matching FROM users
 WHERE (:api::bigint IS NULL OR api_access_unlocked = (:api <> 0))
