@@ -10,7 +10,9 @@ from urllib.parse import quote
 
 import pytest
 
-from conftest import make_target, query
+import signal
+
+from conftest import make_target, query, start_qt
 
 
 def dbname(url):
@@ -267,6 +269,62 @@ def test_upgrade_waits_for_a_table_lock_then_fails_in_one_line(qt, make_db, pg_s
     assert "is locked by another writer" in one_line(r.err)
     assert elapsed < 4
     assert qt("db", "status", db=url, json=True).json["state"] == "legacy"
+
+
+def wait_until_quicktools_waits_for_a_lock(url):
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        if query(url, "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'quicktools' "
+                      "AND wait_event_type = 'Lock'")[0][0] > 0:
+            return
+        time.sleep(0.05)
+    raise AssertionError("quicktools never waited for the lock")
+
+
+def test_ctrl_c_ends_a_wait_for_a_lock_at_once(make_db, pg_server, qt):
+    url = make_db("postgres", users=5, state="credit-packs")
+    assert qt("db", "upgrade", db=url).rc == 0
+    holder = hold_lock(pg_server, dbname(url), "SELECT id FROM users WHERE id = 1 FOR UPDATE", 30)
+    try:
+        p = start_qt("--busy-timeout", "60000", "credits", "grant", "1", "5", "--reason", "x", db=url)
+        wait_until_quicktools_waits_for_a_lock(url)
+        started = time.time()
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=10)
+        elapsed = time.time() - started
+    finally:
+        holder.kill()
+        holder.wait()
+    assert p.returncode == 130, err
+    assert "interrupted" in one_line(err) and "nothing changed" in err
+    assert elapsed < 3
+    assert query(url, "SELECT count(*) FROM quicktools_ledger") == [(0,)]
+    # The server stopped the statement: no session of the tool is left.
+    assert query(url, "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'quicktools'") == [(0,)]
+
+
+def test_server_restart_mid_transaction_loses_nothing_and_a_rerun_completes(make_db, pg_server, qt):
+    url = make_db("postgres", users=5, state="credit-packs")
+    assert qt("db", "upgrade", db=url).rc == 0
+    before = query(url, "SELECT credits_balance FROM users WHERE id = 1")[0][0]
+    holder = hold_lock(pg_server, dbname(url), "SELECT id FROM users WHERE id = 1 FOR UPDATE", 30)
+    try:
+        p = start_qt("--busy-timeout", "60000", "credits", "grant", "1", "5", "--reason", "x",
+                     "--idempotency-key", "restart-1", db=url)
+        wait_until_quicktools_waits_for_a_lock(url)
+        pg_server.restart("fast")
+        out, err = p.communicate(timeout=30)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert p.returncode == 1, err
+    line = one_line(err)
+    assert "lost the connection to postgresql://" in line and "nothing was committed" in line
+    assert query(url, "SELECT count(*) FROM quicktools_ledger") == [(0,)]
+    assert query(url, "SELECT credits_balance FROM users WHERE id = 1")[0][0] == before
+    r = qt("credits", "grant", "1", "5", "--reason", "x", "--idempotency-key", "restart-1", db=url)
+    assert r.rc == 0, r.err
+    assert query(url, "SELECT credits_balance FROM users WHERE id = 1")[0][0] == before + 5
 
 
 # --- the same results on both engines ------------------------------------------------------
