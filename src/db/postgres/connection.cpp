@@ -100,7 +100,8 @@ Error translate_postgres(const std::exception& e, const std::string& target, int
     if (state == "53100") return Error(fmt::format("the disk holding {} is full; nothing was changed", name));
     if (state.rfind("53", 0) == 0)
         return Error(fmt::format("{}: the server is out of resources ({}); nothing was changed", name, message));
-    if (state == "25006")
+    if (state == "25006" && (message.find("standby") != std::string::npos ||
+                             message.find("recovery") != std::string::npos))
         return Error(fmt::format("{} is read-only ({}): this command writes, so it needs the primary server", name,
                                  message));
     if (state == "42501")

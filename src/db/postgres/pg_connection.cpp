@@ -313,9 +313,11 @@ void PgConnection::execute(std::string_view sql) { run(std::string(sql).c_str())
 
 void PgConnection::begin(TransactionKind kind) {
     // REPEATABLE READ: one snapshot for every statement of the read, as SQLite's read transaction.
+    // Not READ ONLY: a read may build temporary views and tables (a dry run's plan), which a
+    // READ ONLY transaction refuses; it always ends with a rollback, so nothing it does stays.
     // A write transaction is READ COMMITTED (PostgreSQL's default, as the web app's): its rows
     // are locked where it changes them (SELECT ... FOR UPDATE in the PostgreSQL variants).
-    run(kind == TransactionKind::read ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN");
+    run(kind == TransactionKind::read ? "BEGIN ISOLATION LEVEL REPEATABLE READ" : "BEGIN");
 }
 
 void PgConnection::commit() {
