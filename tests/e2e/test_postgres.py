@@ -327,6 +327,44 @@ def test_server_restart_mid_transaction_loses_nothing_and_a_rerun_completes(make
     assert query(url, "SELECT credits_balance FROM users WHERE id = 1")[0][0] == before + 5
 
 
+def test_the_same_key_from_two_processes_at_once_applies_once(make_db, pg_server, qt):
+    url = make_db("postgres", users=5, state="credit-packs")
+    assert qt("db", "upgrade", db=url).rc == 0
+    before = query(url, "SELECT credits_balance FROM users WHERE id = 2")[0][0]
+    # Both start while the row is locked, so both are past their checks when it is free.
+    holder = hold_lock(pg_server, dbname(url), "SELECT id FROM users WHERE id = 2 FOR UPDATE", 1.5)
+    runs = [start_qt("--busy-timeout", "20000", "--json", "credits", "grant", "2", "7", "--reason", "twice",
+                     "--idempotency-key", "same-key", db=url) for _ in range(2)]
+    results = [p.communicate(timeout=30) for p in runs]
+    holder.wait()
+    assert [p.returncode for p in runs] == [0, 0], results
+    docs = [__import__("json").loads(out) for out, _ in results]
+    assert sorted(d["replayed"] for d in docs) == [False, True]
+    assert docs[0]["ledger_id"] == docs[1]["ledger_id"]
+    assert query(url, "SELECT count(*) FROM quicktools_ledger") == [(1,)]
+    assert query(url, "SELECT credits_balance FROM users WHERE id = 2")[0][0] == before + 7
+
+
+def test_the_web_apps_usage_meanwhile_is_not_lost(make_db, pg_server, qt):
+    url = make_db("postgres", users=5, state="credit-packs")
+    assert qt("db", "upgrade", db=url).rc == 0
+    balance, used = query(url, "SELECT credits_balance, credits_lifetime_used FROM users WHERE id = 3")[0]
+    # The web app: 200 usage updates of user 3, one transaction each, while the tool grants.
+    app = subprocess.Popen([*pg_server.psql_command(dbname(url)), "-c",
+                            "DO $$ BEGIN FOR i IN 1..200 LOOP UPDATE users SET credits_balance = "
+                            "credits_balance - 1, credits_lifetime_used = credits_lifetime_used + 1 "
+                            "WHERE id = 3; COMMIT; PERFORM pg_sleep(0.005); END LOOP; END $$"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for i in range(10):
+        r = qt("credits", "grant", "3", "50", "--reason", f"grant {i}", db=url)
+        assert r.rc == 0, r.err
+    _, err = app.communicate(timeout=60)
+    assert app.returncode == 0, err
+    assert query(url, "SELECT credits_balance, credits_lifetime_used FROM users WHERE id = 3")[0] == \
+        (balance + 500 - 200, used + 200)
+    assert query(url, "SELECT count(*) FROM quicktools_ledger WHERE user_id = 3") == [(10,)]
+
+
 # --- the same results on both engines ------------------------------------------------------
 
 COMMANDS = [
