@@ -205,6 +205,21 @@ def test_upgrade_on_postgres_is_one_transaction(qt, make_db, pg_server):
     assert query(url, "SELECT to_regclass('quicktools_schema_history') IS NULL") == [(True,)]
 
 
+def test_two_upgrades_at_once_apply_once(make_db, pg_server, qt):
+    url = make_db("postgres", users=5)
+    # Both start while the app reads users, so both wait: one for the table, the other for the
+    # first one's schema lock.
+    holder = hold_lock(pg_server, dbname(url), "LOCK TABLE users IN ACCESS SHARE MODE", 1.5)
+    runs = [start_qt("--busy-timeout", "20000", "--json", "db", "upgrade", db=url) for _ in range(2)]
+    results = [p.communicate(timeout=30) for p in runs]
+    holder.wait()
+    assert [p.returncode for p in runs] == [0, 0], results
+    docs = sorted((__import__("json").loads(out) for out, _ in results), key=lambda d: len(d["applied"]))
+    assert docs[0]["applied"] == [] and docs[1]["applied"] == [2, 3, 5]
+    assert query(url, "SELECT version, kind FROM quicktools_schema_history ORDER BY version") == \
+        [(1, "baseline"), (2, "applied"), (3, "applied"), (5, "applied")]
+
+
 # --- locks ---------------------------------------------------------------------------------
 
 def hold_lock(pg_server, db, sql, seconds):
