@@ -137,14 +137,19 @@ def test_missing_database_and_server_are_one_line_each(qt, pg_server):
 
 # --- db status / upgrade / verify ----------------------------------------------------------
 
-def normalised(doc):
-    """A --json document with what differs by engine or by run (paths, URIs, times) blanked."""
+TOOL_TIME = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}")
+
+
+def normalised(doc, key=""):
+    """A --json document with what differs by engine or by run blanked: paths and URIs, and the
+    times the tool wrote during the run (keys ending in _at; the web app's times are compared)."""
     if isinstance(doc, dict):
-        return {k: normalised(v) for k, v in doc.items() if k not in ("path", "database", "db")}
+        return {k: normalised(v, k) for k, v in doc.items() if k not in ("path", "database", "db")}
     if isinstance(doc, list):
-        return [normalised(v) for v in doc]
+        return [normalised(v, key) for v in doc]
     if isinstance(doc, str):
-        doc = re.sub(r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(\.\d+)?Z?", "<time>", doc)
+        if key.endswith("_at") and TOOL_TIME.fullmatch(doc):
+            return "<time>"
         return re.sub(r"(postgresql://\S+|/\S+\.db)", "<db>", doc)
     return doc
 
@@ -412,6 +417,33 @@ def test_commands_give_the_same_results_on_both_engines(qt, tmp_path):
     for engine in ("sqlite", "postgres"):
         db = make_target(engine, tmp_path, users=40, state="credit-packs", seed=5)
         assert qt("db", "upgrade", db=db).rc == 0
+        # What a migration and the purchase webhook recorded, for the report's breakdowns.
+        for sql in (
+            "INSERT INTO quicktools_migrated_users (user_id, old_tier, old_status, old_subscription_id, "
+            "old_monthly_credits, old_used_this_month, old_balance, old_purchased_total, old_api_access, new_balance, "
+            "new_purchased_total, new_api_access, invariant_base, policy, migrated_at) VALUES "
+            "(3, 'pro', 'active', 'sub_3', 1000, 10, NULL, NULL, NULL, 990, 0, 1, 990, 'default', "
+            "'2026-01-02 03:04:05.000000'), "
+            "(4, 'basic', 'canceled', NULL, 200, 0, NULL, NULL, NULL, 200, 0, 0, 200, 'default', "
+            "'2026-01-02 03:04:05.000000'), "
+            "(5, 'pro', 'trialing', 'sub_5', 1000, 0, NULL, NULL, 0, 1000, 0, 1, 1000, 'default', "
+            "'2026-01-02 03:04:05.000000')",
+            "INSERT INTO quicktools_state (name, value, updated_at) VALUES "
+            "('migrate.packs.completed_at', '2026-01-02 03:04:05.000000', '2026-01-02 03:04:05.000000'), "
+            "('migrate.packs.completed_by', 'ops', '2026-01-02 03:04:05.000000'), "
+            "('migrate.packs.policy', 'default', '2026-01-02 03:04:05.000000'), "
+            "('migrate.packs.mode', 'convert', '2026-01-02 03:04:05.000000'), "
+            "('migrate.packs.users', '3', '2026-01-02 03:04:05.000000')",
+            "INSERT INTO quicktools_checkout_sessions (session_id, user_id, pack, credits, amount_total, credited_by, "
+            "credited_at, refunded_credits) VALUES "
+            "('cs_1', 6, 'starter', 100, 500, 'webapp', '2026-01-03 00:00:00.000000', 0), "
+            "('cs_2', 7, 'pro', 1200, 3000, 'quicktools', '2026-01-03 00:00:00.000000', 100), "
+            "('cs_3', 8, 'starter', 100, 500, 'webapp', '2026-01-03 00:00:00.000000', 0)",
+            # As SQLAlchemy writes a DATETIME on SQLite; a TIMESTAMP on PostgreSQL.
+            "UPDATE users SET last_purchase_date = '2026-02-03 04:05:06.500000', last_purchase_amount = 500 "
+            "WHERE id = 3",
+        ):
+            execute(db, sql)
         # The web app's usage: 4 credits used by user 3 (what a refund gives back).
         execute(db, "UPDATE users SET credits_balance = credits_balance - 4, "
                   "credits_lifetime_used = credits_lifetime_used + 4 WHERE id = 3")
@@ -431,6 +463,9 @@ def test_commands_give_the_same_results_on_both_engines(qt, tmp_path):
     # The second import finds the keys of its keyed rows used: user 3's refund is applied once.
     assert [rc for _, rc, _ in outputs["postgres"]] == [0, 0, 0, 0, 4, 0, 0, 0, 0, 3] + [0] * (len(COMMANDS) - 10)
     assert outputs["postgres"][9][2]["violations"] > 0
+    assert outputs["postgres"][10][2]["last_purchase_date"] == "2026-02-03 04:05:06.500000"
+    report = outputs["postgres"][-1][2]
+    assert report["packs_bought"] and report["migration"], report
     history = outputs["postgres"][7][2]
     assert [e["kind"] for e in history["entries"]] == ["grant", "debit", "refund", "refund"], history
 
