@@ -5,6 +5,7 @@ import os
 import re
 import sqlite3
 import subprocess
+import sys
 import time
 from urllib.parse import quote
 
@@ -12,7 +13,7 @@ import pytest
 
 import signal
 
-from conftest import make_target, query, start_qt
+from conftest import ROOT, make_target, query, start_qt
 
 
 def dbname(url):
@@ -480,3 +481,37 @@ def test_email_lookup_ignores_ascii_case_only(qt, make_db):
     query(url, "UPDATE users SET email = 'ÄRGER@example.com' WHERE id = 4")
     assert qt("user", "show", "ärger@example.com", db=url).rc != 0
     assert qt("user", "show", "ÄRGER@EXAMPLE.COM", db=url, json=True).json["id"] == 4
+
+
+def rows(db, sql):
+    """Rows with PostgreSQL's booleans as SQLite's 0/1."""
+    return [tuple(int(v) if isinstance(v, bool) else v for v in row) for row in query(db, sql)]
+
+
+def test_stripe_replay_gives_the_same_results_on_both_engines(qt, tmp_path):
+    events = tmp_path / "events.json"
+    subprocess.run([sys.executable, str(ROOT / "tests" / "tools" / "make_events.py"), str(events), "--events", "1500",
+                    "--users", "60", "--seed", "3"], check=True)
+    runs, tables = {}, {}
+    for engine in ("sqlite", "postgres"):
+        db = make_target(engine, tmp_path, users=60, state="credit-packs", seed=3)
+        assert qt("db", "upgrade", db=db).rc == 0
+        runs[engine] = []
+        for args in (["--dry-run"], [], [], ["--retry"]):
+            r = qt("stripe", "replay", *args, str(events), db=db, json=True)
+            runs[engine].append((r.rc, normalised(r.json)))
+        tables[engine] = [rows(db, sql) for sql in (
+            "SELECT id, credits_balance, credits_purchased_total, api_access_unlocked, last_purchase_date, "
+            "last_purchase_amount FROM users ORDER BY id",
+            "SELECT session_id, user_id, pack, credits, amount_total, payment_intent, credited_by, refunded_credits, "
+            "currency, amount_subtotal FROM quicktools_checkout_sessions ORDER BY session_id",
+            "SELECT event_id, type, created, livemode, object_id, outcome, detail FROM quicktools_stripe_events "
+            "ORDER BY event_id")]
+    assert runs["postgres"] == runs["sqlite"]
+    assert tables["postgres"] == tables["sqlite"]
+    # The first run credited purchases; the second credits nothing again.
+    first, second = runs["postgres"][1][1], runs["postgres"][2][1]
+    assert first["counts"]["credited"] > 1000 and first["credits_added"] > 0
+    assert second["counts"]["credited"] == 0 and second["credits_added"] == 0
+    assert second["counts"]["duplicate"] > 1000
+    assert len(tables["postgres"][1]) == first["counts"]["credited"]
