@@ -24,7 +24,7 @@ complete -c quicktools -n 'test (__quicktools_path) = ''' -a user
 complete -c quicktools -n 'test (__quicktools_path) = ''' -a packs
 complete -c quicktools -n 'test (__quicktools_path) = ''' -a report
 complete -c quicktools -l help -s h -r -d 'Print this help message and exit'
-complete -c quicktools -l db -r -F -d 'The database file (default ./quicktools.db)'
+complete -c quicktools -l db -r -F -d 'A SQLite file (default ./quicktools.db) or postgresql:// URI'
 complete -c quicktools -l json -r -d 'Print exactly one JSON document on stdout'
 complete -c quicktools -l quiet -s q -r -d 'Print only results and errors'
 complete -c quicktools -l verbose -s v -r -d 'Print more detail on stderr (repeat for more)'

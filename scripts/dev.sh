@@ -20,7 +20,7 @@ SAN_BUILD_DIR=${SAN_BUILD_DIR:-build-san}
 
 PACKAGES=(cmake make g++ pkg-config libcli11-dev libsqlite3-dev libfmt-dev nlohmann-json3-dev
           libcurl4-openssl-dev libssl-dev libsimdjson-dev doctest-dev sqlite3 python3 python3-pytest
-          python3-pytest-xdist tmux postgresql-15)
+          python3-pytest-xdist tmux libpq-dev postgresql-15 postgresql-client)
 BENCH_PACKAGES=(python3-sqlalchemy python3-psycopg2 time)  # psycopg2: the ORM and handler peers on PostgreSQL
 FUZZ_PACKAGES=(clang libclang-rt-14-dev)
 PACKAGE_PACKAGES=(dpkg-dev)   # dpkg-shlibdeps: the package's Depends

@@ -14,6 +14,11 @@ SELECT id, email, credits_balance, credits_lifetime_used, typeof(credits_balance
        typeof(credits_lifetime_used) AS lifetime_used_type
 FROM users WHERE id = ?;
 
+-- name: lock_user
+-- The user's row for the rest of the transaction. On SQLite the write transaction's lock covers
+-- it already; PostgreSQL's variant is SELECT ... FOR UPDATE.
+SELECT id FROM users WHERE id = ?;
+
 -- name: entry_by_key
 SELECT id, user_id, kind, amount, balance_delta, purchased_delta, used_delta, balance_after, reason, actor, source,
        idempotency_key, request_fingerprint, created_at

@@ -17,7 +17,7 @@ namespace {
 
 void add_global_options(CLI::App& app, Context& ctx) {
     auto& o = ctx.options;
-    app.add_option("--db", o.db_path, "The database file (default ./quicktools.db)")
+    app.add_option("--db", o.db_path, "A SQLite file (default ./quicktools.db) or postgresql:// URI")
         ->envname("QUICKTOOLS_DB")
         ->type_name("PATH");
     app.add_flag("--json", o.json, "Print exactly one JSON document on stdout");

@@ -13,9 +13,10 @@ void register_db_init(CLI::App& db, Context& ctx) {
     cmd->callback([&ctx] {
         auto database = db::Database::create_new(ctx.options.db_path, ctx.options.busy_timeout_ms);
         db::initialise(database, util::os_user());
-        const auto& all = db::migrations();
-        ctx.emit({{"ok", true}, {"path", ctx.options.db_path}, {"state", "final"}, {"version", all.back().version}},
-                 fmt::format("Created {} (final schema, migration {:03d}).", ctx.options.db_path, all.back().version),
+        const auto& all = db::migrations(database.engine());
+        // database.path(): a PostgreSQL URI without its password.
+        ctx.emit({{"ok", true}, {"path", database.path()}, {"state", "final"}, {"version", all.back().version}},
+                 fmt::format("Created {} (final schema, migration {:03d}).", database.path(), all.back().version),
                  false);
     });
 }

@@ -41,6 +41,12 @@ AdjustResult adjust(db::Database& db, const AdjustRequest& r) {
     require_tool_tables(db);
     db::WriteTransaction tx(db);
     const std::int64_t user_id = users::resolve_user(db, r.user);
+    // The user's row is ours until the commit (PostgreSQL: the web app's writes to it wait), so
+    // the balance checked below is the one the update starts from, and a second run with the
+    // same idempotency key waits for this one and then finds its entry.
+    db::Statement lock(db, sql::query(db.engine(), "credits", "lock_user"));
+    lock.bind(1, user_id);
+    lock.exec();
     if (r.idempotency_key) {
         if (auto stored = find_by_key(db, *r.idempotency_key)) {
             if (auto conflict = key_conflict(*stored, r.action, user_id, r.amount, r.reason))

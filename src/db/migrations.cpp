@@ -116,6 +116,13 @@ namespace {
 
 // upgrade() without its own transaction: the caller holds the write lock (or reads, for a dry run).
 UpgradeResult upgrade_locked(Database& db, DryRun dry_run, const std::string& actor) {
+    if (dry_run == DryRun::no) {
+        // One schema change at a time: on PostgreSQL an advisory lock until the commit, so a
+        // second upgrade waits (up to the lock timeout) and then finds the work done; on SQLite
+        // the write lock is that already.
+        Statement lock(db, sql::query(db.engine(), "history", "lock"));
+        lock.exec();
+    }
     const SchemaStatus status = schema_status(db);
     UpgradeResult result;
     result.state_before = status.detected.state;

@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 
+#include "quicktools/db/engines.hpp"
 #include "quicktools/db/introspect.hpp"
 #include "quicktools/db/migrations.hpp"
 #include "quicktools/db/sql_files.hpp"
@@ -14,9 +15,11 @@
 namespace quicktools::db {
 namespace {
 
-// The schema the versions build, in a private in-memory SQLite database.
-Database expected_model(const std::vector<int>& versions) {
-    Database model = Database::in_memory();
+// The schema the versions build: in a private in-memory SQLite database, or on PostgreSQL in a
+// scratch schema of a second connection whose transaction never commits.
+Database expected_model(Database& live, const std::vector<int>& versions) {
+    Database model = live.engine() == Engine::postgres ? Database(open_postgres_scratch(live.connection()))
+                                                       : Database::in_memory();
     for (int v : versions) model.execute(migration(v, model.engine()).sql);
     model.execute(sql::query(model.engine(), "history", "create"));
     return model;
@@ -84,7 +87,7 @@ VerifyReport verify_schema(Database& live) {
         report.baseline_pending = true;
     }
 
-    Database model = expected_model(report.expected_versions);
+    Database model = expected_model(live, report.expected_versions);
     const auto model_objects = schema_objects(model);
     std::set<std::string> expected_tables;
     for (const auto& o : model_objects) {

@@ -22,6 +22,10 @@ Error translate_sqlite(const std::exception& e, const std::string& path, int bus
 // PostgreSQL (src/db/postgres/): the database `options.path` (a URI) names; throws Error if it
 // cannot be reached or is read-only while write access was asked for.
 std::unique_ptr<Connection> open_postgres(const OpenOptions& options);
+// A second connection to the database of `live` (a PostgreSQL connection), inside a transaction
+// that never commits, whose current schema is a new, empty one: `db verify` builds the schema
+// the migrations make there, as it does in an in-memory database on SQLite.
+std::unique_ptr<Connection> open_postgres_scratch(Connection& live);
 // `target` is the URI (without its password, as Connection::name() gives it).
 Error translate_postgres(const std::exception& e, const std::string& target, int busy_timeout_ms);
 
