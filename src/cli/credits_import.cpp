@@ -7,13 +7,12 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <iostream>
+#include <ostream>
 #include <vector>
 
 #include "commands.hpp"
 #include "quicktools/credits/import.hpp"
 #include "quicktools/util/interrupt.hpp"
-#include "quicktools/util/progress.hpp"
 #include "quicktools/util/system.hpp"
 #include "quicktools/util/text.hpp"
 
@@ -149,12 +148,14 @@ void register_credits_import(CLI::App& group, Context& ctx) {
         options.source_name = opts->file == "-" ? "stdin" : opts->file;
         options.actor = credits::normalise_actor(opts->actor.empty() ? util::os_user() : opts->actor);
         options.dry_run = opts->dry_run ? db::DryRun::yes : db::DryRun::no;
-        options.show_progress = !ctx.options.quiet && util::Progress::stderr_is_terminal();
+        auto bar = ctx.progress("importing rows");
+        options.progress = bar.callback();
         // Rows are kept only to be printed; otherwise memory stays flat however long the file.
         const bool print_rows = ctx.options.json || opts->dry_run || ctx.options.verbose > 0;
         options.keep_rows = print_rows ? credits::ImportOptions::KeepRows::yes : credits::ImportOptions::KeepRows::no;
         auto database = ctx.open(opts->dry_run ? db::Access::read_only : db::Access::read_write);
         const auto result = credits::import_csv(database, reader, options);
+        bar.finish();
         const auto& source = options.source_name;
 
         if (!result.errors.empty()) {
@@ -166,11 +167,11 @@ void register_credits_import(CLI::App& group, Context& ctx) {
                                 : "");
             nlohmann::json errors = nlohmann::json::array();
             for (const auto& e : result.errors) {
-                std::cerr << fmt::format("{}:{}: {}\n", util::display(source), e.line, util::display(e.message));
+                ctx.err << fmt::format("{}:{}: {}\n", util::display(source), e.line, util::display(e.message));
                 errors.push_back({{"line", e.line}, {"message", e.message}});
             }
             // Not thrown: the one JSON document carries every bad row, not just the summary.
-            std::cerr << "quicktools: " << util::display(message) << '\n';
+            ctx.err << "quicktools: " << util::display(message) << '\n';
             if (ctx.options.json)
                 ctx.emit({{"ok", false},
                           {"exit_code", static_cast<int>(ExitCode::usage)},

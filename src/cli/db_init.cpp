@@ -16,7 +16,7 @@ void register_db_init(CLI::App& db, Context& ctx) {
         const auto& all = db::migrations();
         ctx.emit({{"ok", true}, {"path", ctx.options.db_path}, {"state", "final"}, {"version", all.back().version}},
                  fmt::format("Created {} (final schema, migration {:03d}).", ctx.options.db_path, all.back().version),
-                 false);
+                 Output::confirmation);
     });
 }
 
