@@ -144,8 +144,8 @@ migrate::CancelSubscriptionsResult planned_cancellation(const migrate::MigrateRe
 }
 
 MigratePacksRun run_migrate_packs(const MigratePacksOptions& opts, const Context& ctx) {
-    for (const auto& name : opts.api_options_given)
-        if (!opts.cancel) throw usage_error(fmt::format("{} only applies with --cancel-subscriptions", name));
+    if (!opts.cancel && !opts.api_options_given.empty())
+        throw usage_error(fmt::format("{} only applies with --cancel-subscriptions", opts.api_options_given.front()));
     migrate::MigrateOptions options;
     if (!opts.policy_file.empty()) options.policy = migrate::load_policy(opts.policy_file);
     options.dry_run = opts.dry_run ? db::DryRun::yes : db::DryRun::no;

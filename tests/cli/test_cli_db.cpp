@@ -33,6 +33,12 @@ TEST_SUITE("db commands") {
         CHECK(r.code == 4);
         CHECK(db_has(r.err, "already exists"));
         CHECK(r.err_is_one_line());
+        const auto legacy = TestDatabase::legacy(3);
+        const auto before = legacy.dump();
+        r = legacy.run({"db", "init"});
+        CHECK(r.code == 4);
+        CHECK(db_has(r.err, "already exists"));
+        CHECK(legacy.dump() == before);
         // A confirmation only: nothing with --quiet.
         TempDir other;
         r = quicktools::testing::run({"--db", other.file("q.db"), "-q", "db", "init"});
@@ -100,7 +106,7 @@ TEST_SUITE("db commands") {
         CHECK(r.code == 0);
         CHECK(r.out == db.path() + ": schema matches the final state (5 migrations); no drift.\n");
 
-        db.exec("DROP INDEX ix_users_email; ALTER TABLE quicktools_state ADD COLUMN surprise TEXT; "
+        db.exec("DROP INDEX ix_users_email; DROP INDEX ix_quicktools_ledger_user_id; ALTER TABLE quicktools_state ADD COLUMN surprise TEXT; "
                 "CREATE TABLE quicktools_unexpected (x); CREATE VIEW active_users AS SELECT id FROM users");
         r = db.run_json({"db", "verify"});
         CHECK(r.code == 3);
@@ -109,13 +115,14 @@ TEST_SUITE("db commands") {
         std::map<std::string, std::string> problems;
         for (const auto& d : doc["drift"]) problems[d["object"].get<std::string>()] = d["problem"].get<std::string>();
         CHECK(db_has(problems["index ix_users_email"], "missing"));
+        CHECK(db_has(problems["index ix_quicktools_ledger_user_id"], "missing"));
         CHECK(db_has(problems["quicktools_state.surprise"], "should not exist"));
         CHECK(problems.count("table quicktools_unexpected") == 1);
         CHECK(doc["not_owned"] == nlohmann::json::array({"view active_users"}));
 
         r = db.run({"db", "verify"});
         CHECK(r.code == 3);
-        CHECK(db_has(r.out, ": 3 difference(s) from the expected final schema:\n"));
+        CHECK(db_has(r.out, ": 4 difference(s) from the expected final schema:\n"));
         CHECK(db_has(r.out, "  (1 object(s) the tool does not own; -v lists them)\n"));
         CHECK(db_has(db.run({"-v", "db", "verify"}).out, "  (not owned, left alone) view active_users\n"));
     }

@@ -84,14 +84,16 @@ TEST_SUITE("stripe replay") {
 
     TEST_CASE("--dry-run reports what would happen and changes nothing") {
         const auto db = TestDatabase::fresh();
-        const auto file = replay_write(db, "events.json", {replay_completed(3, 2, "standard", 1500)});
+        const auto file = replay_write(db, "events.json",
+                                       {replay_completed(3, 2, "standard", 1500), replay_completed(6, 99, "pro", 3000)});
         const auto before = db.dump();
         auto r = db.run_json({"stripe", "replay", "--dry-run", file});
-        CHECK(r.code == 0);
+        CHECK(r.code == 3);
         CHECK(r.json()["dry_run"] == true);
         CHECK(r.json()["counts"]["credited"] == 1);
         CHECK(db.dump() == before);
-        r = db.run({"stripe", "replay", "--dry-run", file});
+        r = db.run({"stripe", "replay", "--dry-run",
+                    replay_write(db, "one.json", {replay_completed(7, 2, "standard", 1500)})});
         CHECK(r.code == 0);
         CHECK(replay_has(r.out, "Dry run"));
         CHECK(db.dump() == before);
