@@ -172,10 +172,10 @@ TEST_SUITE("credits commands") {
     TEST_CASE("an unknown user is exit 1; an email matches without case") {
         const auto db = TestDatabase::fresh();
         const auto before = db.dump();
-        for (const std::string ref : {"99", "nobody@example.com"}) {
+        for (const char* ref : {"99", "nobody@example.com"}) {
             const auto r = db.run({"credits", "grant", ref, "5", "--reason", "x"});
             CHECK(r.code == 1);
-            CHECK(credits_has(r.err, "no user " + ref));
+            CHECK(credits_has(r.err, std::string("no user ") + ref));
             CHECK(r.err_is_one_line());
         }
         CHECK(db.dump() == before);

@@ -143,7 +143,7 @@ TEST_SUITE("db commands") {
         CHECK(r.err_is_one_line());
         CHECK(db_has(r.err, "there is no terminal to confirm on; pass --yes"));
         CHECK(db.dump() == before);
-        r = db.run_json({"db", "drop-deprecated", "--dry-run"});
+        r = db.run_json({"db", "drop-deprecated", "--dry-run", "--force"});
         CHECK(r.code == 0);
         CHECK(r.json()["dry_run"] == true);
         CHECK(r.json()["nothing_to_do"] == false);

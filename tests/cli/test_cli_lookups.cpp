@@ -95,9 +95,10 @@ TEST_SUITE("lookup commands") {
     TEST_CASE("packs list needs no database") {
         const auto r = quicktools::testing::run({"--json", "packs", "list"});
         REQUIRE(r.code == 0);
+        const auto doc = r.json();
         std::map<std::string, nlohmann::json> packs;
         std::vector<std::string> names;
-        for (const auto& p : r.json()["packs"]) {
+        for (const auto& p : doc["packs"]) {
             names.push_back(p["name"]);
             packs[p["name"]] = p;
         }
