@@ -5,7 +5,7 @@
 
 #include <cerrno>
 #include <cstring>
-#include <iostream>
+#include <ostream>
 
 #include "commands.hpp"
 #include "quicktools/db/database.hpp"
@@ -29,15 +29,6 @@ void add_global_options(CLI::App& app, Context& ctx) {
         ->type_name("MS");
     app.add_flag("--no-color", o.no_color, "No colours (NO_COLOR in the environment does the same)");
     app.set_version_flag("--version", std::string("quicktools ") + version_string);
-}
-
-// On stderr escaped (a message may quote a value from the database or a file); in the JSON
-// document exact.
-void print_error(const Context& ctx, ExitCode code, const std::string& message) {
-    std::cerr << "quicktools: " << util::display(message) << '\n';
-    if (ctx.options.json)
-        std::cout << nlohmann::json{{"ok", false}, {"exit_code", static_cast<int>(code)}, {"error", message}}.dump(2)
-                  << '\n';
 }
 
 // The first example of a command's footer ("  quicktools ..." line, with its continuation
@@ -112,7 +103,7 @@ void build(CLI::App& app, Context& ctx) {
     app.require_subcommand(1);
     app.fallthrough();
     add_global_options(app, ctx);
-    // One line per command group; each group lives in src/cli/<group>_group.cpp.
+    // One line per command group or top-level command; commands.hpp names the file of each.
     register_db_group(app, ctx);
     register_completion(app, ctx);
     register_manpage(app, ctx);
@@ -122,49 +113,48 @@ void build(CLI::App& app, Context& ctx) {
     register_migrate_group(app, ctx);
     register_user_group(app, ctx);
     register_packs_group(app, ctx);
-    register_report_group(app, ctx);
+    register_report(app, ctx);
     add_group_footers(app);
 }
 
 namespace {
 
 // Runs the command line; the exit code. The one catch site of the tool.
-int dispatch(CLI::App& app, Context& ctx, int argc, char** argv) {
+int dispatch(CLI::App& app, Context& ctx, const std::vector<std::string>& args) {
     try {
-        app.parse(argc, argv);
+        app.parse(std::vector<std::string>(args.rbegin(), args.rend()));  // CLI11 takes them last first
         return static_cast<int>(ctx.exit_code);
     } catch (const CLI::Success& e) {
-        return app.exit(e);
+        return app.exit(e, ctx.out, ctx.err);
     } catch (const CLI::ParseError& e) {
-        print_error(ctx, ExitCode::usage, usage_message(app, e));
+        ctx.error(ExitCode::usage, usage_message(app, e));
         return static_cast<int>(ExitCode::usage);
     } catch (const Error& e) {
-        print_error(ctx, e.code(), e.what());
+        ctx.error(e.code(), e.what());
         return static_cast<int>(e.code());
     } catch (const db::EngineError& e) {
         const Error translated = db::translate(e, ctx.options.db_path, ctx.options.busy_timeout_ms);
-        print_error(ctx, translated.code(), translated.what());
+        ctx.error(translated.code(), translated.what());
         return static_cast<int>(translated.code());
     } catch (const std::exception& e) {
-        print_error(ctx, ExitCode::failed, fmt::format("internal error: {} (please report this)", e.what()));
+        ctx.error(ExitCode::failed, fmt::format("internal error: {} (please report this)", e.what()));
         return static_cast<int>(ExitCode::failed);
     }
 }
 
 }  // namespace
 
-int run(int argc, char** argv) {
-    Context ctx;
+int run(const std::vector<std::string>& args, Context& ctx) {
     CLI::App app{"quicktools: admin and migration tool for the credit-pack database (quicktools.db)",
                  "quicktools"};
     build(app, ctx);
-    const int code = dispatch(app, ctx, argc, argv);
+    const int code = dispatch(app, ctx, args);
     // A result that never reached stdout (a full disk, a closed pipe) is a failure, not exit 0.
     errno = 0;
-    std::cout.flush();
-    if (!std::cout.good()) {
+    ctx.out.flush();
+    if (!ctx.out.good()) {
         const int error = errno;
-        std::cerr << "quicktools: could not write the output to stdout"
+        ctx.err << "quicktools: could not write the output to stdout"
                   << (error != 0 ? fmt::format(" ({})", std::strerror(error)) : std::string())
                   << (code == 0 ? "; the command itself ran (what it changed is committed), only its output is lost"
                                 : "")

@@ -1,11 +1,8 @@
 #include "bars.hpp"
 
 #include <fmt/format.h>
-#include <sys/ioctl.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cstdlib>
 
 namespace quicktools::cli {
 namespace {
@@ -22,17 +19,6 @@ std::string bar(std::int64_t eighths_long) {
 }
 
 }  // namespace
-
-int terminal_width() {
-    winsize size{};
-    if (::isatty(STDOUT_FILENO) == 1 && ::ioctl(STDOUT_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 0)
-        return size.ws_col;
-    if (const char* columns = std::getenv("COLUMNS")) {
-        const int n = std::atoi(columns);
-        if (n > 0) return n;
-    }
-    return 80;
-}
 
 std::string bar_chart(const std::vector<BarRow>& rows, int width, bool colour) {
     std::size_t label_width = 0, value_width = 0, note_width = 0;

@@ -1,6 +1,6 @@
 #pragma once
-// Horizontal bar charts for the terminal: unicode block bars scaled to the width of the
-// terminal (80 columns when stdout is not one), coloured only when asked.
+// Horizontal bar charts for the terminal: unicode block bars scaled to a width (Context::width:
+// the terminal's, else $COLUMNS, else 80), coloured only when asked.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -12,9 +12,6 @@ struct BarRow {
     std::int64_t value = 0;
     std::string note;  // printed after the number, before the bar (may be empty)
 };
-
-// Columns of the terminal on stdout, else $COLUMNS, else 80.
-int terminal_width();
 
 // One line per row: label, value, note, then a bar proportional to value (the largest value
 // fills the rest of `width`). `colour` adds ANSI colour to the bars.

@@ -1,7 +1,8 @@
 #pragma once
 // One register function per command file in src/cli/. Each adds its subcommand to a parent,
-// binds options to a struct, and in its callback calls the core and renders the result.
-// Each group (db, migrate, credits, ...) has a register_*_group in its own file.
+// binds options to a struct, and in its callback calls the core and renders the result
+// (docs/architecture.md, "Writing a command"). The groups db, credits, checkout, stripe,
+// migrate and user have a register_*_group in <group>_group.cpp; packs is in packs_list.cpp.
 #include <CLI/CLI.hpp>
 
 #include "quicktools/cli/context.hpp"
@@ -51,6 +52,6 @@ void register_user_group(CLI::App& app, Context& ctx);
 void register_user_show(CLI::App& user, Context& ctx);
 void register_user_list(CLI::App& user, Context& ctx);
 void register_packs_group(CLI::App& app, Context& ctx);
-void register_report_group(CLI::App& app, Context& ctx);
+void register_report(CLI::App& app, Context& ctx);
 
 }  // namespace quicktools::cli

@@ -2,7 +2,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include <iostream>
+#include <ostream>
 
 #include "command_tree.hpp"
 #include "commands.hpp"
@@ -157,11 +157,10 @@ void register_completion(CLI::App& app, Context& ctx) {
         "  quicktools completion zsh > ~/.zfunc/_quicktools\n"
         "  quicktools completion fish > ~/.config/fish/completions/quicktools.fish");
     cmd->callback([&app, &ctx, shell] {
-        (void)ctx;
         const auto tree = collect_commands(app);
-        if (*shell == "bash") std::cout << bash_script(tree);
-        else if (*shell == "zsh") std::cout << zsh_script(tree);
-        else std::cout << fish_script(tree);
+        if (*shell == "bash") ctx.out << bash_script(tree);
+        else if (*shell == "zsh") ctx.out << zsh_script(tree);
+        else ctx.out << fish_script(tree);
     });
 }
 

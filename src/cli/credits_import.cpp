@@ -7,13 +7,12 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <iostream>
+#include <ostream>
 #include <vector>
 
 #include "commands.hpp"
 #include "quicktools/credits/import.hpp"
 #include "quicktools/util/interrupt.hpp"
-#include "quicktools/util/progress.hpp"
 #include "quicktools/util/system.hpp"
 #include "quicktools/util/text.hpp"
 
@@ -122,15 +121,84 @@ std::string summary_text(const credits::ImportResult& result, const std::string&
     return out;
 }
 
+struct ImportCommandOptions {
+    std::string file;
+    bool dry_run = false;
+    std::string actor;
+};
+
+struct ImportRun {
+    std::string source;  // the file as named, or "stdin"
+    credits::ImportResult result;
+};
+
+ImportRun run_credits_import(const ImportCommandOptions& opts, const Context& ctx) {
+    Input input(opts.file);
+    if (!opts.dry_run) input.spool_if_pipe();
+    util::CsvReader reader([&input](char* buffer, std::size_t size) { return input.read(buffer, size); });
+    credits::ImportOptions options;
+    options.source_name = opts.file == "-" ? "stdin" : opts.file;
+    options.actor = credits::normalise_actor(opts.actor.empty() ? util::os_user() : opts.actor);
+    options.dry_run = opts.dry_run ? db::DryRun::yes : db::DryRun::no;
+    // Rows are kept only to be printed; otherwise memory stays flat however long the file.
+    const bool print_rows = ctx.options.json || opts.dry_run || ctx.options.verbose > 0;
+    options.keep_rows = print_rows ? credits::ImportOptions::KeepRows::yes : credits::ImportOptions::KeepRows::no;
+    auto database = ctx.open(opts.dry_run ? db::Access::read_only : db::Access::read_write);
+    auto bar = ctx.progress("importing rows");
+    options.progress = bar.callback();
+    ImportRun run{options.source_name, credits::import_csv(database, reader, options)};
+    bar.finish();
+    return run;
+}
+
+// Bad rows: each as FILE:LINE: problem on stderr, then the summary as the error (exit 2); with
+// --json one document carries every bad row, not just the summary, so it is not thrown.
+void render_import_errors(const ImportRun& run, Context& ctx) {
+    const auto& result = run.result;
+    const std::string message =
+        fmt::format("{}: {} of {} rows are bad; nothing was changed{}", run.source, result.bad_rows, result.totals.rows,
+                    result.bad_rows > static_cast<std::int64_t>(result.errors.size())
+                        ? fmt::format(" (the first {} are listed)", result.errors.size())
+                        : "");
+    nlohmann::json errors = nlohmann::json::array();
+    for (const auto& e : result.errors) {
+        ctx.err << fmt::format("{}:{}: {}\n", util::display(run.source), e.line, util::display(e.message));
+        errors.push_back({{"line", e.line}, {"message", e.message}});
+    }
+    ctx.err << "quicktools: " << util::display(message) << '\n';
+    if (ctx.options.json)
+        ctx.emit({{"ok", false},
+                  {"exit_code", static_cast<int>(ExitCode::usage)},
+                  {"error", message},
+                  {"errors", errors},
+                  {"totals", totals_json(result.totals)}},
+                 "");
+    ctx.exit_code = ExitCode::usage;
+}
+
+void render_credits_import(const ImportRun& run, bool dry_run, Context& ctx) {
+    const auto& result = run.result;
+    if (!result.errors.empty()) return render_import_errors(run, ctx);
+    nlohmann::json rows = nlohmann::json::array();
+    if (ctx.options.json)  // 100,000 rows are worth building only when they are printed
+        for (const auto& r : result.rows) rows.push_back(row_json(r));
+    std::string text_out;
+    if (dry_run || ctx.options.verbose > 0)
+        for (const auto& r : result.rows) text_out += row_text(r) + "\n";
+    text_out += summary_text(result, run.source, dry_run);
+    ctx.emit({{"ok", true},
+              {"dry_run", dry_run},
+              {"committed", result.committed},
+              {"source", run.source},
+              {"totals", totals_json(result.totals)},
+              {"rows", rows}},
+             text_out);
+}
+
 }  // namespace
 
 void register_credits_import(CLI::App& group, Context& ctx) {
-    struct Options {
-        std::string file;
-        bool dry_run = false;
-        std::string actor;
-    };
-    auto opts = std::make_shared<Options>();
+    auto opts = std::make_shared<ImportCommandOptions>();
     auto* cmd = group.add_subcommand(
         "import", "Apply many adjustments from a CSV file (columns user, action, amount, reason, optional "
                   "idempotency_key): every row checked first, then all applied in one transaction, or none");
@@ -141,61 +209,7 @@ void register_credits_import(CLI::App& group, Context& ctx) {
     cmd->footer("Examples:\n  quicktools credits import refunds.csv --dry-run\n"
                 "  printf 'user,action,amount,reason\\n42,refund,8,task 981 failed\\n' | quicktools credits import -\n"
                 "Each bad row is reported as FILE:LINE: problem, and then nothing is applied (exit 2).");
-    cmd->callback([&ctx, opts] {
-        Input input(opts->file);
-        if (!opts->dry_run) input.spool_if_pipe();
-        util::CsvReader reader([&input](char* buffer, std::size_t size) { return input.read(buffer, size); });
-        credits::ImportOptions options;
-        options.source_name = opts->file == "-" ? "stdin" : opts->file;
-        options.actor = credits::normalise_actor(opts->actor.empty() ? util::os_user() : opts->actor);
-        options.dry_run = opts->dry_run ? db::DryRun::yes : db::DryRun::no;
-        options.show_progress = !ctx.options.quiet && util::Progress::stderr_is_terminal();
-        // Rows are kept only to be printed; otherwise memory stays flat however long the file.
-        const bool print_rows = ctx.options.json || opts->dry_run || ctx.options.verbose > 0;
-        options.keep_rows = print_rows ? credits::ImportOptions::KeepRows::yes : credits::ImportOptions::KeepRows::no;
-        auto database = ctx.open(opts->dry_run ? db::Access::read_only : db::Access::read_write);
-        const auto result = credits::import_csv(database, reader, options);
-        const auto& source = options.source_name;
-
-        if (!result.errors.empty()) {
-            const std::string message =
-                fmt::format("{}: {} of {} rows are bad; nothing was changed{}", source, result.bad_rows,
-                            result.totals.rows,
-                            result.bad_rows > static_cast<std::int64_t>(result.errors.size())
-                                ? fmt::format(" (the first {} are listed)", result.errors.size())
-                                : "");
-            nlohmann::json errors = nlohmann::json::array();
-            for (const auto& e : result.errors) {
-                std::cerr << fmt::format("{}:{}: {}\n", util::display(source), e.line, util::display(e.message));
-                errors.push_back({{"line", e.line}, {"message", e.message}});
-            }
-            // Not thrown: the one JSON document carries every bad row, not just the summary.
-            std::cerr << "quicktools: " << util::display(message) << '\n';
-            if (ctx.options.json)
-                ctx.emit({{"ok", false},
-                          {"exit_code", static_cast<int>(ExitCode::usage)},
-                          {"error", message},
-                          {"errors", errors},
-                          {"totals", totals_json(result.totals)}},
-                         "");
-            ctx.exit_code = ExitCode::usage;
-            return;
-        }
-        nlohmann::json rows = nlohmann::json::array();
-        if (ctx.options.json)  // 100,000 rows are worth building only when they are printed
-            for (const auto& r : result.rows) rows.push_back(row_json(r));
-        std::string text_out;
-        if (opts->dry_run || ctx.options.verbose > 0)
-            for (const auto& r : result.rows) text_out += row_text(r) + "\n";
-        text_out += summary_text(result, source, opts->dry_run);
-        ctx.emit({{"ok", true},
-                  {"dry_run", opts->dry_run},
-                  {"committed", result.committed},
-                  {"source", source},
-                  {"totals", totals_json(result.totals)},
-                  {"rows", rows}},
-                 text_out);
-    });
+    cmd->callback([&ctx, opts] { render_credits_import(run_credits_import(*opts, ctx), opts->dry_run, ctx); });
 }
 
 }  // namespace quicktools::cli

@@ -1,11 +1,8 @@
 // `quicktools db backup DEST`: a consistent online copy, mode 0600.
 #include <fmt/format.h>
 
-#include <optional>
-
 #include "commands.hpp"
 #include "quicktools/db/backup.hpp"
-#include "quicktools/util/progress.hpp"
 
 namespace quicktools::cli {
 
@@ -18,17 +15,12 @@ void register_db_backup(CLI::App& db, Context& ctx) {
     cmd->footer("Example:\n  quicktools db backup /var/backups/quicktools-$(date +%F).db");
     cmd->callback([&ctx, dest] {
         auto database = ctx.open(db::Access::read_only);
-        std::optional<util::Progress> bar;
-        db::BackupProgress progress;
-        if (util::Progress::stderr_is_terminal() && !ctx.options.quiet)
-            progress = [&bar](int done, int total) {
-                if (!bar) bar.emplace("db backup: pages", total, true);
-                bar->update(done);
-            };
-        const auto result = db::backup_to(database, *dest, progress);
-        if (bar) bar->finish();
+        auto bar = ctx.progress("db backup: pages");
+        const auto result = db::backup_to(database, *dest, [&bar](int done, int total) { bar.advance(done, total); });
+        bar.finish();
         ctx.emit({{"ok", true}, {"path", result.path}, {"bytes", result.bytes}, {"pages", result.pages}},
-                 fmt::format("Backed up {} to {} ({} bytes).", database.path(), result.path, result.bytes), false);
+                 fmt::format("Backed up {} to {} ({} bytes).", database.path(), result.path, result.bytes),
+                 Output::confirmation);
     });
 }
 

@@ -1,15 +1,13 @@
 // `quicktools db drop-deprecated`: drop the six subscription columns, once the migration is done.
 #include <fmt/format.h>
 #include <fmt/ranges.h>
-#include <unistd.h>
 
-#include <iostream>
-#include <optional>
+#include <istream>
+#include <ostream>
 
 #include "commands.hpp"
 #include "quicktools/db/drop_deprecated.hpp"
 #include "quicktools/util/interrupt.hpp"
-#include "quicktools/util/progress.hpp"
 #include "quicktools/util/system.hpp"
 #include "quicktools/util/text.hpp"
 
@@ -44,22 +42,22 @@ std::string plan_text(const db::DropPlan& plan, const char* tense) {
 }
 
 // Irreversible: a person at a terminal types "drop"; scripts must say --yes.
-void confirm(const std::string& path) {
-    if (::isatty(STDIN_FILENO) != 1)
+void confirm(const Context& ctx, const std::string& path) {
+    if (!ctx.stdin_terminal)
         throw refusal("dropping columns cannot be undone (except from the backup) and there is no terminal to "
                       "confirm on; pass --yes to go ahead");
-    std::cerr << fmt::format("This drops the six subscription columns from {} for good. Type \"drop\" to go "
+    ctx.err << fmt::format("This drops the six subscription columns from {} for good. Type \"drop\" to go "
                              "ahead: ",
                              path)
               << std::flush;
     std::string answer;
     try {
-        util::wait_until_readable(STDIN_FILENO);  // a terminal is readable once a line is typed
+        if (ctx.in_fd >= 0) util::wait_until_readable(ctx.in_fd);  // a terminal is readable once a line is typed
     } catch (const Error&) {
-        std::cerr << '\n';  // Ctrl-C at the question: exit 130 (not "not confirmed") on a line of its own
+        ctx.err << '\n';  // Ctrl-C at the question: exit 130 (not "not confirmed") on a line of its own
         throw;
     }
-    if (!std::getline(std::cin, answer)) std::cerr << '\n';  // Ctrl-D: end the question's line
+    if (!std::getline(ctx.in, answer)) ctx.err << '\n';  // Ctrl-D: end the question's line
     if (answer != "drop") throw refusal("not confirmed; nothing was changed");
 }
 
@@ -88,17 +86,13 @@ void register_db_drop_deprecated(CLI::App& db, Context& ctx) {
         options.actor = util::os_user();
         if (!opts->no_backup && !opts->dry_run)
             options.backup_path = opts->backup.empty() ? db::default_backup_path(database.path()) : opts->backup;
-        std::optional<util::Progress> backup_bar;
-        if (ctx.stderr_is_terminal() && !ctx.options.quiet) {
-            options.on_step = [&backup_bar](const std::string& what) {
-                if (backup_bar) backup_bar->finish();
-                std::cerr << "drop-deprecated: " << what << "...\n";
+        auto backup_bar = ctx.progress("drop-deprecated: backup pages");
+        options.backup_progress = [&backup_bar](int done, int total) { backup_bar.advance(done, total); };
+        if (ctx.stderr_terminal && !ctx.options.quiet)
+            options.on_step = [&ctx, &backup_bar](const std::string& what) {
+                backup_bar.finish();
+                ctx.err << "drop-deprecated: " << what << "...\n";
             };
-            options.backup_progress = [&backup_bar](int done, int total) {
-                if (!backup_bar) backup_bar.emplace("drop-deprecated: backup pages", total, true);
-                backup_bar->update(done);
-            };
-        }
 
         nlohmann::json doc{{"dry_run", opts->dry_run}, {"dropped_columns", db::deprecated_columns}};
         const auto nothing_to_do = [&](const db::DropPlan& plan) {
@@ -125,7 +119,7 @@ void register_db_drop_deprecated(CLI::App& db, Context& ctx) {
                 ctx.emit(doc, text + "(dry run: nothing changed)");
                 return;
             }
-            confirm(database.path());
+            confirm(ctx, database.path());
         }
         const db::DropResult result = db::drop_deprecated(database, options);
         if (result.plan.nothing_to_do) return nothing_to_do(result.plan);
@@ -155,7 +149,7 @@ void register_db_drop_deprecated(CLI::App& db, Context& ctx) {
             ctx.exit_code = e.code();
         }
         ctx.emit(doc, text);
-        if (result.vacuum_error) std::cerr << "quicktools: " << util::display(result.vacuum_error->what()) << '\n';
+        if (result.vacuum_error) ctx.err << "quicktools: " << util::display(result.vacuum_error->what()) << '\n';
     });
 }
 

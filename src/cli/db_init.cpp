@@ -17,7 +17,7 @@ void register_db_init(CLI::App& db, Context& ctx) {
         // database.path(): a PostgreSQL URI without its password.
         ctx.emit({{"ok", true}, {"path", database.path()}, {"state", "final"}, {"version", all.back().version}},
                  fmt::format("Created {} (final schema, migration {:03d}).", database.path(), all.back().version),
-                 false);
+                 Output::confirmation);
     });
 }
 

@@ -1,7 +1,7 @@
 // `quicktools manpage` (hidden): quicktools(1) in roff, from the same tree as --help.
 #include <fmt/format.h>
 
-#include <iostream>
+#include <ostream>
 
 #include "command_tree.hpp"
 #include "commands.hpp"
@@ -68,8 +68,7 @@ void register_manpage(CLI::App& app, Context& ctx) {
     auto* cmd = app.add_subcommand("manpage", "Print the quicktools(1) man page in roff");
     cmd->group("");  // hidden: used by the build to make quicktools.1
     cmd->callback([&app, &ctx] {
-        (void)ctx;
-        std::cout << render(collect_commands(app));
+        ctx.out << render(collect_commands(app));
     });
 }
 

@@ -13,7 +13,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <iostream>
+#include <ostream>
 #include <stdexcept>
 
 namespace quicktools::cli {
@@ -70,7 +70,7 @@ std::string metrics_labels(std::string_view command, const std::vector<std::pair
 }
 
 // Shown with -q too: a job whose metrics stop changing should say why.
-void metrics_warn(const Error& e) { std::cerr << "quicktools: warning: " << e.what() << '\n'; }
+void metrics_warn(const Context& ctx, const Error& e) { ctx.err << "quicktools: warning: " << e.what() << '\n'; }
 
 double metrics_now() {
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -201,14 +201,14 @@ void run_with_metrics(const std::string& path, std::string_view command, Context
         try {
             write(false, static_cast<int>(e.code()), {});
         } catch (const Error& w) {
-            metrics_warn(w);
+            metrics_warn(ctx, w);
         }
         throw;
     } catch (...) {
         try {
             write(false, static_cast<int>(ExitCode::failed), {});
         } catch (const Error& w) {
-            metrics_warn(w);
+            metrics_warn(ctx, w);
         }
         throw;
     }
@@ -216,7 +216,7 @@ void run_with_metrics(const std::string& path, std::string_view command, Context
     try {
         write(success, static_cast<int>(ctx.exit_code), samples);
     } catch (const Error& w) {
-        metrics_warn(w);
+        metrics_warn(ctx, w);
         if (ctx.exit_code == ExitCode::ok) ctx.exit_code = ExitCode::failed;
     }
 }

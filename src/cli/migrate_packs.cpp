@@ -3,8 +3,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include <functional>
 #include <optional>
+#include <vector>
 
 #include "api_options.hpp"
 #include "commands.hpp"
@@ -13,7 +13,6 @@
 #include "quicktools/migrate/cancel_subscriptions.hpp"
 #include "quicktools/migrate/packs_migration.hpp"
 #include "quicktools/stripe/account.hpp"
-#include "quicktools/util/progress.hpp"
 #include "quicktools/util/system.hpp"
 #include "quicktools/util/text.hpp"
 
@@ -27,6 +26,19 @@ struct MigratePacksOptions {
     bool no_backup = false;
     bool cancel = false;
     ApiOptions api;
+    std::vector<std::string> api_options_given;  // the API options on the command line
+};
+
+// The API options, which only --cancel-subscriptions uses.
+constexpr const char* migrate_api_option_names[] = {"--live", "--api-key-file", "--timeout", "--connect-timeout",
+                                                    "--max-retries"};
+
+struct MigratePacksRun {
+    std::string path;
+    migrate::MigrateResult migration;
+    std::optional<migrate::CancelSubscriptionsResult> cancel;  // with --cancel-subscriptions
+
+    bool cancel_incomplete() const { return cancel && (cancel->failed > 0 || cancel->not_attempted > 0); }
 };
 
 std::string schema_names(const std::vector<int>& versions) {
@@ -46,8 +58,8 @@ nlohmann::json result_json(const migrate::MigrateResult& r) {
                        {"backup", r.backup_path ? nlohmann::json{{"path", *r.backup_path}, {"bytes", r.backup_bytes}}
                                                 : nlohmann::json()},
                        {"summary", cli::to_json(r.totals)},
-                       {"by_tier", cli::to_json(r.by_tier, false)},
-                       {"by_tier_status", cli::to_json(r.by_tier_status, true)},
+                       {"by_tier", cli::to_json(r.by_tier, BreakdownColumns::tier)},
+                       {"by_tier_status", cli::to_json(r.by_tier_status, BreakdownColumns::tier_and_status)},
                        {"billing_subscriptions", billing_json(r.billing_count, r.billing)}};
     if (r.completion)
         doc["completed"] = {{"at", r.completion->completed_at}, {"by", r.completion->completed_by},
@@ -74,16 +86,6 @@ std::string headline(const migrate::MigrateResult& r, const std::string& path) {
         out += fmt::format("{} {} users with policy '{}'.\n", r.dry_run ? "Would migrate" : "Migrated",
                            r.dry_run ? r.totals.users : r.completion->users, util::display(r.policy));
     return out;
-}
-
-// A (done, total) callback that starts `bar` at the first call, when the total is known: drawn
-// on a terminal unless --quiet.
-std::function<void(std::int64_t, std::int64_t)> progress_drawer(std::optional<util::Progress>& bar,
-                                                                const char* label, const Context& ctx) {
-    return [&bar, label, &ctx](std::int64_t done, std::int64_t total) {
-        if (!bar) bar.emplace(label, total, util::Progress::stderr_is_terminal() && !ctx.options.quiet);
-        bar->update(done);
-    };
 }
 
 nlohmann::json cancel_json(const migrate::CancelSubscriptionsResult& c) {
@@ -117,14 +119,84 @@ std::string cancel_text(const migrate::CancelSubscriptionsResult& c) {
     return out;
 }
 
-std::string to_text(const migrate::MigrateResult& r, const std::string& path, bool cancelling) {
+// With --cancel-subscriptions the list of subscriptions still billing is left out: the
+// cancellation's own section follows.
+enum class BillingList { shown, left_out };
+
+std::string to_text(const migrate::MigrateResult& r, const std::string& path, BillingList billing) {
     std::string out = headline(r, path);
     if (r.backup_path) out += fmt::format("Backup: {} ({} bytes)\n", *r.backup_path, r.backup_bytes);
     out += "\n" + totals_text(r.totals) + "\n";
-    out += breakdown_text(r.dry_run ? r.by_tier_status : r.by_tier, r.dry_run);
-    if (!cancelling) out += "\n" + billing_text(r.billing_count, r.billing, 20);
+    out += r.dry_run ? breakdown_text(r.by_tier_status, BreakdownColumns::tier_and_status)
+                     : breakdown_text(r.by_tier, BreakdownColumns::tier);
+    if (billing == BillingList::shown) out += "\n" + billing_text(r.billing_count, r.billing, 20);
     if (r.dry_run) out += "Dry run: nothing changed.\n";
     return out;
+}
+
+// A dry run that has not migrated yet has no per-user records to count from: the
+// subscriptions it would cancel are the ones the plan says keep billing.
+migrate::CancelSubscriptionsResult planned_cancellation(const migrate::MigrateResult& plan) {
+    migrate::CancelSubscriptionsResult planned;
+    planned.dry_run = true;
+    planned.to_cancel = plan.billing_count;
+    return planned;
+}
+
+MigratePacksRun run_migrate_packs(const MigratePacksOptions& opts, const Context& ctx) {
+    if (!opts.cancel && !opts.api_options_given.empty())
+        throw usage_error(fmt::format("{} only applies with --cancel-subscriptions", opts.api_options_given.front()));
+    migrate::MigrateOptions options;
+    if (!opts.policy_file.empty()) options.policy = migrate::load_policy(opts.policy_file);
+    options.dry_run = opts.dry_run ? db::DryRun::yes : db::DryRun::no;
+    options.actor = util::os_user();
+    if (!opts.no_backup)
+        options.backup_path = opts.backup.empty() ? db::default_backup_path(ctx.options.db_path) : opts.backup;
+
+    // The key first: a missing one must not leave the migration done and the cancelling not.
+    std::optional<ApiConnection> api;
+    if (opts.cancel && !opts.dry_run) api = connect_api(opts.api, ctx);
+
+    auto database = ctx.open(opts.dry_run ? db::Access::read_only : db::Access::read_write);
+    MigratePacksRun run;
+    run.path = database.path();
+    auto bar = ctx.progress("migrate packs");
+    options.progress = bar.callback();
+    run.migration = migrate::migrate_packs(database, options);
+    bar.finish();
+    if (!opts.cancel) return run;
+    if (opts.dry_run && !run.migration.already_done) {
+        run.cancel = planned_cancellation(run.migration);
+        return run;
+    }
+    migrate::CancelOptions cancel_options;
+    cancel_options.dry_run = options.dry_run;
+    auto cancel_bar = ctx.progress("cancel subscriptions");
+    cancel_options.progress = cancel_bar.callback();
+    // The key must be of the account and mode this database belongs to: a test key answers "no
+    // such subscription" for every live one.
+    if (api) cancel_options.bind = stripe::binding_to_record(stripe::check_account(database, *api->client));
+    run.cancel = migrate::cancel_subscriptions(database, api ? api->client.get() : nullptr, cancel_options);
+    cancel_bar.finish();
+    return run;
+}
+
+// Prints the result; exit 1 when a subscription could not be cancelled.
+void render_migrate_packs(const MigratePacksRun& run, Context& ctx) {
+    auto doc = result_json(run.migration);
+    auto text = to_text(run.migration, run.path, run.cancel ? BillingList::left_out : BillingList::shown);
+    if (run.cancel) {
+        doc["cancel_subscriptions"] = cancel_json(*run.cancel);
+        text += "\n" + cancel_text(*run.cancel);
+    }
+    if (run.cancel_incomplete()) {
+        ctx.exit_code = ExitCode::failed;
+        doc["ok"] = false;
+        doc["exit_code"] = static_cast<int>(ExitCode::failed);
+        // -q: only what failed, not the whole migration report.
+        if (ctx.options.quiet) text = cancel_text(*run.cancel);
+    }
+    ctx.emit(doc, text);
 }
 
 }  // namespace
@@ -152,55 +224,9 @@ void register_migrate_packs(CLI::App& migrate, Context& ctx) {
                 "  STRIPE_API_KEY=sk_test_... quicktools migrate packs --cancel-subscriptions\n"
                 "Exit 1 when a subscription could not be cancelled (listed; a re-run finishes the rest).");
     cmd->callback([&ctx, opts, cmd] {
-        for (const char* name : {"--live", "--api-key-file", "--timeout", "--connect-timeout", "--max-retries"})
-            if (!opts->cancel && cmd->count(name) > 0)
-                throw usage_error(fmt::format("{} only applies with --cancel-subscriptions", name));
-        migrate::MigrateOptions options;
-        if (!opts->policy_file.empty()) options.policy = migrate::load_policy(opts->policy_file);
-        options.dry_run = opts->dry_run ? db::DryRun::yes : db::DryRun::no;
-        options.actor = util::os_user();
-        if (!opts->no_backup)
-            options.backup_path = opts->backup.empty() ? db::default_backup_path(ctx.options.db_path) : opts->backup;
-        std::optional<util::Progress> progress;
-        options.progress = progress_drawer(progress, "migrate packs", ctx);
-
-        // The key first: a missing one must not leave the migration done and the cancelling not.
-        std::optional<ApiConnection> api;
-        if (opts->cancel && !opts->dry_run) api = connect_api(opts->api, ctx);
-
-        auto database = ctx.open(opts->dry_run ? db::Access::read_only : db::Access::read_write);
-        const auto result = migrate::migrate_packs(database, options);
-        if (progress) progress->finish();
-        auto doc = result_json(result);
-        auto text = to_text(result, database.path(), opts->cancel);
-        if (opts->cancel) {
-            migrate::CancelSubscriptionsResult cancel;
-            if (opts->dry_run && !result.already_done) {
-                cancel.dry_run = true;
-                cancel.to_cancel = result.billing_count;
-            } else {
-                migrate::CancelOptions cancel_options;
-                cancel_options.dry_run = opts->dry_run ? db::DryRun::yes : db::DryRun::no;
-                std::optional<util::Progress> cancel_progress;
-                cancel_options.progress = progress_drawer(cancel_progress, "cancel subscriptions", ctx);
-                // The key must be of the account and mode this database belongs to: a test key
-                // answers "no such subscription" for every live one.
-                if (api && !opts->dry_run)
-                    cancel_options.bind = stripe::binding_to_record(stripe::check_account(database, *api->client));
-                cancel = migrate::cancel_subscriptions(database, api ? api->client.get() : nullptr, cancel_options);
-                if (cancel_progress) cancel_progress->finish();
-            }
-            doc["cancel_subscriptions"] = cancel_json(cancel);
-            text += "\n" + cancel_text(cancel);
-            if (cancel.failed > 0 || cancel.not_attempted > 0) {
-                ctx.exit_code = ExitCode::failed;
-                doc["ok"] = false;
-                doc["exit_code"] = static_cast<int>(ExitCode::failed);
-                // -q: only what failed, not the whole migration report.
-                if (ctx.options.quiet) text = cancel_text(cancel);
-            }
-        }
-        ctx.emit(doc, text);
+        for (const char* name : migrate_api_option_names)
+            if (cmd->count(name) > 0) opts->api_options_given.emplace_back(name);
+        render_migrate_packs(run_migrate_packs(*opts, ctx), ctx);
     });
 }
 

@@ -9,7 +9,8 @@ nlohmann::json to_json(const migrate::Totals& totals) {
     return {{"total_users", totals.users}, {"total_credits", totals.credits}, {"users_with_api", totals.api_users}};
 }
 
-nlohmann::json to_json(const std::vector<migrate::Breakdown>& rows, bool with_status) {
+nlohmann::json to_json(const std::vector<migrate::Breakdown>& rows, BreakdownColumns columns) {
+    const bool with_status = columns == BreakdownColumns::tier_and_status;
     nlohmann::json out = nlohmann::json::array();
     for (const auto& r : rows) {
         nlohmann::json row{{"tier", r.tier.empty() ? nlohmann::json() : nlohmann::json(r.tier)}};
@@ -41,7 +42,8 @@ std::string totals_text(const migrate::Totals& totals) {
                        totals.credits, totals.api_users);
 }
 
-std::string breakdown_text(const std::vector<migrate::Breakdown>& rows, bool with_status) {
+std::string breakdown_text(const std::vector<migrate::Breakdown>& rows, BreakdownColumns columns) {
+    const bool with_status = columns == BreakdownColumns::tier_and_status;
     if (rows.empty()) return "";
     std::string out = with_status ? fmt::format("  {:<10} {:<10} {:>10} {:>14} {:>12} {:>10}\n", "old tier", "status",
                                                 "users", "credits", "API unlocks", "billing")

@@ -22,7 +22,7 @@ nlohmann::json report_json(const report::Report& r) {
     if (r.migration)
         migration = {{"completed_at", r.migration->completed_at}, {"completed_by", r.migration->completed_by},
                      {"users", r.migration->users}, {"policy", r.migration->policy}, {"mode", r.migration->mode},
-                     {"by_tier", cli::to_json(r.migrated_by_tier, false)},
+                     {"by_tier", cli::to_json(r.migrated_by_tier, BreakdownColumns::tier)},
                      {"billing_subscriptions", r.billing_subscriptions}};
     return {{"state", db::to_string(r.state)}, {"summary", cli::to_json(r.totals)}, {"support_tiers", tiers},
             {"packs_bought", packs},           {"migration", migration}};
@@ -64,7 +64,7 @@ std::string to_text(const report::Report& r, int width, bool colour) {
         out += fmt::format("\nMigrated to credit packs on {} by {}: {} users, policy '{}' ({}).\n",
                            util::display(r.migration->completed_at), util::display(r.migration->completed_by),
                            r.migration->users, util::display(r.migration->policy), r.migration->mode == "adopt" ? "adopted" : "converted");
-        out += breakdown_text(r.migrated_by_tier, false);
+        out += breakdown_text(r.migrated_by_tier, BreakdownColumns::tier);
         if (r.billing_subscriptions > 0)
             out += fmt::format("{} old Stripe subscriptions are still billing (`quicktools migrate packs "
                                "--cancel-subscriptions` cancels them).\n",
@@ -77,7 +77,7 @@ std::string to_text(const report::Report& r, int width, bool colour) {
 
 }  // namespace
 
-void register_report_group(CLI::App& app, Context& ctx) {
+void register_report(CLI::App& app, Context& ctx) {
     auto* cmd = app.add_subcommand("report", "Summary: total users, total credits, users with API access, support "
                                              "tiers, packs bought and the migration");
     cmd->footer("The distributions are drawn as bars as wide as the terminal (80 columns when piped), in colour "
@@ -86,7 +86,7 @@ void register_report_group(CLI::App& app, Context& ctx) {
     cmd->callback([&ctx] {
         auto database = ctx.open(db::Access::read_only);
         const auto r = report::build_report(database);
-        ctx.emit(report_json(r), to_text(r, terminal_width(), ctx.colour()));
+        ctx.emit(report_json(r), to_text(r, ctx.width(), ctx.colour()));
     });
 }
 

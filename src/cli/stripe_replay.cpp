@@ -10,7 +10,6 @@
 #include "quicktools/stripe/account.hpp"
 #include "quicktools/stripe/form.hpp"
 #include "quicktools/stripe/replay.hpp"
-#include "quicktools/util/progress.hpp"
 #include "quicktools/util/system.hpp"
 
 namespace quicktools::cli {
@@ -51,8 +50,7 @@ void register_stripe_replay(CLI::App& stripe, Context& ctx) {
                 throw usage_error("name a FILE of events ('-' for stdin), or give --retry to try the stored ones again");
             auto database = ctx.open(db::Access::read_write);
             stripe::require_mode(database, opts->live);
-            util::Progress progress("stripe replay: events", 0,
-                                    ctx.stderr_is_terminal() && !ctx.options.quiet && !ctx.options.json);
+            auto progress = ctx.progress("stripe replay: events");
             stripe::ReplayOptions options;
             options.livemode = opts->live ? stripe::Livemode::live : stripe::Livemode::test;
             options.actor = util::os_user();
@@ -81,7 +79,7 @@ void register_stripe_replay(CLI::App& stripe, Context& ctx) {
             options.progress = [&](std::int64_t done) {
                 if (done < last) before += last;
                 last = done;
-                progress.update(before + done);
+                progress.advance(before + done);
             };
             const auto retry = opts->retry ? stripe::RetryStored::yes : stripe::RetryStored::no;
             const auto result = stripe::replay_inputs(database, opts->inputs, retry,

@@ -11,7 +11,6 @@
 #include "quicktools/credits/adjust.hpp"
 #include "quicktools/credits/ledger.hpp"
 #include "quicktools/util/interrupt.hpp"
-#include "quicktools/util/progress.hpp"
 #include "quicktools/util/system.hpp"
 
 namespace quicktools::credits {
@@ -62,7 +61,6 @@ ImportResult import_csv(db::Database& db, util::CsvReader& reader, const ImportO
         read = std::make_unique<db::ReadTransaction>(db);
     }
     const std::string now = util::now_timestamp();
-    util::Progress progress("importing rows", 0, options.show_progress);
     ImportResult result;
     std::unordered_set<std::int64_t> users;  // at most the users of the database
     std::string problem;
@@ -88,9 +86,8 @@ ImportResult import_csv(db::Database& db, util::CsvReader& reader, const ImportO
                                         row->line, row->user_id, entry.balance_after, row->balance_after));
         }
         if (options.keep_rows == ImportOptions::KeepRows::yes) result.rows.push_back(std::move(*row));
-        progress.update(result.totals.rows);
+        if (options.progress) options.progress(result.totals.rows, 0);
     }
-    progress.finish();
     result.totals.users = static_cast<std::int64_t>(users.size());
     if (result.bad_rows > 0 || options.dry_run == db::DryRun::yes) return result;
     write->commit();

@@ -1,5 +1,5 @@
 // A byte scanner that finds each event object's extent (tracking strings, escapes and depth)
-// without parsing it; events.cpp parses each event on its own.
+// without parsing it; event.cpp parses each event on its own.
 #include "quicktools/stripe/event_reader.hpp"
 
 #include <fcntl.h>

@@ -135,21 +135,6 @@ def test_dry_run_changes_nothing(qt, make_db, tmp_path):
     assert real["summary"] == doc["summary"] and real["by_tier"] == doc["by_tier"]
 
 
-def test_rerun_changes_nothing_and_says_so(qt, make_db):
-    path = make_db(users=200)
-    assert qt("migrate", "packs", "--no-backup", db=path).rc == 0
-    before = dump(path)
-    r = qt("migrate", "packs", db=path, json=True)
-    assert r.rc == 0, r.err
-    assert r.json["already_done"] and not r.json["changed"]
-    assert r.json["completed"]["users"] == 200 and r.json["completed"]["policy"] == "default"
-    assert r.json["backup"] is None
-    assert dump(path) == before
-    text = qt("migrate", "packs", db=path)
-    assert "was already migrated on" in text.out and "nothing changed" in text.out and "200 users" in text.out
-    assert dump(path) == before
-
-
 def test_users_created_afterwards_are_left_alone(qt, make_db):
     path = make_db(users=20)
     assert qt("migrate", "packs", "--no-backup", db=path).rc == 0
@@ -226,24 +211,6 @@ def test_malformed_policy_is_rejected_before_anything_changes(qt, make_db, tmp_p
     assert key in r.err and len(r.err.strip().splitlines()) == 1
     assert dump(path) == before
     assert [p for p in os.listdir(tmp_path) if "backup" in p] == []
-
-
-def test_missing_policy_file(qt, make_db, tmp_path):
-    path = make_db(users=3)
-    r = qt("migrate", "packs", "--policy", tmp_path / "none.json", db=path)
-    assert r.rc == 2 and "cannot read policy file" in r.err
-
-
-def test_tier_the_policy_does_not_cover_is_refused(qt, make_db):
-    path = make_db(users=10)
-    con = sqlite3.connect(str(path))
-    con.execute("UPDATE users SET subscription_tier = 'enterprise' WHERE id IN (2, 3)")
-    con.commit()
-    con.close()
-    before = dump(path)
-    r = qt("migrate", "packs", "--no-backup", db=path)
-    assert r.rc == 4 and "'enterprise' (2 users)" in r.err
-    assert dump(path) == before
 
 
 # --- databases in other states ------------------------------------------------------------

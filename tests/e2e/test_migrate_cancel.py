@@ -142,8 +142,3 @@ def test_cancelled_ones_no_longer_count_as_billing(qt, shop, stripe_api):
     assert qt("report", db=shop, json=True).json["migration"]["billing_subscriptions"] == 0
 
 
-def test_api_options_need_the_cancel_option(qt, shop, stripe_api):
-    before = dump(shop)
-    r = qt("migrate", "packs", "--no-backup", "--live", db=shop, env=stripe_api.env())
-    assert r.rc == 2 and "--live only applies with --cancel-subscriptions" in r.err
-    assert dump(shop) == before

@@ -212,25 +212,6 @@ def test_retry_uses_the_stored_payloads(qt, db):
     assert qt("stripe", "replay", "--retry", db=db, json=True).json["events"] == 0
 
 
-def test_dry_run_changes_nothing(qt, db):
-    before = dump(db)
-    r = replay(qt, db, completed(1, "pro"), completed(99, "pro"), args=["--dry-run"])
-    assert r.rc == 3 and r.json["dry_run"] is True and r.json["counts"]["credited"] == 1
-    assert dump(db) == before
-    r = qt("stripe", "replay", "--dry-run", write(db.parent / "d.json", [completed(1, "pro")]), db=db)
-    assert "Dry run" in r.out and dump(db) == before
-
-
-def test_usage_errors_and_refusals(qt, db, make_db, tmp_path):
-    assert qt("stripe", "replay", db=db).rc == 2
-    r = qt("stripe", "replay", tmp_path / "missing.json", db=db)
-    assert r.rc == 2 and "missing.json" in r.err
-    legacy = make_db(users=2)
-    r = qt("stripe", "replay", write(tmp_path / "e.json", [completed(1, "pro")]), db=legacy)
-    assert r.rc == 4 and "db upgrade" in r.err
-    assert qt("stripe", "replay", "--help").rc == 0
-
-
 def test_generated_stream_agrees_with_the_peer(qt, make_db, tmp_path):
     """tests/tools/make_events.py's mix (repeats, unknown users, async payments) against the
     benchmark's peer, the web app's webhook handler (bench/peers/replay_handler.py)."""

@@ -3,6 +3,9 @@
 // errors become messages and exit codes.
 #include <CLI/CLI.hpp>
 
+#include <string>
+#include <vector>
+
 #include "quicktools/cli/context.hpp"
 
 namespace quicktools::cli {
@@ -10,7 +13,9 @@ namespace quicktools::cli {
 // Adds the global options and every subcommand to `app`.
 void build(CLI::App& app, Context& ctx);
 
-// Parses argv, runs the chosen command, prints any error as one line; returns the exit code.
-int run(int argc, char** argv);
+// Parses `args` (the command line without the program's name), runs the chosen command with
+// its output on ctx's streams, prints any error as one line; returns the exit code. main()
+// calls it over the standard streams, the command tests over string streams.
+int run(const std::vector<std::string>& args, Context& ctx);
 
 }  // namespace quicktools::cli

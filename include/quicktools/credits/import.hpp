@@ -12,6 +12,7 @@
 #include "quicktools/db/database.hpp"
 #include "quicktools/db/migrations.hpp"
 #include "quicktools/util/csv.hpp"
+#include "quicktools/util/progress.hpp"
 
 namespace quicktools::credits {
 
@@ -22,7 +23,7 @@ struct ImportOptions {
     std::string source_name;  // the file as named, or "stdin"; recorded in each entry's source
     std::string actor;
     db::DryRun dry_run = db::DryRun::no;
-    bool show_progress = false;  // progress on stderr (only on a terminal)
+    util::ProgressCallback progress;  // told the rows read so far (the total is not known ahead)
     // Whether every row comes back in ImportResult::rows (to be printed); without it only the
     // totals do, and memory does not grow with the number of rows.
     enum class KeepRows { no, yes } keep_rows = KeepRows::yes;
