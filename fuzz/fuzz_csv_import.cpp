@@ -66,7 +66,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     credits::ImportOptions options;
     options.source_name = "fuzz.csv";
     options.actor = "fuzz";
-    options.dry_run = db::DryRun::yes;
+    options.dry_run = DryRun::yes;
     try {
         (void)credits::import_csv(database(), text, options);
     } catch (const Error&) {

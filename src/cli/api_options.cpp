@@ -44,7 +44,7 @@ void add_listing_options(CLI::App& cmd, ListingOptions& o, const std::string& si
 Listing start_listing(const ListingOptions& o, const Context& ctx) {
     Listing l;
     if (!o.since.empty()) l.since_seconds = stripe::parse_duration_seconds(o.since);
-    l.dry_run = o.dry_run ? stripe::DryRun::yes : stripe::DryRun::no;
+    l.dry_run = o.dry_run ? DryRun::yes : DryRun::no;
     l.now = static_cast<std::int64_t>(std::time(nullptr));
     l.api = connect_api(o.api, ctx);
     l.replay.livemode = l.api.client->live_key() ? stripe::Livemode::live : stripe::Livemode::test;

@@ -52,7 +52,7 @@ void add_listing_options(CLI::App& cmd, ListingOptions& options, const std::stri
 // follows the key.
 struct Listing {
     std::optional<std::int64_t> since_seconds;
-    stripe::DryRun dry_run = stripe::DryRun::no;
+    DryRun dry_run = DryRun::no;
     std::int64_t now = 0;
     ApiConnection api;
     stripe::ReplayOptions replay;

@@ -139,7 +139,7 @@ ImportRun run_credits_import(const ImportCommandOptions& opts, const Context& ct
     credits::ImportOptions options;
     options.source_name = opts.file == "-" ? "stdin" : opts.file;
     options.actor = credits::normalise_actor(opts.actor.empty() ? util::os_user() : opts.actor);
-    options.dry_run = opts.dry_run ? db::DryRun::yes : db::DryRun::no;
+    options.dry_run = opts.dry_run ? DryRun::yes : DryRun::no;
     // Rows are kept only to be printed; otherwise memory stays flat however long the file.
     const bool print_rows = ctx.options.json || opts.dry_run || ctx.options.verbose > 0;
     options.keep_rows = print_rows ? credits::ImportOptions::KeepRows::yes : credits::ImportOptions::KeepRows::no;

@@ -118,7 +118,7 @@ void register_credits_refund_purchase(CLI::App& credits, Context& ctx) {
         request.amount = opts->amount;
         request.reason = opts->reason;
         request.allow_shortfall = opts->allow_shortfall;
-        request.dry_run = opts->dry_run ? stripe::DryRun::yes : stripe::DryRun::no;
+        request.dry_run = opts->dry_run ? DryRun::yes : DryRun::no;
         auto api = connect_api(opts->api, ctx);
         request.replay.livemode = api.client->live_key() ? stripe::Livemode::live : stripe::Livemode::test;
         request.replay.actor = util::os_user();

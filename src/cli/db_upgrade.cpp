@@ -29,7 +29,7 @@ void register_db_upgrade(CLI::App& db, Context& ctx) {
     cmd->callback([&ctx, opts] {
         auto database = ctx.open(opts->dry_run ? db::Access::read_only : db::Access::read_write);
         const auto result =
-            db::upgrade(database, opts->dry_run ? db::DryRun::yes : db::DryRun::no, util::os_user());
+            db::upgrade(database, opts->dry_run ? DryRun::yes : DryRun::no, util::os_user());
         nlohmann::json doc{{"dry_run", opts->dry_run},
                            {"state_before", db::to_string(result.state_before)},
                            {"state_after", db::to_string(result.state_after)},

@@ -148,7 +148,7 @@ MigratePacksRun run_migrate_packs(const MigratePacksOptions& opts, const Context
         throw usage_error(fmt::format("{} only applies with --cancel-subscriptions", opts.api_options_given.front()));
     migrate::MigrateOptions options;
     if (!opts.policy_file.empty()) options.policy = migrate::load_policy(opts.policy_file);
-    options.dry_run = opts.dry_run ? db::DryRun::yes : db::DryRun::no;
+    options.dry_run = opts.dry_run ? DryRun::yes : DryRun::no;
     options.actor = util::os_user();
     if (!opts.no_backup)
         options.backup_path = opts.backup.empty() ? db::default_backup_path(ctx.options.db_path) : opts.backup;

@@ -83,7 +83,7 @@ void register_stripe_replay(CLI::App& stripe, Context& ctx) {
             };
             const auto retry = opts->retry ? stripe::RetryStored::yes : stripe::RetryStored::no;
             const auto result = stripe::replay_inputs(database, opts->inputs, retry,
-                                                      opts->dry_run ? stripe::DryRun::yes : stripe::DryRun::no, options);
+                                                      opts->dry_run ? DryRun::yes : DryRun::no, options);
             progress.finish();
             auto doc = replay_json(result, opts->dry_run);
             doc["inputs"] = opts->inputs;

@@ -54,7 +54,7 @@ ImportResult import_csv(db::Database& db, util::CsvReader& reader, const ImportO
     std::unique_ptr<db::WriteTransaction> write;
     std::unique_ptr<db::ReadTransaction> read;
     std::optional<AdjustmentWriter> writer;
-    if (options.dry_run == db::DryRun::no) {
+    if (options.dry_run == DryRun::no) {
         write = std::make_unique<db::WriteTransaction>(db);
         writer.emplace(db);
     } else {
@@ -89,7 +89,7 @@ ImportResult import_csv(db::Database& db, util::CsvReader& reader, const ImportO
         if (options.progress) options.progress(result.totals.rows, 0);
     }
     result.totals.users = static_cast<std::int64_t>(users.size());
-    if (result.bad_rows > 0 || options.dry_run == db::DryRun::yes) return result;
+    if (result.bad_rows > 0 || options.dry_run == DryRun::yes) return result;
     write->commit();
     result.committed = true;
     return result;

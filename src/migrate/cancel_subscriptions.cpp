@@ -67,7 +67,7 @@ CancelSubscriptionsResult cancel_subscriptions(db::Database& db, stripe::StripeC
         throw refusal("the migration has not run yet: run `quicktools migrate packs` (with --cancel-subscriptions "
                       "to do both)");
     CancelSubscriptionsResult result;
-    result.dry_run = options.dry_run == db::DryRun::yes;
+    result.dry_run = options.dry_run == DryRun::yes;
     const auto candidates = read_candidates(db);
     result.to_cancel = static_cast<std::int64_t>(candidates.size());
     result.done_before = count_done(db);

@@ -159,7 +159,7 @@ void refuse_existing_backup(const std::optional<std::string>& path) {
 
 MigrateResult migrate_packs(db::Database& db, const MigrateOptions& options) {
     MigrateResult result;
-    result.dry_run = options.dry_run == db::DryRun::yes;
+    result.dry_run = options.dry_run == DryRun::yes;
     // A dry run reads one snapshot; a real run holds the write lock from the first look to the
     // commit, so the web app's writes land entirely before or entirely after.
     const MigrateQueries q{db.engine()};

@@ -158,7 +158,7 @@ TEST_SUITE("credits import") {
         const auto result = credits::import_csv(database,
                                                 "user,action,amount,reason\n1,grant,5,ok\n3,grant,5,x\n"
                                                 "2,debit,11,x\n1,grant,1e3,x\n",
-                                                {"f.csv", "t", db::DryRun::no, {}});
+                                                {"f.csv", "t", DryRun::no, {}});
         REQUIRE(result.errors.size() == 3);
         CHECK(result.errors[0].line == 3);
         CHECK(result.errors[1].line == 4);
@@ -171,7 +171,7 @@ TEST_SUITE("credits import") {
         auto database = fresh_db(1);
         const auto result = credits::import_csv(
             database, "amount,user,action,reason,idempotency_key\n40,u1@x.com,grant,a,k1\n50,1,debit,b,\n40,1,grant,a,k1\n",
-            {"f.csv", "t", db::DryRun::no, {}});
+            {"f.csv", "t", DryRun::no, {}});
         REQUIRE(result.errors.empty());
         CHECK(result.committed);
         CHECK(result.totals.applied == 2);
@@ -187,7 +187,7 @@ TEST_SUITE("credits import") {
     TEST_CASE("a dry run changes nothing") {
         auto database = fresh_db(1);
         const auto result =
-            credits::import_csv(database, "user,action,amount,reason\n1,grant,5,a\n", {"f", "t", db::DryRun::yes, {}});
+            credits::import_csv(database, "user,action,amount,reason\n1,grant,5,a\n", {"f", "t", DryRun::yes, {}});
         CHECK(result.totals.granted == 5);
         CHECK(result.rows[0].balance_after == 15);
         CHECK_FALSE(result.committed);
@@ -195,10 +195,10 @@ TEST_SUITE("credits import") {
     }
     TEST_CASE("a file that is no import is refused whole") {
         auto database = fresh_db(1);
-        CHECK(code_of([&] { credits::import_csv(database, "", {"f", "t", db::DryRun::no, {}}); }) == ExitCode::usage);
-        CHECK(code_of([&] { credits::import_csv(database, "user,action,amount\n", {"f", "t", db::DryRun::no, {}}); }) ==
+        CHECK(code_of([&] { credits::import_csv(database, "", {"f", "t", DryRun::no, {}}); }) == ExitCode::usage);
+        CHECK(code_of([&] { credits::import_csv(database, "user,action,amount\n", {"f", "t", DryRun::no, {}}); }) ==
               ExitCode::usage);
-        CHECK(code_of([&] { credits::import_csv(database, "user,user,action,amount,reason\n", {"f", "t", db::DryRun::no, {}}); }) ==
+        CHECK(code_of([&] { credits::import_csv(database, "user,user,action,amount,reason\n", {"f", "t", DryRun::no, {}}); }) ==
               ExitCode::usage);
     }
 }

@@ -99,7 +99,7 @@ TEST_SUITE("schema") {
         db::initialise(database, "test");
         CHECK(db::detect_state(database).state == db::SchemaState::final);
         CHECK(db::verify_schema(database).clean());
-        const auto result = db::upgrade(database, db::DryRun::no, "test");
+        const auto result = db::upgrade(database, DryRun::no, "test");
         CHECK_FALSE(result.changed());
     }
     TEST_CASE("state detection on each stage") {
@@ -124,10 +124,10 @@ TEST_SUITE("schema") {
     TEST_CASE("upgrade of a legacy database records the baseline and applies 002, 003 and 005") {
         auto database = db::Database::in_memory();
         database.execute(std::string(db::migration(1).sql));
-        const auto plan = db::upgrade(database, db::DryRun::yes, "t");
+        const auto plan = db::upgrade(database, DryRun::yes, "t");
         CHECK(plan.applied == std::vector<int>{2, 3, 5});
         CHECK_FALSE(database.has_table("quicktools_schema_history"));
-        const auto result = db::upgrade(database, db::DryRun::no, "t");
+        const auto result = db::upgrade(database, DryRun::no, "t");
         CHECK(result.recorded_baseline == std::vector<int>{1});
         CHECK(result.state_after == db::SchemaState::credit_packs);
         CHECK(db::schema_status(database).pending == std::vector<int>{4});

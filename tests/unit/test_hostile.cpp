@@ -183,7 +183,7 @@ TEST_SUITE("hostile: the 64-bit range") {
                 "subscription_status, monthly_credits, credits_used_this_month) VALUES "
                 "(1, 'a@x', 'h', 1, 'now', 'pro', 'active', 1000, 0), (2, 'b@x', 'h', 1, 'now', 'free', NULL, 10, 4)");
             database.execute("UPDATE users SET " + set + " WHERE id = 1");
-            for (const auto dry_run : {db::DryRun::yes, db::DryRun::no}) {
+            for (const auto dry_run : {DryRun::yes, DryRun::no}) {
                 migrate::MigrateOptions options;
                 options.dry_run = dry_run;
                 options.actor = "test";

@@ -159,7 +159,7 @@ TEST_SUITE("migrate packs") {
     TEST_CASE("a dry run plans and changes nothing") {
         auto db = legacy_db();
         migrate::MigrateOptions options;
-        options.dry_run = db::DryRun::yes;
+        options.dry_run = DryRun::yes;
         const auto r = migrate::migrate_packs(db, options);
         CHECK(r.dry_run);
         CHECK(r.mode == migrate::Mode::convert);
@@ -215,7 +215,7 @@ TEST_SUITE("migrate packs") {
         auto legacy = legacy_db();
         const auto from_legacy = migrate::migrate_packs(legacy, options);
         auto upgraded = legacy_db();
-        db::upgrade(upgraded, db::DryRun::no, "test");
+        db::upgrade(upgraded, DryRun::no, "test");
         const auto from_upgraded = migrate::migrate_packs(upgraded, options);
 
         CHECK(outcome(legacy) == outcome(upgraded));

@@ -22,7 +22,7 @@ inline constexpr std::string_view import_header = "user,action,amount,reason,ide
 struct ImportOptions {
     std::string source_name;  // the file as named, or "stdin"; recorded in each entry's source
     std::string actor;
-    db::DryRun dry_run = db::DryRun::no;
+    DryRun dry_run = DryRun::no;
     util::ProgressCallback progress;  // told the rows read so far (the total is not known ahead)
     // Whether every row comes back in ImportResult::rows (to be printed); without it only the
     // totals do, and memory does not grow with the number of rows.

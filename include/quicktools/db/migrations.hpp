@@ -6,12 +6,12 @@
 #include <string_view>
 #include <vector>
 
+#include "quicktools/dry_run.hpp"
 #include "quicktools/db/database.hpp"
 #include "quicktools/db/schema_state.hpp"
 
 namespace quicktools::db {
 
-enum class DryRun { no, yes };
 
 struct Migration {
     int version = 0;

@@ -38,7 +38,7 @@ struct CancelSubscriptionsResult {
 };
 
 struct CancelOptions {
-    db::DryRun dry_run = db::DryRun::no;  // count what would be cancelled; no request
+    DryRun dry_run = DryRun::no;  // count what would be cancelled; no request
     // Called with (subscriptions handled, subscriptions to cancel).
     std::function<void(std::int64_t, std::int64_t)> progress;
     // The Stripe account binding to record with the first result (first use of a database).

@@ -64,7 +64,7 @@ struct Completion {
 };
 
 struct MigrateOptions {
-    db::DryRun dry_run = db::DryRun::no;
+    DryRun dry_run = DryRun::no;
     Policy policy = default_policy();
     std::optional<std::string> backup_path;  // none: no backup (--no-backup)
     std::string actor;

@@ -9,12 +9,12 @@
 #include <string_view>
 #include <vector>
 
+#include "quicktools/dry_run.hpp"
 #include "quicktools/db/database.hpp"
 #include "quicktools/stripe/event_reader.hpp"
 
 namespace quicktools::stripe {
 
-enum class DryRun { no, yes };
 // Whether `stripe replay --retry` also tries the stored events needing attention again.
 enum class RetryStored { no, yes };
 enum class Livemode { test, live };
