@@ -39,7 +39,7 @@ std::string first_example(const CLI::App& cmd, bool one_line) {
          at = footer.find("\n  quicktools ", at + 1)) {
         auto end = footer.find('\n', at + 1);
         while (!one_line && footer[end - 1] == '\\' && end + 1 < footer.size()) end = footer.find('\n', end + 1);
-        const auto example = footer.substr(at + 1, end - at - 1);
+        auto example = footer.substr(at + 1, end - at - 1);
         if (example.back() != '\\') return example;
     }
     return {};

@@ -66,8 +66,8 @@ std::string stripe_text(const stripe::UserStripeView& v) {
             continue;
         }
         std::string amounts = fmt::format("{} {}", stripe_amount(p["amount_total"]), util::display(p["currency"].get<std::string>()));
-        const auto discount = p["amount_discount"];
-        const auto tax = p["amount_tax"];
+        const auto& discount = p["amount_discount"];
+        const auto& tax = p["amount_tax"];
         if ((discount.is_number_integer() && discount.get<std::int64_t>() != 0) ||
             (tax.is_number_integer() && tax.get<std::int64_t>() != 0))
             amounts += fmt::format(" (subtotal {}, discount {}, tax {})", stripe_amount(p["amount_subtotal"]),

@@ -48,7 +48,7 @@ std::int64_t parse_duration_seconds(std::string_view text) {
         case 'm': unit = 60; break;
         case 'h': unit = 3600; break;
         case 'd': unit = 86400; break;
-        case 'w': unit = 7 * 86400; break;
+        case 'w': unit = std::int64_t{7} * 86400; break;
         default: throw bad();
     }
     const std::int64_t seconds = n * unit;

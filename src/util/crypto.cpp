@@ -12,7 +12,7 @@ namespace {
 std::string to_hex(const unsigned char* bytes, unsigned int length) {
     static constexpr char digits[] = "0123456789abcdef";
     std::string out;
-    out.reserve(length * 2U);
+    out.reserve(std::size_t{length} * 2);
     for (unsigned int i = 0; i < length; ++i) {
         out.push_back(digits[bytes[i] >> 4U]);
         out.push_back(digits[bytes[i] & 0x0FU]);

@@ -10,7 +10,7 @@
 namespace quicktools::util {
 
 CsvReader::CsvReader(ReadFunction read, CsvLimits limits)
-    : m_read(std::move(read)), m_limits(limits), m_buffer(64 * 1024) {}
+    : m_read(std::move(read)), m_limits(limits), m_buffer(std::size_t{64} * 1024) {}
 
 // Makes at least n bytes available from m_pos on, unless the input ends first; returns how many are.
 std::size_t CsvReader::ensure(std::size_t n) {
@@ -83,7 +83,7 @@ void CsvReader::end_field(std::string& field, CsvRecord& record) {
     record.fields.push_back(field);
 }
 
-bool CsvReader::finish(CsvRecord& record) {
+bool CsvReader::finish(CsvRecord& record) const {
     if (m_stopped)
         record.error += fmt::format("; the rest of the input was not read (the record runs on for more than {})",
                                     size_text(m_limits.max_skip_bytes));

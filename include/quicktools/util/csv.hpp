@@ -51,7 +51,7 @@ private:
     void keep(std::string& field, char c, CsvRecord& record);
     void fail(CsvRecord& record, std::string message);
     void end_field(std::string& field, CsvRecord& record);
-    bool finish(CsvRecord& record);
+    bool finish(CsvRecord& record) const;
 
     ReadFunction m_read;
     CsvLimits m_limits;

@@ -60,7 +60,7 @@ std::size_t matching_paren(std::string_view sql, const std::vector<Token>& token
 std::string first_name_in(std::string_view sql, const std::vector<Token>& tokens, std::size_t from, std::size_t to,
                           const std::set<std::string>& names) {
     for (std::size_t i = from; i < to; ++i) {
-        const std::string name = identifier(sql, tokens[i]);
+        std::string name = identifier(sql, tokens[i]);
         if (!name.empty() && names.count(name) != 0) return name;
     }
     return {};
