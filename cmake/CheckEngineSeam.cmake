@@ -8,7 +8,8 @@ if(NOT ROOT)
 endif()
 file(GLOB_RECURSE candidates
   "${ROOT}/src/*.cpp" "${ROOT}/src/*.hpp" "${ROOT}/include/*.hpp"
-  "${ROOT}/tests/unit/*.cpp" "${ROOT}/tests/unit/*.hpp" "${ROOT}/fuzz/*.cpp" "${ROOT}/fuzz/*.hpp")
+  "${ROOT}/tests/unit/*.cpp" "${ROOT}/tests/unit/*.hpp" "${ROOT}/tests/cli/*.cpp" "${ROOT}/tests/cli/*.hpp"
+  "${ROOT}/fuzz/*.cpp" "${ROOT}/fuzz/*.hpp")
 set(offences "")
 foreach(path IN LISTS candidates)
   file(RELATIVE_PATH relative "${ROOT}" "${path}")

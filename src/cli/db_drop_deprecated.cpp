@@ -3,6 +3,7 @@
 #include <fmt/ranges.h>
 
 #include <istream>
+#include <optional>
 #include <ostream>
 
 #include "commands.hpp"
@@ -61,6 +62,89 @@ void confirm(const Context& ctx, const std::string& path) {
     if (answer != "drop") throw refusal("not confirmed; nothing was changed");
 }
 
+// What the command came to: the plan (a dry run, or nothing to do before the question) or the
+// drop done (whose plan may also say there was nothing to do, seen under the write lock).
+struct DropRun {
+    std::string path;
+    std::optional<db::DropPlan> plan;
+    std::optional<db::DropResult> result;
+};
+
+DropRun run_drop_deprecated(const DropOptions& opts, const Context& ctx) {
+    auto database = ctx.open(opts.dry_run ? db::Access::read_only : db::Access::read_write);
+    db::DropOptions options;
+    options.force = opts.force ? db::Force::yes : db::Force::no;
+    options.vacuum = opts.vacuum;
+    options.actor = util::os_user();
+    if (!opts.no_backup && !opts.dry_run)
+        options.backup_path = opts.backup.empty() ? db::default_backup_path(database.path()) : opts.backup;
+    auto backup_bar = ctx.progress("drop-deprecated: backup pages");
+    options.backup_progress = [&backup_bar](int done, int total) { backup_bar.advance(done, total); };
+    if (ctx.stderr_terminal && !ctx.options.quiet)
+        options.on_step = [&ctx, &backup_bar](const std::string& what) {
+            backup_bar.finish();
+            ctx.err << "drop-deprecated: " << what << "...\n";
+        };
+    DropRun run;
+    run.path = database.path();
+    // With --yes the checks run once, under the write lock; otherwise first without it, so a
+    // refusal comes before the question and the dry run never takes the lock.
+    if (opts.dry_run || !opts.yes) {
+        run.plan = db::plan_drop(database, options);
+        if (run.plan->nothing_to_do || opts.dry_run) return run;
+        confirm(ctx, database.path());
+        run.plan.reset();
+    }
+    run.result = db::drop_deprecated(database, options);
+    return run;
+}
+
+void render_drop_deprecated(const DropRun& run, const DropOptions& opts, Context& ctx) {
+    nlohmann::json doc{{"dry_run", opts.dry_run}, {"dropped_columns", db::deprecated_columns}};
+    const db::DropPlan& plan = run.result ? run.result->plan : *run.plan;
+    doc["state_before"] = db::to_string(plan.state);
+    doc["nothing_to_do"] = plan.nothing_to_do;
+    if (plan.nothing_to_do) {
+        doc["dropped_columns"] = nlohmann::json::array();
+        ctx.emit(doc, fmt::format("{} is already in the final state; nothing to do.", run.path));
+        return;
+    }
+    doc["removed_constraints"] = plan.removed_constraints;
+    doc["recreated"] = objects_json(plan.recreated);
+    doc["dropped"] = objects_json(plan.dropped);
+    if (!run.result) {
+        doc["statements"] = plan.statements;
+        doc["active_subscriptions"] = plan.active_subscriptions;
+        std::string text = plan_text(plan, "Would rewrite") + "SQL it would run:\n";
+        for (const auto& s : plan.statements) text += s + ";\n";
+        ctx.emit(doc, text + "(dry run: nothing changed)");
+        return;
+    }
+    const auto& result = *run.result;
+    doc["active_subscriptions"] = plan.active_subscriptions;
+    doc["backup"] = result.backup ? nlohmann::json(result.backup->path) : nlohmann::json(nullptr);
+    doc["users"] = result.users;
+    doc["vacuumed"] = opts.vacuum && !result.vacuum_error;
+    doc["bytes_before"] = result.bytes_before;
+    doc["bytes_after"] = result.bytes_after;
+    doc["state_after"] = "final";
+    std::string text;
+    if (result.backup) text += fmt::format("Backed up to {}.\n", util::display(result.backup->path));
+    text += plan_text(plan, "Rewrote") + fmt::format("{} users kept; migration 004 recorded.", result.users);
+    if (opts.vacuum && !result.vacuum_error)
+        text += fmt::format("\nVacuumed: {} -> {} bytes.", result.bytes_before, result.bytes_after);
+    if (result.vacuum_error) {
+        // Not thrown: the result of the committed drop is printed, then what went wrong after it.
+        const auto& e = *result.vacuum_error;
+        doc["ok"] = false;
+        doc["exit_code"] = static_cast<int>(e.code());
+        doc["error"] = e.what();
+        ctx.exit_code = e.code();
+    }
+    ctx.emit(doc, text);
+    if (result.vacuum_error) ctx.err << "quicktools: " << util::display(result.vacuum_error->what()) << '\n';
+}
+
 }  // namespace
 
 void register_db_drop_deprecated(CLI::App& db, Context& ctx) {
@@ -78,79 +162,7 @@ void register_db_drop_deprecated(CLI::App& db, Context& ctx) {
     cmd->add_flag("--vacuum", opts->vacuum, "VACUUM afterwards to give the freed space back to the file system");
     cmd->footer("Examples:\n  quicktools db drop-deprecated --dry-run\n"
                 "  quicktools db drop-deprecated --yes --backup /var/backups/before-drop.db --vacuum");
-    cmd->callback([&ctx, opts] {
-        auto database = ctx.open(opts->dry_run ? db::Access::read_only : db::Access::read_write);
-        db::DropOptions options;
-        options.force = opts->force ? db::Force::yes : db::Force::no;
-        options.vacuum = opts->vacuum;
-        options.actor = util::os_user();
-        if (!opts->no_backup && !opts->dry_run)
-            options.backup_path = opts->backup.empty() ? db::default_backup_path(database.path()) : opts->backup;
-        auto backup_bar = ctx.progress("drop-deprecated: backup pages");
-        options.backup_progress = [&backup_bar](int done, int total) { backup_bar.advance(done, total); };
-        if (ctx.stderr_terminal && !ctx.options.quiet)
-            options.on_step = [&ctx, &backup_bar](const std::string& what) {
-                backup_bar.finish();
-                ctx.err << "drop-deprecated: " << what << "...\n";
-            };
-
-        nlohmann::json doc{{"dry_run", opts->dry_run}, {"dropped_columns", db::deprecated_columns}};
-        const auto nothing_to_do = [&](const db::DropPlan& plan) {
-            doc["state_before"] = db::to_string(plan.state);
-            doc["nothing_to_do"] = true;
-            doc["dropped_columns"] = nlohmann::json::array();
-            ctx.emit(doc, fmt::format("{} is already in the final state; nothing to do.", database.path()));
-        };
-        // With --yes the checks run once, under the write lock; otherwise first without it, so
-        // a refusal comes before the question and the dry run never takes the lock.
-        if (opts->dry_run || !opts->yes) {
-            const db::DropPlan plan = db::plan_drop(database, options);
-            if (plan.nothing_to_do) return nothing_to_do(plan);
-            if (opts->dry_run) {
-                doc["state_before"] = db::to_string(plan.state);
-                doc["nothing_to_do"] = false;
-                doc["removed_constraints"] = plan.removed_constraints;
-                doc["recreated"] = objects_json(plan.recreated);
-                doc["dropped"] = objects_json(plan.dropped);
-                doc["statements"] = plan.statements;
-                doc["active_subscriptions"] = plan.active_subscriptions;
-                std::string text = plan_text(plan, "Would rewrite") + "SQL it would run:\n";
-                for (const auto& s : plan.statements) text += s + ";\n";
-                ctx.emit(doc, text + "(dry run: nothing changed)");
-                return;
-            }
-            confirm(ctx, database.path());
-        }
-        const db::DropResult result = db::drop_deprecated(database, options);
-        if (result.plan.nothing_to_do) return nothing_to_do(result.plan);
-        doc["state_before"] = db::to_string(result.plan.state);
-        doc["nothing_to_do"] = false;
-        doc["removed_constraints"] = result.plan.removed_constraints;
-        doc["recreated"] = objects_json(result.plan.recreated);
-        doc["dropped"] = objects_json(result.plan.dropped);
-        doc["active_subscriptions"] = result.plan.active_subscriptions;
-        doc["backup"] = result.backup ? nlohmann::json(result.backup->path) : nlohmann::json(nullptr);
-        doc["users"] = result.users;
-        doc["vacuumed"] = opts->vacuum && !result.vacuum_error;
-        doc["bytes_before"] = result.bytes_before;
-        doc["bytes_after"] = result.bytes_after;
-        doc["state_after"] = "final";
-        std::string text;
-        if (result.backup) text += fmt::format("Backed up to {}.\n", util::display(result.backup->path));
-        text += plan_text(result.plan, "Rewrote") + fmt::format("{} users kept; migration 004 recorded.", result.users);
-        if (opts->vacuum && !result.vacuum_error)
-            text += fmt::format("\nVacuumed: {} -> {} bytes.", result.bytes_before, result.bytes_after);
-        if (result.vacuum_error) {
-            // Not thrown: the result of the committed drop is printed, then what went wrong after it.
-            const auto& e = *result.vacuum_error;
-            doc["ok"] = false;
-            doc["exit_code"] = static_cast<int>(e.code());
-            doc["error"] = e.what();
-            ctx.exit_code = e.code();
-        }
-        ctx.emit(doc, text);
-        if (result.vacuum_error) ctx.err << "quicktools: " << util::display(result.vacuum_error->what()) << '\n';
-    });
+    cmd->callback([&ctx, opts] { render_drop_deprecated(run_drop_deprecated(*opts, ctx), *opts, ctx); });
 }
 
 }  // namespace quicktools::cli

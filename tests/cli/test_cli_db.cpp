@@ -150,4 +150,27 @@ TEST_SUITE("db commands") {
         CHECK(r.json()["statements"].size() > 0);
         CHECK(db.dump() == before);
     }
+
+    TEST_CASE("db drop-deprecated --yes drops, then has nothing to do") {
+        const auto db = TestDatabase::migrated(4);
+        auto r = db.run_json({"db", "drop-deprecated", "--yes", "--force", "--no-backup"});
+        INFO(r.out, r.err);
+        REQUIRE(r.code == 0);
+        auto doc = r.json();
+        CHECK(doc["dry_run"] == false);
+        CHECK(doc["nothing_to_do"] == false);
+        CHECK(doc["state_before"] == "credit-packs");
+        CHECK(doc["state_after"] == "final");
+        CHECK(doc["users"] == 4);
+        CHECK(doc["backup"].is_null());
+        CHECK(doc["vacuumed"] == false);
+        CHECK(doc["dropped_columns"].size() == 6);
+        CHECK(db.run_json({"db", "status"}).json()["state"] == "final");
+        r = db.run({"db", "drop-deprecated", "--yes"});
+        CHECK(r.code == 0);
+        CHECK(r.out == db.path() + " is already in the final state; nothing to do.\n");
+        doc = db.run_json({"db", "drop-deprecated", "--dry-run"}).json();
+        CHECK(doc["nothing_to_do"] == true);
+        CHECK(doc["dropped_columns"] == nlohmann::json::array());
+    }
 }
