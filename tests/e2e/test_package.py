@@ -28,7 +28,7 @@ FILES = {
 
 
 def run(*args, **kw):
-    p = subprocess.run([str(a) for a in args], capture_output=True, text=True, timeout=120, **kw)
+    p = subprocess.run([str(a) for a in args], capture_output=True, text=True, timeout=600, **kw)
     assert p.returncode == 0, f"{' '.join(map(str, args))} -> exit {p.returncode}\n{p.stdout}\n{p.stderr}"
     return p.stdout
 
