@@ -1,6 +1,12 @@
 -- Statements of `stripe replay` (and of `stripe sync`, which applies events the same way).
 -- Each is prepared once per run and reused for every event.
 
+-- Taken first in the write transaction that applies events, so that two runs at once apply each
+-- event once: the second waits (up to --busy-timeout) for the first to commit, then finds its
+-- events recorded. SQLite's write transaction (BEGIN IMMEDIATE) already holds the database's one
+-- write lock, so here it does nothing.
+-- name: events_writer_lock
+SELECT 1;
 -- name: event_get
 SELECT outcome FROM quicktools_stripe_events WHERE event_id = ?;
 -- name: event_insert

@@ -70,6 +70,8 @@ Applier::Applier(db::Database& db, const ReplayOptions& options, std::string now
       m_event_outcome(m_event_get.column_index("outcome")),
       m_credited_by(m_session_credited_by.column_index("credited_by")),
       m_purchase_balance(m_user_purchase.column_index("credits_balance")) {
+    // Runs that apply events take turns (a no-op on SQLite, whose write transaction is the lock).
+    db.execute(sql::query(db.engine(), "stripe", "events_writer_lock"));
     // A larger page cache for bulk work (SQLite's own setting).
     if (db.engine() == db::Engine::sqlite) db.execute(sql::query(db::Engine::sqlite, "stripe", "bulk_cache_size"));
 }

@@ -14,8 +14,10 @@ QUICKTOOLS_BIN (set by CTest) names the binary. Fixtures:
   sqlite      -- sqlite(path, "SELECT ...") -> list of rows (a plain Python connection)
   stripe_api  -- a local Stripe stand-in on 127.0.0.1 (stripe_fixtures.py, stripe_standin.py)
   stripe_api_tls -- the same over https, for live keys (STRIPE_CA_BUNDLE in its env())
-query(target, sql) and dump(target) take a path or a postgresql:// URL; make_target(engine,
-tmp_path, **kw) is make_db outside a fixture.
+  new_db      -- new_db(engine, *ids): a new database (`db init`) with these users signed up, as the
+                 Stripe tests start from (a PgTarget on PostgreSQL)
+query(target, sql), execute(target, sql) and dump(target) take a path or a postgresql:// URL;
+make_target(engine, tmp_path, **kw) is make_db outside a fixture.
 """
 import json
 import os
@@ -131,6 +133,16 @@ def make_target(engine, tmp_path, **kw):
     return url
 
 
+class PgTarget(str):
+    """A postgresql:// URL that, like a database file's path, has a .parent: the test's folder
+    for the files it writes beside its database (events files)."""
+
+    def __new__(cls, url, parent):
+        target = super().__new__(cls, url)
+        target.parent = Path(parent)
+        return target
+
+
 def drop_pg_database(url):
     """Drops a test database (a server a test stopped is left as it is)."""
     cluster = _pg["cluster"]
@@ -164,6 +176,21 @@ def pg_url(pg_server):
 @pytest.fixture(params=ENGINES)
 def engine(request):
     return request.param
+
+
+@pytest.fixture
+def new_db(tmp_path):
+    from stripe_events import new_database
+    counter, made = iter(range(1000)), []
+
+    def make(engine, *ids, name="quicktools"):
+        if engine == "sqlite":
+            return new_database(tmp_path / f"{name}{next(counter)}.db", *ids)
+        made.append(PgTarget(pg_server_instance().create_database(new_name()), tmp_path))
+        return new_database(made[-1], *ids)
+    yield make
+    for url in made:
+        drop_pg_database(url)
 
 
 @pytest.fixture
@@ -241,6 +268,19 @@ def query(path, sql, params=()):
     con = sqlite3.connect(str(path))
     try:
         return con.execute(sql, params).fetchall()
+    finally:
+        con.close()
+
+
+def execute(path, sql, params=()):
+    """Runs a statement that changes the database and commits it."""
+    if is_url(path):
+        pg_query(str(path), sql, params)
+        return
+    con = sqlite3.connect(str(path))
+    try:
+        with con:
+            con.execute(sql, params)
     finally:
         con.close()
 

@@ -2,10 +2,10 @@
 charges and disputes of them, and the database helpers the Stripe tests share."""
 import itertools
 import json
-import sqlite3
+import re
 
 import stripe_objects
-from conftest import query, run_qt
+from conftest import execute, query, run_qt
 
 PRICES = dict(stripe_objects.PACK_PRICES)
 CREDITS = {"starter": 100, "standard": 500, "pro": 1200, "business": 5000}
@@ -67,16 +67,15 @@ def replay(qt, db, *events, fmt="list", args=()):
 
 
 def add_users(path, *ids):
-    con = sqlite3.connect(str(path))
-    with con:
-        for i in ids:
-            con.execute("INSERT INTO users (id, email, hashed_password, is_active, created_at) "
-                        "VALUES (?, ?, 'x', 1, '2026-01-01 00:00:00.000000')", (i, f"user{i}@example.com"))
-    con.close()
+    if ids:
+        execute(path, "INSERT INTO users (id, email, hashed_password, is_active, created_at) VALUES "
+                + ", ".join("(?, ?, 'x', TRUE, '2026-01-01 00:00:00.000000')" for _ in ids),
+                [v for i in ids for v in (i, f"user{i}@example.com")])
 
 
 def new_database(path, *ids):
-    """A new database (`db init`) with these users signed up, as the Stripe tests start from."""
+    """A new database (`db init`) with these users signed up, as the Stripe tests start from: a
+    file's path, or the URL of an empty PostgreSQL database (conftest's new_db makes either)."""
     assert run_qt("db", "init", db=path).rc == 0
     add_users(path, *ids)
     return path
@@ -84,26 +83,46 @@ def new_database(path, *ids):
 
 def migration_gave_api(path, uid):
     """The user as the migration left them: API access unlocked by their old subscription."""
-    con = sqlite3.connect(str(path))
-    with con:
-        con.execute("INSERT INTO quicktools_migrated_users (user_id, new_balance, new_purchased_total, new_api_access, "
-                    "invariant_base, policy, migrated_at) VALUES (?, 10, 0, 1, 10, 'default', '2026-01-01')", (uid,))
-        con.execute("UPDATE users SET api_access_unlocked = 1 WHERE id = ?", (uid,))
-    con.close()
+    execute(path, "INSERT INTO quicktools_migrated_users (user_id, new_balance, new_purchased_total, new_api_access, "
+                  "invariant_base, policy, migrated_at) VALUES (?, 10, 0, 1, 10, 'default', '2026-01-01')", (uid,))
+    execute(path, "UPDATE users SET api_access_unlocked = TRUE WHERE id = ?", (uid,))
 
 
 def use(path, user, n):
     """Usage as the web app writes it."""
-    con = sqlite3.connect(str(path))
-    with con:
-        con.execute("UPDATE users SET credits_balance = credits_balance - ?, "
-                    "credits_lifetime_used = credits_lifetime_used + ? WHERE id = ?", (n, n, user))
-    con.close()
+    execute(path, "UPDATE users SET credits_balance = credits_balance - ?, "
+                  "credits_lifetime_used = credits_lifetime_used + ? WHERE id = ?", (n, n, user))
 
 
 def user(path, uid):
-    return query(path, "SELECT credits_balance, credits_purchased_total, credits_lifetime_used, api_access_unlocked, "
-                       "last_purchase_amount FROM users WHERE id = ?", (uid,))[0]
+    """(balance, purchased, used, API access as 0/1, last purchase amount)."""
+    row = query(path, "SELECT credits_balance, credits_purchased_total, credits_lifetime_used, api_access_unlocked, "
+                      "last_purchase_amount FROM users WHERE id = ?", (uid,))[0]
+    return tuple(int(v) if isinstance(v, bool) else v for v in row)
+
+
+STRIPE_TABLES = ("users", "quicktools_checkout_sessions", "quicktools_stripe_events", "quicktools_ledger",
+                 "quicktools_refunds", "quicktools_disputes", "quicktools_state")
+TIME = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}")
+
+
+def tables(path, run=None):
+    """Every row of the tables the Stripe commands write, comparable across engines: booleans as
+    0/1, times blanked (the tool writes the time of the run, and unix times within `run`, a
+    (first, last) pair, are the time of a run), rows sorted; the ledger in its order without its
+    ids (a PostgreSQL sequence does not give back the ids of a rolled-back transaction, e.g. a
+    dry run's)."""
+    def value(v):
+        if isinstance(v, bool):
+            return int(v)
+        if run and isinstance(v, int) and run[0] <= v <= run[1]:
+            return "<run>"
+        return "<time>" if isinstance(v, str) and TIME.fullmatch(v) else v
+    rows = {t: sorted((tuple(value(v) for v in row) for row in query(path, f"SELECT * FROM {t}")), key=repr)
+            for t in STRIPE_TABLES if t != "quicktools_ledger"}
+    rows["quicktools_ledger"] = [tuple(value(v) for v in row[1:])
+                                 for row in query(path, "SELECT * FROM quicktools_ledger ORDER BY id")]
+    return rows
 
 
 def invariant_terms(path):

@@ -1,9 +1,11 @@
-"""checkout create against the local Stripe stand-in: parameters, errors, retries, timeouts."""
+"""checkout create against the local Stripe stand-in: parameters, errors, retries, timeouts. The
+tests that read or write the database run on SQLite and PostgreSQL, the rest on SQLite."""
 import re
 import time
 
 import pytest
 
+from conftest import ENGINES, execute
 from stripe_standin import Answer
 
 KEY = "sk_test_checkoutSecret0123456789"
@@ -13,9 +15,18 @@ UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-
 SESSIONS = "/v1/checkout/sessions"
 
 
+BOTH = pytest.mark.parametrize("engine", ENGINES)
+
+
 @pytest.fixture
-def shop(make_db):
-    return make_db(users=5, state="credit-packs")
+def engine():
+    """SQLite unless a test names both engines (BOTH)."""
+    return "sqlite"
+
+
+@pytest.fixture
+def shop(engine, make_db):
+    return make_db(engine, users=5, state="credit-packs")
 
 
 def create(qt, db, api, *extra, key=KEY, env=None, json=False):
@@ -32,6 +43,7 @@ def error_lines(r):
     return [line for line in r.err.splitlines() if line.startswith("quicktools:")]
 
 
+@BOTH
 def test_success_prints_the_url_and_sends_the_spec_parameters(qt, shop, stripe_api):
     r = create(qt, shop, stripe_api, "user2@example.com", "pro", *URLS)
     assert r.rc == 0, r.err
@@ -64,6 +76,7 @@ def test_success_prints_the_url_and_sends_the_spec_parameters(qt, shop, stripe_a
     assert session["amount_total"] == 3000 and session["metadata"] == {"user_id": "2", "pack": "pro"}
 
 
+@BOTH
 def test_json_output_and_a_repeated_idempotency_key_returns_the_same_session(qt, shop, stripe_api):
     args = ["3", "starter", *URLS, "--idempotency-key", "order-3-starter"]
     first = create(qt, shop, stripe_api, *args, json=True)
@@ -91,6 +104,7 @@ def test_urls_from_the_environment_and_required_otherwise(qt, shop, stripe_api):
     assert len(stripe_api.calls()) == 1
 
 
+@BOTH
 def test_unknown_user_or_pack_sends_nothing(qt, shop, stripe_api):
     r = create(qt, shop, stripe_api, "nobody@example.com", "pro", *URLS)
     assert r.rc == 1 and "no user nobody@example.com" in r.err and len(error_lines(r)) == 1
@@ -254,17 +268,12 @@ def test_bad_idempotency_key_is_refused_before_sending(qt, shop, stripe_api):
     assert stripe_api.requests == []
 
 
-def test_a_known_stripe_customer_is_used_and_the_session_recorded(qt, make_db, stripe_api, sqlite):
-    db = make_db(users=3)
-    assert qt("migrate", "packs", "--no-backup", db=db).rc == 0
-    con_rows = sqlite(db, "SELECT stripe_customer_id FROM users WHERE id = 2")
-    if con_rows[0][0] is None:
-        import sqlite3
-        con = sqlite3.connect(str(db))
-        with con:
-            con.execute("UPDATE users SET stripe_customer_id = 'cus_known2' WHERE id = 2")
-        con.close()
-    customer = sqlite(db, "SELECT stripe_customer_id FROM users WHERE id = 2")[0][0]
+@BOTH
+def test_a_known_stripe_customer_is_used_and_the_session_recorded(qt, engine, make_db, stripe_api, sqlite):
+    db = make_db(engine, users=3, state="credit-packs")
+    assert qt("db", "upgrade", db=db).rc == 0
+    execute(db, "UPDATE users SET stripe_customer_id = 'cus_known2' WHERE id = 2")
+    customer = "cus_known2"
     r = create(qt, db, stripe_api, "2", "standard", *URLS, "--idempotency-key", "order-77", json=True)
     assert r.rc == 0, r.err
     [call] = stripe_api.calls("POST", SESSIONS)

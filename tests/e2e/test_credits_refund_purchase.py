@@ -1,18 +1,24 @@
 """credits refund-purchase against the local Stripe stand-in: the refund at Stripe, the credits
-taken back in the same run, its later events recognised as the same refund, repeats, refusals."""
+taken back in the same run, its later events recognised as the same refund, repeats, refusals; on
+SQLite and PostgreSQL (the tests of Stripe's side and the usage errors only, on SQLite)."""
+import json
+
 import pytest
 
 import stripe_objects
-from conftest import query
-from stripe_events import event, invariant_holds, new_database, replay, session, use, user
+from conftest import query, start_qt
+from stripe_events import event, invariant_holds, replay, session, use, user
 from stripe_standin import Answer
 
 REFUNDS = "/v1/refunds"
 
 
+SQLITE_ONLY = pytest.mark.parametrize("engine", ["sqlite"])
+
+
 @pytest.fixture
-def db(tmp_path):
-    return new_database(tmp_path / "quicktools.db", 1, 2, 3)
+def db(engine, new_db):
+    return new_db(engine, 1, 2, 3)
 
 
 def refund_purchase(qt, db, api, *args, json=True):
@@ -127,6 +133,7 @@ def test_dry_run_sends_nothing_and_changes_nothing(qt, db, stripe_api):
     assert query(db, "SELECT count(*) FROM quicktools_stripe_events") == [(1,)]
 
 
+@SQLITE_ONLY
 @pytest.mark.parametrize("amount", ["0", "1501", "-5", "ten"])
 def test_an_amount_out_of_range_is_a_usage_error_and_nothing_is_sent(qt, db, stripe_api, amount):
     s = bought(qt, db, stripe_api, 1, "standard")
@@ -155,6 +162,7 @@ def test_stripe_refusing_records_nothing(qt, db, stripe_api):
     assert user(db, 1)[0] == 1210 and query(db, "SELECT count(*) FROM quicktools_refunds") == [(0,)]
 
 
+@SQLITE_ONLY
 def test_500_is_retried_with_the_same_idempotency_key(qt, db, stripe_api):
     s = bought(qt, db, stripe_api, 1, "pro")
     stripe_api.script(Answer.error(500, "api_error"), method="POST", path=REFUNDS)
@@ -205,3 +213,19 @@ def test_the_same_request_by_a_colleague_refunds_nothing_again(qt, db, stripe_ap
     assert again.rc == 1 and "requested before" in again.json["error"] and "nothing was refunded again" in again.json["error"]
     assert len(stripe_api.refunds) == 1 and user(db, 1)[0] == 4010
     assert refunds_taken(db) == (1, 1000)
+
+
+def test_the_same_refund_from_two_processes_at_once_is_made_and_taken_back_once(qt, db, stripe_api):
+    s = bought(qt, db, stripe_api, 1, "business")
+    args = ("--json", "credits", "refund-purchase", s["id"], "--amount", "4000", "--reason", "ticket 12")
+    runs = [start_qt(*args, db=db, env=stripe_api.env()) for _ in range(2)]
+    outs = [p.communicate(timeout=120) for p in runs]
+    assert [p.returncode for p in runs] == [0, 0], [err for _, err in outs]
+    docs = [json.loads(out) for out, _ in outs]
+    assert sorted(d["outcome"] for d in docs) == ["duplicate", "refunded"]
+    assert sorted(d["credits_taken"] for d in docs) == [0, 2000]
+    assert docs[0]["idempotency_key"] == docs[1]["idempotency_key"] and len(stripe_api.refunds) == 1
+    assert user(db, 1)[:2] == (3010, 3000) and refunds_taken(db) == (1, 2000)
+    assert query(db, "SELECT count(*) FROM quicktools_refunds") == [(1,)]
+    audit_clean(qt, db)
+

@@ -1,28 +1,25 @@
 """One database, one Stripe account and mode: the binding recorded on first use, a key of
-another account or mode refused (exit 4) before anything changes, and cancelling for real."""
+another account or mode refused (exit 4) before anything changes, and cancelling for real. The
+binding on SQLite and PostgreSQL; cancelling on SQLite."""
 import json
-import sqlite3
 
 import pytest
 
-from conftest import dump, query
-from stripe_events import completed, new_database, replay, user
+from conftest import dump, execute, query
+from stripe_events import completed, replay, user
 from test_migrate import set_users
 
 BINDING = "SELECT value FROM quicktools_state WHERE name = 'stripe.account'"
 
 
 @pytest.fixture
-def db(tmp_path):
-    return new_database(tmp_path / "quicktools.db", 1, 2)
+def db(engine, new_db):
+    return new_db(engine, 1, 2)
 
 
 def bind(db, account_id, livemode):
-    con = sqlite3.connect(str(db))
-    with con:
-        con.execute("INSERT INTO quicktools_state (name, value, updated_at) VALUES ('stripe.account', ?, 'x')",
-                    (json.dumps({"account_id": account_id, "livemode": livemode}),))
-    con.close()
+    execute(db, "INSERT INTO quicktools_state (name, value, updated_at) VALUES ('stripe.account', ?, 'x')",
+            (json.dumps({"account_id": account_id, "livemode": livemode}),))
 
 
 def test_the_first_sync_binds_the_database_and_another_account_is_refused(qt, db, stripe_api):

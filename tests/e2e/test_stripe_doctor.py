@@ -1,14 +1,14 @@
 """stripe doctor against the local Stripe stand-in: the key against the database's binding, the
 webhook endpoints (disabled, missing event types, the API version, paging), events whose
-webhook delivery is pending, Stripe's errors and retries; exit 3 only for a problem."""
+webhook delivery is pending, Stripe's errors and retries; exit 3 only for a problem. The tests of
+the binding run on SQLite and PostgreSQL, the rest on SQLite."""
 import json
-import sqlite3
 import time
 
 import pytest
 
 import stripe_objects
-from stripe_events import new_database
+from conftest import ENGINES, execute
 from stripe_standin import Answer
 
 ALL_TYPES = [
@@ -19,17 +19,23 @@ ALL_TYPES = [
 HOOK = "https://app.example.com/stripe/webhook"
 
 
+BOTH = pytest.mark.parametrize("engine", ENGINES)
+
+
 @pytest.fixture
-def db(tmp_path):
-    return new_database(tmp_path / "quicktools.db", 1)
+def engine():
+    """SQLite unless a test names both engines (BOTH)."""
+    return "sqlite"
+
+
+@pytest.fixture
+def db(engine, new_db):
+    return new_db(engine, 1)
 
 
 def bind(db, account_id, livemode=False):
-    con = sqlite3.connect(str(db))
-    with con:
-        con.execute("INSERT INTO quicktools_state (name, value, updated_at) VALUES ('stripe.account', ?, 'x')",
-                    (json.dumps({"account_id": account_id, "livemode": livemode}),))
-    con.close()
+    execute(db, "INSERT INTO quicktools_state (name, value, updated_at) VALUES ('stripe.account', ?, 'x')",
+            (json.dumps({"account_id": account_id, "livemode": livemode}),))
 
 
 def endpoint(api, **fields):
@@ -55,6 +61,7 @@ def levels(doc):
     return [(f["check"], f["level"]) for f in doc["findings"]]
 
 
+@BOTH
 def test_all_well_is_exit_0_with_one_ok_line_per_check(qt, db, stripe_api):
     bind(db, stripe_api.account_id)
     endpoint(stripe_api)
@@ -158,6 +165,7 @@ def test_events_still_pending_after_ten_minutes_mean_the_webhook_fails(qt, db, s
     assert doctor(qt, db, stripe_api, "--pending-after", "soon").rc == 2
 
 
+@BOTH
 def test_the_key_against_the_binding(qt, db, stripe_api):
     endpoint(stripe_api)
     unbound = doctor(qt, db, stripe_api)
@@ -167,11 +175,8 @@ def test_the_key_against_the_binding(qt, db, stripe_api):
     other = doctor(qt, db, stripe_api)
     assert other.rc == 3 and ("account", "problem") in levels(other.json)
     assert "the database belongs to account acct_1OtherBusiness00" in other.json["findings"][1]["message"]
-    con = sqlite3.connect(str(db))
-    with con:
-        con.execute("UPDATE quicktools_state SET value = ? WHERE name = 'stripe.account'",
-                    (json.dumps({"account_id": stripe_api.account_id, "livemode": True}),))
-    con.close()
+    execute(db, "UPDATE quicktools_state SET value = ? WHERE name = 'stripe.account'",
+            (json.dumps({"account_id": stripe_api.account_id, "livemode": True}),))
     live = doctor(qt, db, stripe_api)
     assert live.rc == 3 and "use the live key" in live.json["findings"][1]["message"]
     restricted = qt("stripe", "doctor", db=db, json=True, env=stripe_api.env("rk_test_standin0123456789"))

@@ -1,11 +1,12 @@
 """stripe replay: refund and dispute lifecycles in every delivery order, every event delivered
-twice (in one stream and again in a second run); `credits audit` clean after each."""
+twice (in one stream and again in a second run); `credits audit` clean after each. On SQLite and
+PostgreSQL."""
 import itertools
 
 import pytest
 
 from conftest import query
-from stripe_events import charge, completed, dispute, event, migration_gave_api, new_database, replay, use, user
+from stripe_events import charge, completed, dispute, event, migration_gave_api, replay, use, user
 
 T0 = 1767225600
 PRO = (1210, 1200, 0, 1)          # balance, purchased, used, API after buying a pro pack
@@ -13,8 +14,8 @@ PRO_TAKEN = (10, 0, 0, 0)         # ... after it was taken back
 
 
 @pytest.fixture
-def db(tmp_path):
-    return new_database(tmp_path / "quicktools.db", 1, 2)
+def db(engine, new_db):
+    return new_db(engine, 1, 2)
 
 
 def buy(qt, db, uid=1, pack="pro", **kw):
@@ -47,11 +48,11 @@ def audit_clean(qt, db):
     return r.rc == 0
 
 
-def every_order(qt, tmp_path, lifecycle, expected, pack="pro", **buy_kw):
+def every_order(qt, new_db, engine, lifecycle, expected, pack="pro", **buy_kw):
     """Builds the events once (so each keeps its id), then for every order of them: a fresh
     database, one purchase, the events in that order twice in one stream, and once more."""
     for n, order in enumerate(itertools.permutations(range(len(lifecycle)))):
-        db = new_database(tmp_path / f"order{n}.db", 1)
+        db = new_db(engine, 1, name=f"order{n}")
         pi = f"pi_life_{n}"
         buy(qt, db, 1, pack, pi=pi, **buy_kw)
         events = [make(pi) for make in lifecycle]
@@ -65,47 +66,47 @@ def every_order(qt, tmp_path, lifecycle, expected, pack="pro", **buy_kw):
         assert audit_clean(qt, db), order
 
 
-def test_full_refund_then_failed_gives_everything_back_in_every_order(qt, tmp_path):
-    every_order(qt, tmp_path, [
+def test_full_refund_then_failed_gives_everything_back_in_every_order(qt, new_db, engine):
+    every_order(qt, new_db, engine, [
         lambda pi: refunded_charge(pi, 3000, 3000, T0 + 10),
         lambda pi: event("refund.created", refund_object(pi, "re_1", 3000, "pending"), created=T0 + 10),
         lambda pi: event("refund.failed", refund_object(pi, "re_1", 3000, "failed"), created=T0 + 20),
     ], PRO)
 
 
-def test_full_refund_that_succeeds_takes_the_pack_once_in_every_order(qt, tmp_path):
-    every_order(qt, tmp_path, [
+def test_full_refund_that_succeeds_takes_the_pack_once_in_every_order(qt, new_db, engine):
+    every_order(qt, new_db, engine, [
         lambda pi: refunded_charge(pi, 3000, 3000, T0 + 10),
         lambda pi: event("refund.created", refund_object(pi, "re_1", 3000, "pending"), created=T0 + 10),
         lambda pi: event("refund.updated", refund_object(pi, "re_1", 3000, "succeeded"), created=T0 + 20),
     ], PRO_TAKEN)
 
 
-def test_two_partial_refunds_by_id_add_up_to_the_whole_pack(qt, tmp_path):
-    every_order(qt, tmp_path, [
+def test_two_partial_refunds_by_id_add_up_to_the_whole_pack(qt, new_db, engine):
+    every_order(qt, new_db, engine, [
         lambda pi: event("refund.created", refund_object(pi, "re_a", 1500, "succeeded"), created=T0 + 10),
         lambda pi: event("refund.created", refund_object(pi, "re_b", 1500, "succeeded"), created=T0 + 20),
         lambda pi: refunded_charge(pi, 3000, 1500, T0 + 10),
     ], PRO_TAKEN)
 
 
-def test_cancelled_refund_is_given_back(qt, tmp_path):
-    every_order(qt, tmp_path, [
+def test_cancelled_refund_is_given_back(qt, new_db, engine):
+    every_order(qt, new_db, engine, [
         lambda pi: event("refund.created", refund_object(pi, "re_c", 1500, "pending"), created=T0 + 10),
         lambda pi: event("refund.updated", refund_object(pi, "re_c", 1500, "canceled"), created=T0 + 30),
     ], PRO)
 
 
-def test_lost_dispute_takes_the_pack_and_the_api_in_every_order(qt, tmp_path):
-    every_order(qt, tmp_path, [
+def test_lost_dispute_takes_the_pack_and_the_api_in_every_order(qt, new_db, engine):
+    every_order(qt, new_db, engine, [
         lambda pi: dispute_event("charge.dispute.created", pi, 3000, "needs_response", 1, T0 + 10),
         lambda pi: dispute_event("charge.dispute.funds_withdrawn", pi, 3000, "needs_response", 1, T0 + 10),
         lambda pi: dispute_event("charge.dispute.closed", pi, 3000, "lost", 1, T0 + 40),
     ], PRO_TAKEN)
 
 
-def test_won_dispute_gives_back_exactly_what_was_taken_in_every_order(qt, tmp_path):
-    every_order(qt, tmp_path, [
+def test_won_dispute_gives_back_exactly_what_was_taken_in_every_order(qt, new_db, engine):
+    every_order(qt, new_db, engine, [
         lambda pi: dispute_event("charge.dispute.funds_withdrawn", pi, 3000, "needs_response", 1, T0 + 10),
         lambda pi: dispute_event("charge.dispute.funds_reinstated", pi, 3000, "won", 2, T0 + 40),
         lambda pi: dispute_event("charge.dispute.closed", pi, 3000, "won", 2, T0 + 40),

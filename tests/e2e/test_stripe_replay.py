@@ -5,10 +5,10 @@ import sys
 
 import pytest
 
-from conftest import ROOT, dump, query
+from conftest import ROOT, dump, query, start_qt
 
-from stripe_events import (add_users, completed, event, invariant_holds, invariant_terms, new_database, replay, session,
-                           use, user, write)
+from stripe_events import (CREDITS, add_users, completed, event, invariant_holds, invariant_terms, new_database,
+                           purchases_file, replay, session, use, user, write)
 
 
 @pytest.fixture
@@ -249,3 +249,23 @@ def test_retry_pages_through_many_stored_events(qt, db):
     assert r.json["events"] == 1100 and r.json["counts"]["credited"] == 550
     assert r.json["attention_total"] == 550 and r.json["retried"] == 1100
     assert query(db, "SELECT count(*) FROM quicktools_stripe_events WHERE outcome = 'needs_attention'") == [(550,)]
+
+
+def test_two_replays_of_the_same_file_at_once_apply_each_event_once(qt, engine, new_db, tmp_path):
+    """The second run waits for the first to commit (--busy-timeout), then finds every event
+    recorded: on PostgreSQL too, where both would otherwise credit the same events at once."""
+    users, count = 40, 6000
+    db = new_db(engine, *range(1, users + 1))
+    events = purchases_file(tmp_path / "purchases.ndjson", users, count)
+    runs = [start_qt("--json", "--busy-timeout", "120000", "stripe", "replay", events, db=db) for _ in range(2)]
+    outs = [p.communicate(timeout=300) for p in runs]
+    assert [p.returncode for p in runs] == [0, 0], [err for _, err in outs]
+    docs = [json.loads(out) for out, _ in outs]
+    assert sorted(d["counts"]["credited"] for d in docs) == [0, count]
+    assert sorted(d["counts"]["duplicate"] for d in docs) == [0, count]
+    assert query(db, "SELECT count(*), count(DISTINCT event_id) FROM quicktools_stripe_events") == [(count, count)]
+    assert query(db, "SELECT count(*) FROM quicktools_ledger") == [(count,)]
+    credits = sum(CREDITS[json.loads(line)["data"]["object"]["metadata"]["pack"]] for line in open(events))
+    assert query(db, "SELECT sum(credits_balance) FROM users") == [(10 * users + credits,)]
+    assert qt("credits", "audit", db=db).rc == 0 and invariant_holds(db)
+

@@ -1,19 +1,23 @@
-"""stripe sync against the local Stripe stand-in: paging, the cursor, --since, --dry-run, errors."""
+"""stripe sync against the local Stripe stand-in: paging, the cursor, --since, --dry-run, errors;
+on SQLite and PostgreSQL (the tests of Stripe's side only, on SQLite)."""
 import time
 
 import pytest
 
-from conftest import query
-from stripe_events import completed, invariant_holds, new_database, user
+from conftest import execute, query
+from stripe_events import charge, completed, dispute, event, invariant_holds, tables, user
 from stripe_standin import Answer
 
 EVENTS = "/v1/events"
 CURSOR = "SELECT value FROM quicktools_state WHERE name = 'stripe.sync.cursor'"
 
 
+SQLITE_ONLY = pytest.mark.parametrize("engine", ["sqlite"])
+
+
 @pytest.fixture
-def db(tmp_path):
-    return new_database(tmp_path / "quicktools.db", 1, 2, 3)
+def db(engine, new_db):
+    return new_db(engine, 1, 2, 3)
 
 
 def sync(qt, db, api, *args, json=True):
@@ -116,6 +120,7 @@ def test_since_past_30_days_warns_on_stderr_and_still_syncs(qt, db, stripe_api):
     assert "30 days" not in quiet.err and quiet.json["warnings"] == []
 
 
+@SQLITE_ONLY
 @pytest.mark.parametrize("value", ["0", "yesterday", "5y", "-3d", "400d"])
 def test_bad_since_is_a_usage_error(qt, db, stripe_api, value):
     r = sync(qt, db, stripe_api, f"--since={value}")
@@ -134,6 +139,7 @@ def test_dry_run_fetches_reports_and_changes_nothing(qt, db, stripe_api):
     assert sync(qt, db, stripe_api).json["counts"]["credited"] == 1 and user(db, 1)[0] == 1210
 
 
+@SQLITE_ONLY
 def test_500_and_429_are_retried(qt, db, stripe_api):
     buy(stripe_api, 1, "starter", 60)
     stripe_api.script(Answer.error(500, "api_error"),
@@ -160,6 +166,7 @@ def test_dropped_connection_applies_nothing_and_keeps_the_cursor(qt, db, stripe_
     assert sync(qt, db, stripe_api).json["counts"]["credited"] == 150 and user(db, 2)[0] == 15010
 
 
+@SQLITE_ONLY
 def test_stripe_error_answer_is_one_line_and_changes_nothing(qt, db, stripe_api):
     buy(stripe_api, 1, "starter", 60)
     stripe_api.script(Answer.error(401, "invalid_request_error", "Invalid API Key provided."), method="GET")
@@ -199,13 +206,9 @@ def test_an_event_that_appears_behind_the_cursor_is_picked_up(qt, db, stripe_api
 
 def test_a_cursor_older_than_30_days_falls_back_to_the_window_by_itself(qt, db, stripe_api):
     import json
-    import sqlite3
     old = int(time.time()) - 40 * 86400
-    con = sqlite3.connect(str(db))
-    with con:
-        con.execute("INSERT INTO quicktools_state (name, value, updated_at) VALUES ('stripe.sync.cursor', ?, 'x')",
-                    (json.dumps({"event_id": "evt_quiet_month", "created": old}),))
-    con.close()
+    execute(db, "INSERT INTO quicktools_state (name, value, updated_at) VALUES ('stripe.sync.cursor', ?, 'x')",
+            (json.dumps({"event_id": "evt_quiet_month", "created": old}),))
     buy(stripe_api, 1, "starter", 3600)
     r = sync(qt, db, stripe_api)
     assert r.rc == 0 and r.json["counts"]["credited"] == 1, r.err
@@ -215,6 +218,7 @@ def test_a_cursor_older_than_30_days_falls_back_to_the_window_by_itself(qt, db, 
     assert cursor(db)["event_id"] != "evt_quiet_month"
 
 
+@SQLITE_ONLY
 def test_a_server_that_repeats_a_page_forever_is_stopped(qt, db, stripe_api):
     page = {"object": "list", "url": EVENTS, "has_more": True, "data": [completed(1, "starter")]}
     stripe_api.script(*[Answer(body=page) for _ in range(50)], method="GET", path=EVENTS)
@@ -224,6 +228,7 @@ def test_a_server_that_repeats_a_page_forever_is_stopped(qt, db, stripe_api):
     assert user(db, 1)[0] == 10 and cursor(db) is None
 
 
+@SQLITE_ONLY
 def test_more_pages_than_allowed_applies_nothing(qt, db, stripe_api):
     for i in range(150):
         buy(stripe_api, 1, "starter", 600 - i)
@@ -231,6 +236,7 @@ def test_more_pages_than_allowed_applies_nothing(qt, db, stripe_api):
     assert r.rc == 1 and "--max-pages" in r.err and user(db, 1)[0] == 10
 
 
+@SQLITE_ONLY
 def test_needs_a_key_and_refuses_a_live_key_without_live(qt, db, stripe_api):
     r = qt("stripe", "sync", db=db, env={"STRIPE_API_BASE": stripe_api.base_url})
     assert r.rc == 2 and "STRIPE_API_KEY" in r.err
@@ -245,3 +251,32 @@ def test_text_report(qt, db, stripe_api):
     assert r.rc == 0 and "Listed 1 events since" in r.out and "1 credited" in r.out and "Cursor: evt_" in r.out
     again = sync(qt, db, stripe_api, json=False)
     assert "the last sync's newest event evt_" in again.out and "(unchanged)" in again.out
+
+
+def test_the_same_sync_gives_the_same_results_on_both_engines(qt, new_db, stripe_api):
+    from test_postgres import normalised
+    now = int(time.time())
+    bought = [buy(stripe_api, 1 + i % 3, pack, 3000 - 10 * i)
+              for i, pack in enumerate(["starter", "pro", "business", "standard", "pro", "starter"])]
+    buy(stripe_api, 99, "pro", 2000)                                  # an unknown user: needs attention
+    refunded, disputed = (e["data"]["object"]["payment_intent"] for e in bought[1:3])
+    stripe_api.events.append(event("charge.refunded", charge(refunded, 3000, 1500), created=now - 1500))
+    d = dispute(f"ch_{disputed}", disputed, 10000, status="needs_response")
+    d["balance_transactions"] = [{"id": "txn_1", "object": "balance_transaction"}]
+    stripe_api.events.append(event("charge.dispute.funds_withdrawn", d, created=now - 1000))
+    runs, rows = {}, {}
+    for engine in ("sqlite", "postgres"):
+        db = new_db(engine, 1, 2, 3)
+        # All but the start of the window listed (the time of the run less 30 days).
+        runs[engine] = [(r.rc, normalised({k: v for k, v in r.json.items() if k != "since"}))
+                        for r in (sync(qt, db, stripe_api, "--dry-run"), sync(qt, db, stripe_api),
+                                  sync(qt, db, stripe_api))]
+        rows[engine] = tables(db)
+    assert runs["postgres"] == runs["sqlite"]
+    assert rows["postgres"] == rows["sqlite"]
+    # Something happened: purchases credited, one partly refunded, one disputed, one left.
+    first = runs["postgres"][1][1]
+    assert runs["postgres"][1][0] == 3 and first["counts"]["credited"] == 6, first
+    assert first["counts"]["duplicate"] == 0 and runs["postgres"][2][1]["counts"]["duplicate"] == 8
+    assert len(rows["postgres"]["quicktools_ledger"]) >= 8 and len(rows["postgres"]["quicktools_disputes"]) == 1
+

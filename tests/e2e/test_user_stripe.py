@@ -1,24 +1,22 @@
 """user show USER --stripe against the local Stripe stand-in: the customer, the purchases with
-their amounts, discounts, refunds and disputes, and every difference from the local record."""
-import sqlite3
+their amounts, discounts, refunds and disputes, and every difference from the local record; on
+SQLite and PostgreSQL."""
 
 import pytest
 
 import stripe_objects
-from stripe_events import event, new_database, replay, session
+from conftest import execute
+from stripe_events import event, replay, session
 from stripe_standin import Answer
 
 T0 = 1767225600
 
 
 @pytest.fixture
-def db(tmp_path):
-    path = new_database(tmp_path / "quicktools.db", 1, 2)
-    con = sqlite3.connect(str(path))
-    with con:
-        con.execute("UPDATE users SET stripe_customer_id = 'cus_ONE' WHERE id = 1")
-    con.close()
-    return path
+def db(engine, new_db):
+    target = new_db(engine, 1, 2)
+    execute(target, "UPDATE users SET stripe_customer_id = 'cus_ONE' WHERE id = 1")
+    return target
 
 
 def purchase(api, uid, pack, sid, customer="cus_ONE", email=None, created=T0, **kw):
@@ -170,11 +168,8 @@ def test_retries_and_errors(qt, db, stripe_api):
     down = show(qt, db, stripe_api, "--max-retries", "0")
     assert down.rc == 1 and down.json["ok"] is False and "could not reach Stripe" in down.json["error"]
     stripe_api.account_id = "acct_1OtherBusiness00"
-    con = sqlite3.connect(str(db))
-    with con:
-        con.execute("INSERT INTO quicktools_state (name, value, updated_at) VALUES ('stripe.account', ?, 'x')",
-                    ('{"account_id": "acct_1QtStandinAcct01", "livemode": false}',))
-    con.close()
+    execute(db, "INSERT INTO quicktools_state (name, value, updated_at) VALUES ('stripe.account', ?, 'x')",
+            ('{"account_id": "acct_1QtStandinAcct01", "livemode": false}',))
     other = show(qt, db, stripe_api)
     assert other.rc == 4 and "belongs to Stripe account" in other.json["error"]
 

@@ -1,8 +1,14 @@
 -- PostgreSQL's text of the statements of sql/queries/stripe.sql whose shared text is SQLite's:
 -- IS NOT on values (IS DISTINCT FROM here), the two-argument max() (greatest()), typeof (the
 -- counters are BIGINT: always whole numbers), the API flag a BOOLEAN, and an overflow guard
--- computed in numeric so that the guard itself cannot overflow.
+-- computed in numeric so that the guard itself cannot overflow; and the lock that makes runs that
+-- apply events take turns.
 
+-- name: events_writer_lock
+-- A transaction-level advisory lock (the key is this statement's own: 'qt-event' in ASCII),
+-- waited for up to lock_timeout (--busy-timeout) and held until COMMIT or ROLLBACK: the runs
+-- that apply events take turns, as SQLite's one writer at a time. The web app never takes it.
+SELECT pg_advisory_xact_lock(8175209137385598580);
 -- name: event_update
 UPDATE quicktools_stripe_events SET outcome = ?1, detail = ?2, payload = ?3, updated_at = ?4
 WHERE event_id = ?5 AND (outcome IS DISTINCT FROM ?1 OR detail IS DISTINCT FROM ?2);
