@@ -6,6 +6,10 @@
 -- user's new values. Nothing here is permanent except quicktools_migrated_users, the users
 -- columns and the quicktools_state rows.
 
+-- name: migration_lock
+-- One migration at a time. On SQLite the write transaction (BEGIN IMMEDIATE) already is that
+-- lock; PostgreSQL's variant takes an advisory lock.
+SELECT 0 AS waited;
 -- name: drop_temp
 DROP VIEW IF EXISTS temp.migrate_plan;
 DROP VIEW IF EXISTS temp.migrate_source;

@@ -78,14 +78,15 @@ enum class Steps {
 
 // Runs one chunk's statement; a tier the policy does not cover becomes the refusal that lists them all.
 std::int64_t run_chunk(db::Statement& statement, std::int64_t from, std::int64_t to, db::Database& db,
-                       const PolicyFunctions& functions, const Policy& policy) {
+                       PolicyFunctions& functions, const Policy& policy) {
     statement.bind(":from", from);
     statement.bind(":to", to);
     std::int64_t changed = 0;
     try {
         changed = statement.exec();
-    } catch (const db::EngineError&) {
+    } catch (const db::EngineError& e) {
         statement.reset();
+        functions.note_failure(e);
         if (functions.met_uncovered_tier()) refuse_unknown_tiers(db, policy);
         if (functions.refusal()) throw refusal(*functions.refusal());
         throw;
@@ -118,6 +119,7 @@ std::vector<Breakdown> convert_users(db::Database& db, const MigrateOptions& opt
     // Only a conversion sets values (and only its schema still has the tier column it reads).
     std::optional<db::Statement> apply;
     if (steps != Steps::record) apply.emplace(db, q("apply_users"));
+    if (steps != Steps::record && functions.check_tiers_first()) refuse_unknown_tiers(db, options.policy);
     std::int64_t done = 0;
     for (std::int64_t from = first; count > 0 && from <= last; from += chunk_ids) {
         util::throw_if_interrupted();
@@ -128,7 +130,7 @@ std::vector<Breakdown> convert_users(db::Database& db, const MigrateOptions& opt
         if (options.progress) options.progress(done, count);
     }
     if (done != count) throw Error(fmt::format("migrated {} of {} users; nothing was changed", done, count));
-    std::vector<Breakdown> sums = functions.tally();
+    std::vector<Breakdown> sums = functions.breakdown();
     std::sort(sums.begin(), sums.end(),
               [](const Breakdown& a, const Breakdown& b) { return std::tie(a.tier, a.status) < std::tie(b.tier, b.status); });
     return sums;
@@ -167,6 +169,11 @@ MigrateResult migrate_packs(db::Database& db, const MigrateOptions& options) {
     std::optional<db::ReadTransaction> read;
     if (result.dry_run) read.emplace(db);
     else tx.emplace(db);
+    if (!result.dry_run) {
+        // One migration at a time (PostgreSQL: an advisory lock, waited for up to the busy timeout).
+        db::Statement lock(db, q("migration_lock"));
+        lock.step();
+    }
     db.execute(q("drop_temp"));
     PolicyFunctions functions(db, options.policy);
     if (!result.dry_run && options.backup_path && !read_completion(db)) {
@@ -208,7 +215,8 @@ MigrateResult migrate_packs(db::Database& db, const MigrateOptions& options) {
         create_views(db, status.detected.state, result.mode);
         try {
             read_plan(db, result, options.billing_list_limit);
-        } catch (const db::EngineError&) {
+        } catch (const db::EngineError& e) {
+            functions.note_failure(e);
             if (functions.refusal()) throw refusal(*functions.refusal());
             throw;
         }
