@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <functional>
 #include <tuple>
 
 #include "policy_functions.hpp"
@@ -97,8 +98,18 @@ std::int64_t run_chunk(db::Statement& statement, std::int64_t from, std::int64_t
 
 // Records every user and sets the new values, one id range at a time; returns the breakdown of
 // what it recorded. Throws (exit 4) if a user's tier is not in the policy.
+// How the users are split into transactions. `resume`: an earlier run committed batches, so users
+// already recorded are skipped; `next_batch` commits the current transaction and begins the next
+// (with --batch).
+struct Batching {
+    bool resume = false;
+    std::int64_t batch = 0;
+    std::function<void()> next_batch;
+};
+
 std::vector<Breakdown> convert_users(db::Database& db, const MigrateOptions& options, PolicyFunctions& functions,
-                                     const std::string& policy_name, Steps steps, const std::string& now) {
+                                     const std::string& policy_name, Steps steps, const std::string& now,
+                                     const Batching& batching) {
     const MigrateQueries q{db.engine()};
     db::Statement range(db, q("id_range"));
     range.step();
@@ -110,24 +121,42 @@ std::vector<Breakdown> convert_users(db::Database& db, const MigrateOptions& opt
     db::Statement ledger_rows(db, q("ledger_rows"));
     ledger_rows.step();
     const bool has_ledger = ledger_rows.column("has_ledger").int64() != 0;
-    // record_applied counts on an empty ledger, as a ledger created along with the columns is.
-    if (steps == Steps::apply_then_record && has_ledger) steps = Steps::record_then_apply;
-    db::Statement record(db, q(steps == Steps::apply_then_record ? "record_applied" : "record_users"));
+    // record_applied counts on an empty ledger, as a ledger created along with the columns is, and
+    // on columns no app wrote since they were added (so not after a batch was committed).
+    const bool rest = batching.resume || batching.batch > 0;
+    if (steps == Steps::apply_then_record && (has_ledger || rest)) steps = Steps::record_then_apply;
+    db::Statement record(db, q(steps == Steps::apply_then_record ? "record_applied"
+                               : rest                             ? "record_users_rest"
+                                                                  : "record_users"));
     if (steps != Steps::apply_then_record) record.bind(":has_ledger", has_ledger ? 1 : 0);
     record.bind(":policy", policy_name);
     record.bind(":now", now);
     // Only a conversion sets values (and only its schema still has the tier column it reads).
     std::optional<db::Statement> apply;
-    if (steps != Steps::record) apply.emplace(db, q("apply_users"));
+    if (steps != Steps::record) {
+        apply.emplace(db, q(rest ? "apply_users_rest" : "apply_users"));
+        if (rest) apply->bind(":now", now);
+    }
     if (steps != Steps::record && functions.check_tiers_first()) refuse_unknown_tiers(db, options.policy);
+    // Ids per statement; a batch is a number of users, taken as that many ids (ids are dense).
+    const std::int64_t step = batching.batch > 0 ? batching.batch : chunk_ids;
     std::int64_t done = 0;
-    for (std::int64_t from = first; count > 0 && from <= last; from += chunk_ids) {
+    for (std::int64_t from = first; count > 0 && from <= last; from += step) {
         util::throw_if_interrupted();
-        const std::int64_t to = std::min(from + chunk_ids, last + 1);
+        const std::int64_t to = std::min(from + step, last + 1);
         if (steps == Steps::apply_then_record) run_chunk(*apply, from, to, db, functions, options.policy);
         done += run_chunk(record, from, to, db, functions, options.policy);
         if (steps == Steps::record_then_apply) run_chunk(*apply, from, to, db, functions, options.policy);
+        if (batching.batch > 0 && to <= last) batching.next_batch();
         if (options.progress) options.progress(done, count);
+    }
+    if (rest) {
+        // Every user of the id range is recorded now, by this run or an earlier one.
+        db::Statement recorded(db, q("recorded_users"));
+        recorded.step();
+        if (recorded.column("users").int64() < count)
+            throw Error(fmt::format("migrated {} of {} users; the rest was not changed", done, count));
+        return recorded_breakdown(db);
     }
     if (done != count) throw Error(fmt::format("migrated {} of {} users; nothing was changed", done, count));
     std::vector<Breakdown> sums = functions.breakdown();
@@ -231,7 +260,22 @@ MigrateResult migrate_packs(db::Database& db, const MigrateOptions& options) {
     const Steps steps = result.mode == Mode::adopt                         ? Steps::record
                         : result.state_before == db::SchemaState::legacy ? Steps::apply_then_record
                                                                          : Steps::record_then_apply;
-    result.by_tier_status = convert_users(db, options, functions, result.policy, steps, completion.completed_at);
+    Batching batching;
+    batching.batch = options.batch;
+    // Batches an earlier run committed (with --batch) before it stopped.
+    {
+        db::Statement recorded(db, q("recorded_users"));
+        batching.resume = recorded.step() && recorded.column("users").int64() > 0;
+    }
+    batching.next_batch = [&] {
+        tx->commit();
+        tx.reset();
+        tx.emplace(db);
+        db::Statement lock(db, q("migration_lock"));
+        lock.step();
+    };
+    result.by_tier_status =
+        convert_users(db, options, functions, result.policy, steps, completion.completed_at, batching);
     result.by_tier = per_tier(result.by_tier_status);
     // Every user is recorded now, so the breakdown's sums are the totals of users.
     for (const auto& t : result.by_tier) {

@@ -257,3 +257,61 @@ def test_the_web_apps_writes_meanwhile_are_kept(qt, make_db):
         else:
             assert balance >= policy[uid] - used, uid
     audit_clean(qt, target)
+
+
+# --- --batch: each batch of users commits on its own, a re-run resumes ------------------------
+
+@pytest.mark.parametrize("state", ["legacy", "upgraded"])
+def test_batches_give_the_result_of_one_transaction(qt, make_db, engine, state):
+    dbs = [make_db(engine, users=500, seed=13) for _ in range(2)]
+    if state == "upgraded":
+        for target in dbs:
+            assert qt("db", "upgrade", db=target).rc == 0
+            execute(target, "UPDATE users SET credits_balance = credits_balance - 4, credits_lifetime_used = 4 "
+                            "WHERE id % 5 = 0")
+    whole = qt("migrate", "packs", "--no-backup", db=dbs[0], json=True)
+    batched = qt("migrate", "packs", "--no-backup", "--batch", "64", db=dbs[1], json=True)
+    assert whole.rc == 0 and batched.rc == 0, whole.err + batched.err
+    assert volatile_free(batched.json) == volatile_free(whole.json)
+    assert users_after(dbs[1]) == users_after(dbs[0])
+    assert recorded(dbs[1]) == recorded(dbs[0])
+    audit_clean(qt, dbs[1])
+    again = qt("migrate", "packs", "--no-backup", "--batch", "64", db=dbs[1], json=True)
+    assert again.rc == 0 and again.json["already_done"]
+
+
+def recorded_count(target):
+    try:
+        return query(target, "SELECT count(*) FROM quicktools_migrated_users")[0][0]
+    except Exception:  # the table comes with the first batch
+        return 0
+
+
+def test_sigkill_between_batches_keeps_them_and_a_rerun_resumes(qt, make_db, engine):
+    target = make_db(engine, users=60000, seed=5)
+    reference = make_db(engine, users=60000, seed=5)
+    clean = qt("migrate", "packs", "--no-backup", db=reference, json=True)
+    assert clean.rc == 0, clean.err
+    p = start_qt("migrate", "packs", "--no-backup", "--batch", "500", db=target)
+    deadline = time.monotonic() + 60
+    while recorded_count(target) < 2000 and time.monotonic() < deadline:
+        assert p.poll() is None, "finished before it could be killed"
+        time.sleep(0.01)
+    assert p.poll() is None
+    p.send_signal(signal.SIGKILL)
+    p.wait()
+    kept = recorded_count(target)
+    assert 2000 <= kept < 60000 and kept % 500 == 0
+    # Every committed batch is whole: its users recorded and set, the rest untouched.
+    assert query(target, "SELECT count(*) FROM users u JOIN quicktools_migrated_users m ON m.user_id = u.id "
+                         "WHERE u.credits_balance <> m.new_balance") == [(0,)]
+    r = qt("--busy-timeout", "60000", "migrate", "packs", "--no-backup", db=target, json=True)
+    assert r.rc == 0 and r.json["changed"], r.err
+    # The first batch committed the schema upgrade: the re-run starts from there.
+    assert (r.json["state_before"], r.json["schema_applied"]) == ("credit-packs", [])
+    resumed = {k: v for k, v in volatile_free(r.json).items() if k not in ("state_before", "schema_applied")}
+    assert resumed == {k: v for k, v in volatile_free(clean.json).items()
+                       if k not in ("state_before", "schema_applied")}
+    assert users_after(target) == users_after(reference)
+    assert recorded(target) == recorded(reference)
+    audit_clean(qt, target)
