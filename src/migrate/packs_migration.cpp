@@ -267,15 +267,26 @@ MigrateResult migrate_packs(db::Database& db, const MigrateOptions& options) {
         db::Statement recorded(db, q("recorded_users"));
         batching.resume = recorded.step() && recorded.column("users").int64() > 0;
     }
+    bool committed = false;  // a batch of this run
     batching.next_batch = [&] {
         tx->commit();
+        committed = true;
         tx.reset();
         tx.emplace(db);
         db::Statement lock(db, q("migration_lock"));
         lock.step();
     };
-    result.by_tier_status =
-        convert_users(db, options, functions, result.policy, steps, completion.completed_at, batching);
+    try {
+        result.by_tier_status =
+            convert_users(db, options, functions, result.policy, steps, completion.completed_at, batching);
+    } catch (const std::exception&) {
+        // "Nothing changed" is no longer true once a batch was committed.
+        if (committed && util::interrupted())
+            throw Error(ExitCode::interrupted,
+                        fmt::format("interrupted: the batch in progress was rolled back; the batches committed "
+                                    "before stay migrated. Run `quicktools migrate packs` again to finish"));
+        throw;
+    }
     result.by_tier = per_tier(result.by_tier_status);
     // Every user is recorded now, so the breakdown's sums are the totals of users.
     for (const auto& t : result.by_tier) {

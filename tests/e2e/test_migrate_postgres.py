@@ -315,3 +315,21 @@ def test_sigkill_between_batches_keeps_them_and_a_rerun_resumes(qt, make_db, eng
     assert users_after(target) == users_after(reference)
     assert recorded(target) == recorded(reference)
     audit_clean(qt, target)
+
+
+def test_ctrl_c_between_batches_says_what_stays_and_a_rerun_finishes(qt, make_db, engine):
+    target = make_db(engine, users=60000, seed=5)
+    p = start_qt("migrate", "packs", "--no-backup", "--batch", "500", db=target)
+    deadline = time.monotonic() + 60
+    while recorded_count(target) < 1000 and time.monotonic() < deadline:
+        assert p.poll() is None, "finished before it could be interrupted"
+        time.sleep(0.01)
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == 130, err
+    assert "the batches committed before stay migrated" in err and "nothing changed" not in err
+    kept = recorded_count(target)
+    assert 1000 <= kept < 60000
+    r = qt("migrate", "packs", "--no-backup", db=target, json=True)
+    assert r.rc == 0 and r.json["completed"]["users"] == 60000, r.err
+    audit_clean(qt, target)
