@@ -155,6 +155,7 @@ complete -c quicktools -n 'test (__quicktools_path) = 'migrate packs'' -l dry-ru
 complete -c quicktools -n 'test (__quicktools_path) = 'migrate packs'' -l policy -r -F -d 'A JSON policy: per tier credits ("unused", "full" or a numbe'
 complete -c quicktools -n 'test (__quicktools_path) = 'migrate packs'' -l backup -r -F -d 'Where to back the database up first (default: next to it, wi'
 complete -c quicktools -n 'test (__quicktools_path) = 'migrate packs'' -l no-backup -r -d 'Skip the backup (you have your own)'
+complete -c quicktools -n 'test (__quicktools_path) = 'migrate packs'' -l batch -r -d 'Commit every N users on their own (a re-run resumes after th'
 complete -c quicktools -n 'test (__quicktools_path) = 'migrate packs'' -l cancel-subscriptions -r -d 'Then cancel at Stripe each migrated user'\''s subscription stil'
 complete -c quicktools -n 'test (__quicktools_path) = 'migrate packs'' -l live -r -d 'Allow a live key (sk_live_/rk_live_): real payments'
 complete -c quicktools -n 'test (__quicktools_path) = 'migrate packs'' -l api-key-file -r -F -d 'Read the Stripe API key from FILE instead of STRIPE_API_KEY'

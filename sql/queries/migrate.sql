@@ -6,6 +6,10 @@
 -- user's new values. Nothing here is permanent except quicktools_migrated_users, the users
 -- columns and the quicktools_state rows.
 
+-- name: migration_lock
+-- One migration at a time. On SQLite the write transaction (BEGIN IMMEDIATE) already is that
+-- lock; PostgreSQL's variant takes an advisory lock.
+SELECT 0 AS waited;
 -- name: drop_temp
 DROP VIEW IF EXISTS temp.migrate_plan;
 DROP VIEW IF EXISTS temp.migrate_source;
@@ -83,6 +87,32 @@ UPDATE main.users SET
        credits_purchased_total = quicktools_policy_purchased(subscription_tier, credits_purchased_total, id),
        api_access_unlocked = quicktools_policy_api(subscription_tier, subscription_status, api_access_unlocked)
 WHERE id >= :from AND id < :to;
+-- name: record_users_rest
+-- record_users for a run that resumes one whose batches were partly committed (--batch): users
+-- already recorded are skipped, and the breakdown is read back from the record afterwards.
+INSERT INTO quicktools_migrated_users (user_id, old_tier, old_status, old_subscription_id, old_monthly_credits,
+       old_used_this_month, old_balance, old_purchased_total, old_api_access, new_balance, new_purchased_total,
+       new_api_access, invariant_base, policy, migrated_at)
+SELECT user_id, tier, status, subscription_id, monthly_credits, used_this_month, old_balance, old_purchased_total,
+       old_api_access, new_balance, new_purchased_total, new_api_access,
+       new_balance - new_purchased_total + lifetime_used
+         - CASE WHEN :has_ledger THEN coalesce((SELECT sum(l.balance_delta - l.purchased_delta + l.used_delta)
+                                                FROM quicktools_ledger l WHERE l.user_id = plan.user_id), 0)
+           ELSE 0 END,
+       :policy, :now
+FROM temp.migrate_plan plan
+WHERE user_id >= :from AND user_id < :to
+  AND NOT EXISTS (SELECT 1 FROM quicktools_migrated_users m WHERE m.user_id = plan.user_id);
+-- name: apply_users_rest
+-- apply_users for the users this run recorded (:now is the run's own moment).
+UPDATE main.users SET
+       credits_balance = quicktools_policy_credits(subscription_tier, monthly_credits, credits_used_this_month,
+                                                   credits_balance, id),
+       credits_purchased_total = quicktools_policy_purchased(subscription_tier, credits_purchased_total, id),
+       api_access_unlocked = quicktools_policy_api(subscription_tier, subscription_status, api_access_unlocked)
+WHERE id >= :from AND id < :to
+  AND id IN (SELECT user_id FROM quicktools_migrated_users
+             WHERE user_id >= :from AND user_id < :to AND migrated_at = :now);
 -- name: record_applied
 -- After apply_users, on a database this run brought out of the legacy state: the credit columns
 -- were added in this transaction, so every user's old credit values are their defaults (balance

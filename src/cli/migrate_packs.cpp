@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <limits>
 #include <optional>
 #include <vector>
 
@@ -25,6 +26,7 @@ struct MigratePacksOptions {
     std::string backup;
     bool no_backup = false;
     bool cancel = false;
+    std::int64_t batch = 0;
     ApiOptions api;
     std::vector<std::string> api_options_given;  // the API options on the command line
 };
@@ -150,6 +152,7 @@ MigratePacksRun run_migrate_packs(const MigratePacksOptions& opts, const Context
     if (!opts.policy_file.empty()) options.policy = migrate::load_policy(opts.policy_file);
     options.dry_run = opts.dry_run ? DryRun::yes : DryRun::no;
     options.actor = util::os_user();
+    options.batch = opts.batch;
     if (!opts.no_backup)
         options.backup_path = opts.backup.empty() ? db::default_backup_path(ctx.options.db_path) : opts.backup;
 
@@ -215,6 +218,11 @@ void register_migrate_packs(CLI::App& migrate, Context& ctx) {
                                    "Where to back the database up first (default: next to it, with a timestamp)")
                        ->type_name("DEST");
     cmd->add_flag("--no-backup", opts->no_backup, "Skip the backup (you have your own)")->excludes(backup);
+    cmd->add_option("--batch", opts->batch,
+                    "Commit every N users on their own (a re-run resumes after the last committed batch); "
+                    "default: every user in one transaction")
+        ->type_name("N")
+        ->check(CLI::Range(std::int64_t{1}, std::numeric_limits<std::int64_t>::max()));
     cmd->add_flag("--cancel-subscriptions", opts->cancel,
                   "Then cancel at Stripe each migrated user's subscription still active, trialing or past_due "
                   "(each result recorded at once; run again to finish after a failure). Needs STRIPE_API_KEY");

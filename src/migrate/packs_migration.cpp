@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <functional>
 #include <tuple>
 
 #include "policy_functions.hpp"
@@ -78,14 +79,15 @@ enum class Steps {
 
 // Runs one chunk's statement; a tier the policy does not cover becomes the refusal that lists them all.
 std::int64_t run_chunk(db::Statement& statement, std::int64_t from, std::int64_t to, db::Database& db,
-                       const PolicyFunctions& functions, const Policy& policy) {
+                       PolicyFunctions& functions, const Policy& policy) {
     statement.bind(":from", from);
     statement.bind(":to", to);
     std::int64_t changed = 0;
     try {
         changed = statement.exec();
-    } catch (const db::EngineError&) {
+    } catch (const db::EngineError& e) {
         statement.reset();
+        functions.note_failure(e);
         if (functions.met_uncovered_tier()) refuse_unknown_tiers(db, policy);
         if (functions.refusal()) throw refusal(*functions.refusal());
         throw;
@@ -96,8 +98,18 @@ std::int64_t run_chunk(db::Statement& statement, std::int64_t from, std::int64_t
 
 // Records every user and sets the new values, one id range at a time; returns the breakdown of
 // what it recorded. Throws (exit 4) if a user's tier is not in the policy.
+// How the users are split into transactions. `resume`: an earlier run committed batches, so users
+// already recorded are skipped; `next_batch` commits the current transaction and begins the next
+// (with --batch).
+struct Batching {
+    bool resume = false;
+    std::int64_t batch = 0;
+    std::function<void()> next_batch;
+};
+
 std::vector<Breakdown> convert_users(db::Database& db, const MigrateOptions& options, PolicyFunctions& functions,
-                                     const std::string& policy_name, Steps steps, const std::string& now) {
+                                     const std::string& policy_name, Steps steps, const std::string& now,
+                                     const Batching& batching) {
     const MigrateQueries q{db.engine()};
     db::Statement range(db, q("id_range"));
     range.step();
@@ -109,26 +121,45 @@ std::vector<Breakdown> convert_users(db::Database& db, const MigrateOptions& opt
     db::Statement ledger_rows(db, q("ledger_rows"));
     ledger_rows.step();
     const bool has_ledger = ledger_rows.column("has_ledger").int64() != 0;
-    // record_applied counts on an empty ledger, as a ledger created along with the columns is.
-    if (steps == Steps::apply_then_record && has_ledger) steps = Steps::record_then_apply;
-    db::Statement record(db, q(steps == Steps::apply_then_record ? "record_applied" : "record_users"));
+    // record_applied counts on an empty ledger, as a ledger created along with the columns is, and
+    // on columns no app wrote since they were added (so not after a batch was committed).
+    const bool rest = batching.resume || batching.batch > 0;
+    if (steps == Steps::apply_then_record && (has_ledger || rest)) steps = Steps::record_then_apply;
+    db::Statement record(db, q(steps == Steps::apply_then_record ? "record_applied"
+                               : rest                             ? "record_users_rest"
+                                                                  : "record_users"));
     if (steps != Steps::apply_then_record) record.bind(":has_ledger", has_ledger ? 1 : 0);
     record.bind(":policy", policy_name);
     record.bind(":now", now);
     // Only a conversion sets values (and only its schema still has the tier column it reads).
     std::optional<db::Statement> apply;
-    if (steps != Steps::record) apply.emplace(db, q("apply_users"));
+    if (steps != Steps::record) {
+        apply.emplace(db, q(rest ? "apply_users_rest" : "apply_users"));
+        if (rest) apply->bind(":now", now);
+    }
+    if (steps != Steps::record && functions.check_tiers_first()) refuse_unknown_tiers(db, options.policy);
+    // Ids per statement; a batch is a number of users, taken as that many ids (ids are dense).
+    const std::int64_t step = batching.batch > 0 ? batching.batch : chunk_ids;
     std::int64_t done = 0;
-    for (std::int64_t from = first; count > 0 && from <= last; from += chunk_ids) {
+    for (std::int64_t from = first; count > 0 && from <= last; from += step) {
         util::throw_if_interrupted();
-        const std::int64_t to = std::min(from + chunk_ids, last + 1);
+        const std::int64_t to = std::min(from + step, last + 1);
         if (steps == Steps::apply_then_record) run_chunk(*apply, from, to, db, functions, options.policy);
         done += run_chunk(record, from, to, db, functions, options.policy);
         if (steps == Steps::record_then_apply) run_chunk(*apply, from, to, db, functions, options.policy);
+        if (batching.batch > 0 && to <= last) batching.next_batch();
         if (options.progress) options.progress(done, count);
     }
+    if (rest) {
+        // Every user of the id range is recorded now, by this run or an earlier one.
+        db::Statement recorded(db, q("recorded_users"));
+        recorded.step();
+        if (recorded.column("users").int64() < count)
+            throw Error(fmt::format("migrated {} of {} users; the rest was not changed", done, count));
+        return recorded_breakdown(db);
+    }
     if (done != count) throw Error(fmt::format("migrated {} of {} users; nothing was changed", done, count));
-    std::vector<Breakdown> sums = functions.tally();
+    std::vector<Breakdown> sums = functions.breakdown();
     std::sort(sums.begin(), sums.end(),
               [](const Breakdown& a, const Breakdown& b) { return std::tie(a.tier, a.status) < std::tie(b.tier, b.status); });
     return sums;
@@ -167,6 +198,11 @@ MigrateResult migrate_packs(db::Database& db, const MigrateOptions& options) {
     std::optional<db::ReadTransaction> read;
     if (result.dry_run) read.emplace(db);
     else tx.emplace(db);
+    if (!result.dry_run) {
+        // One migration at a time (PostgreSQL: an advisory lock, waited for up to the busy timeout).
+        db::Statement lock(db, q("migration_lock"));
+        lock.step();
+    }
     db.execute(q("drop_temp"));
     PolicyFunctions functions(db, options.policy);
     if (!result.dry_run && options.backup_path && !read_completion(db)) {
@@ -208,7 +244,8 @@ MigrateResult migrate_packs(db::Database& db, const MigrateOptions& options) {
         create_views(db, status.detected.state, result.mode);
         try {
             read_plan(db, result, options.billing_list_limit);
-        } catch (const db::EngineError&) {
+        } catch (const db::EngineError& e) {
+            functions.note_failure(e);
             if (functions.refusal()) throw refusal(*functions.refusal());
             throw;
         }
@@ -223,7 +260,33 @@ MigrateResult migrate_packs(db::Database& db, const MigrateOptions& options) {
     const Steps steps = result.mode == Mode::adopt                         ? Steps::record
                         : result.state_before == db::SchemaState::legacy ? Steps::apply_then_record
                                                                          : Steps::record_then_apply;
-    result.by_tier_status = convert_users(db, options, functions, result.policy, steps, completion.completed_at);
+    Batching batching;
+    batching.batch = options.batch;
+    // Batches an earlier run committed (with --batch) before it stopped.
+    {
+        db::Statement recorded(db, q("recorded_users"));
+        batching.resume = recorded.step() && recorded.column("users").int64() > 0;
+    }
+    bool committed = false;  // a batch of this run
+    batching.next_batch = [&] {
+        tx->commit();
+        committed = true;
+        tx.reset();
+        tx.emplace(db);
+        db::Statement lock(db, q("migration_lock"));
+        lock.step();
+    };
+    try {
+        result.by_tier_status =
+            convert_users(db, options, functions, result.policy, steps, completion.completed_at, batching);
+    } catch (const std::exception&) {
+        // "Nothing changed" is no longer true once a batch was committed.
+        if (committed && util::interrupted())
+            throw Error(ExitCode::interrupted,
+                        fmt::format("interrupted: the batch in progress was rolled back; the batches committed "
+                                    "before stay migrated. Run `quicktools migrate packs` again to finish"));
+        throw;
+    }
     result.by_tier = per_tier(result.by_tier_status);
     // Every user is recorded now, so the breakdown's sums are the totals of users.
     for (const auto& t : result.by_tier) {

@@ -9,6 +9,7 @@
 #include "quicktools/credits/packs.hpp"
 #include "quicktools/error.hpp"
 #include "quicktools/users/users.hpp"
+#include "../db/postgres/pg_connection.hpp"
 #include "../db/sqlite/functions.hpp"
 
 namespace quicktools::migrate {
@@ -100,7 +101,98 @@ constexpr db::sqlite::FunctionSpec function_specs[] = {
     {"quicktools_migrate_tally", 6, tally_fn, false},
 };
 
+// --- the same rules as PostgreSQL functions -------------------------------------------------
+
+constexpr const char* pgpol_max = "9223372036854775807";
+constexpr const char* pgpol_min = "(-9223372036854775807 - 1)";
+
+std::string pgpol_literal(std::string_view text) {
+    std::string out = "'";
+    for (char c : text) out += c == '\'' ? std::string("''") : std::string(1, c);
+    return out + "'";
+}
+
+// The refusal of an uncovered tier, as a value of the function's type.
+constexpr const char* pgpol_uncovered =
+    "pg_temp.quicktools_policy_refuse('QTP02', format('subscription tier ''%s'' is not one the policy covers', "
+    "tier))";
+
+// One tier's credits (numeric, so nothing overflows before the check) and whether the arithmetic
+// of new_balance() leaves the 64-bit range.
+std::string pgpol_credits_case(const TierRule& rule) {
+    const std::string m = "coalesce(monthly, 0)::numeric";
+    const std::string u = "coalesce(used, 0)";
+    std::string credits;
+    std::string overflow;
+    switch (rule.credits) {
+        case CreditsRule::unused_allowance:
+            credits = fmt::format("greatest({} - {}, 0)", m, u);
+            overflow = fmt::format("{} - {} NOT BETWEEN {} AND {} OR ", m, u, pgpol_min, pgpol_max);
+            break;
+        case CreditsRule::full_allowance: credits = fmt::format("greatest({}, 0)", m); break;
+        case CreditsRule::fixed: credits = std::to_string(rule.fixed_credits); break;
+    }
+    const std::string since = fmt::format("(coalesce(balance, 0)::numeric - {})", credits::free_credits_on_signup);
+    return fmt::format(
+        "WHEN {} THEN CASE WHEN {}{} < {} OR {} + {} > {} THEN pg_temp.quicktools_policy_refuse('QTP01', "
+        "format('user %s: the policy''s credits from monthly_credits %s, credits_used_this_month %s and "
+        "credits_balance %s fall outside the 64-bit range; correct the row first; nothing was changed', "
+        "uid, coalesce(monthly, 0), coalesce(used, 0), coalesce(balance, 0))) "
+        "ELSE greatest({} + {}, 0)::bigint END\n",
+        pgpol_literal(rule.tier), overflow, since, pgpol_min, credits, since, pgpol_max, credits, since);
+}
+
 }  // namespace
+
+std::vector<TierRule> tier_rules(const Policy& policy) {
+    std::vector<TierRule> rules;
+    for (const auto& t : policy.tiers)
+        rules.push_back({t.tier, t.credits, t.fixed_credits, t.api ? t.api_statuses : std::vector<std::string>{},
+                         t.purchased_equivalent});
+    return rules;
+}
+
+std::string postgres_policy_sql(const std::vector<TierRule>& rules) {
+    // LANGUAGE sql of one expression, so the planner inlines them into the statements; only the
+    // refusal is plpgsql (RAISE), and it runs only on a row that is refused.
+    std::string tiers;
+    std::string credits;
+    std::string purchased;
+    std::string api;
+    for (const auto& rule : rules) {
+        const std::string tier = pgpol_literal(rule.tier);
+        tiers += (tiers.empty() ? "" : ", ") + tier;
+        credits += pgpol_credits_case(rule);
+        purchased += fmt::format(
+            "WHEN {} THEN CASE WHEN coalesce(purchased, 0) > {} - {} THEN pg_temp.quicktools_policy_refuse('QTP01', "
+            "format('user %s: credits_purchased_total %s plus the policy''s {} would pass {}; correct the row "
+            "first; nothing was changed', uid, coalesce(purchased, 0))) ELSE coalesce(purchased, 0) + {} END\n",
+            tier, pgpol_max, rule.purchased_equivalent, rule.purchased_equivalent, pgpol_max,
+            rule.purchased_equivalent);
+        std::string statuses;
+        for (const auto& status : rule.api_statuses) statuses += (statuses.empty() ? "" : ", ") + pgpol_literal(status);
+        api += statuses.empty() ? fmt::format("WHEN {} THEN coalesce(api_access, false)\n", tier)
+                                : fmt::format("WHEN {} THEN coalesce(api_access, false) OR coalesce(status IN ({}), "
+                                              "false)\n",
+                                              tier, statuses);
+    }
+    if (tiers.empty()) tiers = "NULL";
+    return fmt::format(
+        "CREATE OR REPLACE FUNCTION pg_temp.quicktools_policy_refuse(code text, message text) RETURNS bigint\n"
+        "LANGUAGE plpgsql AS $qt$ BEGIN RAISE EXCEPTION USING ERRCODE = code, MESSAGE = message; END $qt$;\n"
+        "CREATE OR REPLACE FUNCTION pg_temp.quicktools_policy_covers(tier text) RETURNS boolean\n"
+        "LANGUAGE sql AS $qt$ SELECT coalesce(tier IN ({}), false) $qt$;\n"
+        "CREATE OR REPLACE FUNCTION pg_temp.quicktools_policy_credits(tier text, monthly bigint, used bigint, "
+        "balance bigint, uid bigint) RETURNS bigint\n"
+        "LANGUAGE sql AS $qt$ SELECT CASE tier\n{}ELSE {} END $qt$;\n"
+        "CREATE OR REPLACE FUNCTION pg_temp.quicktools_policy_purchased(tier text, purchased bigint, uid bigint) "
+        "RETURNS bigint\n"
+        "LANGUAGE sql AS $qt$ SELECT CASE tier\n{}ELSE {} END $qt$;\n"
+        "CREATE OR REPLACE FUNCTION pg_temp.quicktools_policy_api(tier text, status text, api_access boolean) "
+        "RETURNS boolean\n"
+        "LANGUAGE sql AS $qt$ SELECT CASE tier\n{}ELSE {} <> 0 END $qt$;\n",
+        tiers, credits, pgpol_uncovered, purchased, pgpol_uncovered, api, pgpol_uncovered);
+}
 
 std::optional<std::int64_t> policy_credits(const TierRule& rule, std::int64_t monthly_credits,
                                            std::int64_t used_this_month) {
@@ -130,10 +222,11 @@ bool new_api_access(const TierRule& rule, std::string_view status, bool api_acce
     return api_access || std::find(rule.api_statuses.begin(), rule.api_statuses.end(), status) != rule.api_statuses.end();
 }
 
-PolicyFunctions::PolicyFunctions(db::Database& db, const Policy& policy) : m_db(db) {
-    for (const auto& t : policy.tiers)
-        m_rules.push_back({t.tier, t.credits, t.fixed_credits, t.api ? t.api_statuses : std::vector<std::string>{},
-                           t.purchased_equivalent});
+PolicyFunctions::PolicyFunctions(db::Database& db, const Policy& policy) : m_db(db), m_rules(tier_rules(policy)) {
+    if (db.engine() == db::Engine::postgres) {
+        db.execute(postgres_policy_sql(m_rules));
+        return;
+    }
     std::size_t registered = 0;
     try {
         for (const auto& spec : function_specs) {
@@ -147,6 +240,7 @@ PolicyFunctions::PolicyFunctions(db::Database& db, const Policy& policy) : m_db(
 }
 
 PolicyFunctions::~PolicyFunctions() {
+    if (m_db.engine() == db::Engine::postgres) return;  // temporary: gone with the rollback or the session
     // Statements that used the functions are finished by now.
     for (const auto& spec : function_specs) db::sqlite::unregister_function(m_db, spec);
 }
@@ -155,6 +249,19 @@ const TierRule* PolicyFunctions::find(std::string_view tier) const {
     for (const auto& rule : m_rules)
         if (rule.tier == tier) return &rule;
     return nullptr;
+}
+
+std::vector<Breakdown> PolicyFunctions::breakdown() const {
+    if (m_db.engine() == db::Engine::postgres) return recorded_breakdown(m_db);
+    return m_tally;
+}
+
+void PolicyFunctions::note_failure(const std::exception& e) {
+    const auto* pg = dynamic_cast<const db::postgres::PgError*>(&e);
+    if (pg == nullptr || m_refusal) return;
+    if (pg->sqlstate() == "QTP01") m_refusal = e.what();
+    if (pg->sqlstate() == "QTP02")
+        m_refusal = fmt::format("{}; fix those users first (nothing was changed)", e.what());
 }
 
 void PolicyFunctions::refuse(db::sqlite::FunctionCall& call, const std::string& message) {

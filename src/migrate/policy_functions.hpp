@@ -16,6 +16,12 @@
 // The credits, purchased and API functions fail the statement on a tier the policy does not cover;
 // credits and purchased also on a value that is not a whole number or a result past the 64-bit
 // range (naming the user `id`), kept in refusal().
+//
+// On PostgreSQL the same rules are temporary SQL functions generated from the policy
+// (pg_temp.quicktools_policy_covers, _credits, _purchased, _api; postgres_policy_sql), created on
+// the connection inside the caller's transaction; a refusal is raised with the same sentence
+// (SQLSTATE QTP01, QTP02 for an uncovered tier) and read back by note_failure. There is no tally
+// function there: breakdown() reads what was recorded (breakdown_done).
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -55,7 +61,14 @@ std::optional<std::int64_t> new_balance(const TierRule& rule, std::int64_t month
 // Whether a user of this rule and subscription status gets API access (or already had it).
 bool new_api_access(const TierRule& rule, std::string_view status, bool api_access);
 
-// Registers the functions for as long as it lives (SQLite only: refuses another engine with Error).
+// The CREATE FUNCTION statements of the policy's rules on PostgreSQL (one script).
+std::string postgres_policy_sql(const std::vector<TierRule>& rules);
+
+// The policy's rules as they are applied per user.
+std::vector<TierRule> tier_rules(const Policy& policy);
+
+// Registers the functions for as long as it lives (SQLite), or creates them in the current
+// transaction (PostgreSQL: they go with its rollback, or with the session).
 class PolicyFunctions {
 public:
     PolicyFunctions(db::Database& db, const Policy& policy);
@@ -63,10 +76,17 @@ public:
     PolicyFunctions(const PolicyFunctions&) = delete;
     PolicyFunctions& operator=(const PolicyFunctions&) = delete;
 
-    // The rows the tally function counted, one entry per tier and status, in the order first seen.
-    const std::vector<Breakdown>& tally() const { return m_tally; }
-    // Whether a statement failed because a user's tier is one the policy does not cover.
+    // Per tier and status, what the recording statements recorded: on SQLite the rows the tally
+    // function counted (in the order first seen), on PostgreSQL read back from the record.
+    std::vector<Breakdown> breakdown() const;
+    // Whether a statement failed because a user's tier is one the policy does not cover (and the
+    // transaction can still list them: SQLite).
     bool met_uncovered_tier() const { return m_uncovered; }
+    // Whether uncovered tiers must be refused before the first statement that applies the policy:
+    // a failed statement ends a PostgreSQL transaction, so nothing can list them afterwards.
+    bool check_tiers_first() const { return m_db.engine() == db::Engine::postgres; }
+    // Keeps the refusal a failed statement raised from the generated functions (PostgreSQL).
+    void note_failure(const std::exception& e);
 
     // For the functions' callbacks.
     const TierRule* find(std::string_view tier) const;

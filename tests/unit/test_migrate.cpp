@@ -141,15 +141,15 @@ TEST_SUITE("migrate policy functions") {
             CHECK(functions.met_uncovered_tier());
             CHECK(scalar(db, "SELECT sum(quicktools_migrate_tally(subscription_tier, subscription_status, "
                              "stripe_subscription_id IS NOT NULL, monthly_credits, 1, id % 2)) FROM users") == 4);
-            REQUIRE(functions.tally().size() == 4);
-            CHECK(functions.tally()[0].tier == "pro");
-            CHECK(functions.tally()[0].status == "active");
-            CHECK(functions.tally()[0].credits == 1000);
-            CHECK(functions.tally()[1].status.empty());  // NULL status
-            CHECK(functions.tally()[2].api_access == 1);
-            CHECK(functions.tally()[0].billing == 1);  // active, with a subscription
-            CHECK(functions.tally()[3].billing == 1);  // past_due, with a subscription
-            CHECK(functions.tally()[2].billing == 0);  // canceled
+            REQUIRE(functions.breakdown().size() == 4);
+            CHECK(functions.breakdown()[0].tier == "pro");
+            CHECK(functions.breakdown()[0].status == "active");
+            CHECK(functions.breakdown()[0].credits == 1000);
+            CHECK(functions.breakdown()[1].status.empty());  // NULL status
+            CHECK(functions.breakdown()[2].api_access == 1);
+            CHECK(functions.breakdown()[0].billing == 1);  // active, with a subscription
+            CHECK(functions.breakdown()[3].billing == 1);  // past_due, with a subscription
+            CHECK(functions.breakdown()[2].billing == 0);  // canceled
         }
         CHECK_THROWS_AS(scalar(db, "SELECT quicktools_policy_covers('free')"), db::EngineError);
     }

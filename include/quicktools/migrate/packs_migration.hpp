@@ -69,6 +69,9 @@ struct MigrateOptions {
     std::optional<std::string> backup_path;  // none: no backup (--no-backup)
     std::string actor;
     std::size_t billing_list_limit = 1000;
+    // Users per transaction (--batch): each batch commits on its own and a re-run resumes after
+    // the last committed one. 0: every user in one transaction.
+    std::int64_t batch = 0;
     // Called with (users done, users in all) as the work advances.
     std::function<void(std::int64_t, std::int64_t)> progress;
 };
