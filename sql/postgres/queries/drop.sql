@@ -23,15 +23,15 @@ WITH RECURSIVE dropped AS (
     WHERE d.classid = 'pg_catalog.pg_rewrite'::regclass AND d.refclassid = 'pg_catalog.pg_class'::regclass
       AND r.ev_class <> d.refobjid
 ), tree AS (
-    SELECT e.view, 1 AS depth, ''::text AS through FROM edge e WHERE e.base = (SELECT oid FROM users_oid)
+    SELECT e.view, 1 AS depth, ''::name AS through FROM edge e WHERE e.base = (SELECT oid FROM users_oid)
     UNION
-    SELECT e.view, t.depth + 1, b.relname::text FROM edge e JOIN tree t ON e.base = t.view
+    SELECT e.view, t.depth + 1, b.relname FROM edge e JOIN tree t ON e.base = t.view
     JOIN pg_catalog.pg_class b ON b.oid = t.view
     WHERE t.depth < 50
 )
 SELECT v.relname AS name, CASE v.relkind WHEN 'm' THEN 1 ELSE 0 END AS materialized, max(t.depth) AS depth,
-       coalesce((SELECT min(t2.through) FROM tree t2 WHERE t2.view = v.oid AND t2.through <> ''), '') AS through,
-       coalesce((SELECT min(dc.attname) FROM pg_catalog.pg_depend d
+       coalesce((SELECT min(t2.through::text) FROM tree t2 WHERE t2.view = v.oid AND t2.through <> ''), '') AS through,
+       coalesce((SELECT min(dc.attname::text) FROM pg_catalog.pg_depend d
                  JOIN pg_catalog.pg_rewrite r ON r.oid = d.objid
                  JOIN dropped dc ON dc.attnum = d.refobjsubid
                  WHERE d.classid = 'pg_catalog.pg_rewrite'::regclass AND r.ev_class = v.oid
@@ -44,7 +44,7 @@ ORDER BY max(t.depth), v.relname
 -- The triggers on users (not the internal ones of foreign keys), with the dropped column they
 -- name (UPDATE OF, their WHEN clause) or, failing that, the body of their function.
 SELECT t.tgname AS name,
-       coalesce((SELECT min(a.attname) FROM pg_catalog.pg_attribute a
+       coalesce((SELECT min(a.attname::text) FROM pg_catalog.pg_attribute a
                  WHERE a.attrelid = t.tgrelid AND a.attname = ANY (string_to_array(?1, ','))
                    AND (a.attnum = ANY (t.tgattr::int2[])
                         OR EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
@@ -62,7 +62,7 @@ ORDER BY t.tgname
 -- The indexes on users that are not behind a constraint, with the first dropped column they use
 -- (as a key, in an expression or in their WHERE).
 SELECT ic.relname AS name,
-       coalesce((SELECT min(a.attname) FROM pg_catalog.pg_depend d
+       coalesce((SELECT min(a.attname::text) FROM pg_catalog.pg_depend d
                  JOIN pg_catalog.pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
                  WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = i.indexrelid
                    AND d.refobjid = i.indrelid AND a.attname = ANY (string_to_array(?1, ','))), '') AS uses
@@ -85,7 +85,3 @@ WHERE n.nspname = current_schema() AND c.relname = 'users'
               WHERE a.attrelid = k.conrelid AND a.attnum = ANY (k.conkey)
                 AND a.attname = ANY (string_to_array(?1, ',')))
 ORDER BY k.conname
-
--- name: export_snapshot
--- The transaction's snapshot, for pg_dump --snapshot (a backup of exactly what it sees).
-SELECT pg_catalog.pg_export_snapshot()

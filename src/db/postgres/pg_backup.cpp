@@ -174,7 +174,7 @@ BackupResult pg_dump_backup(Database& source, const std::string& dest, const Bac
                                      "--file=" + partial.path()};
     // Inside the caller's transaction: pg_dump sees exactly what it sees.
     if (source.connection().in_transaction()) {
-        Statement q(source, sql::query(Engine::postgres, "drop", "export_snapshot"));
+        Statement q(source, sql::query(Engine::postgres, "backup", "export_snapshot"));
         q.step();
         argv.push_back("--snapshot=" + q.column(0).text());
     }
