@@ -34,10 +34,15 @@ nlohmann::json objects_json(const std::vector<db::DependentObject>& objects) {
     return out;
 }
 
-std::string plan_text(const db::DropPlan& plan, const char* tense) {
-    std::string text = fmt::format("{} users without: {}.\n", tense, fmt::join(db::deprecated_columns, ", "));
+std::string plan_text(const db::DropPlan& plan, bool would) {
+    std::string text =
+        plan.rewrites_table
+            ? fmt::format("{} users without: {}.\n", would ? "Would rewrite" : "Rewrote",
+                          fmt::join(db::deprecated_columns, ", "))
+            : fmt::format("{} from users: {}.\n", would ? "Would drop" : "Dropped", fmt::join(db::deprecated_columns, ", "));
     for (const auto& c : plan.removed_constraints) text += fmt::format("  constraint removed: {}\n", c);
-    for (const auto& o : plan.recreated) text += fmt::format("  {} {}: recreated\n", o.type, o.name);
+    for (const auto& o : plan.recreated)
+        text += fmt::format("  {} {}: {}\n", o.type, o.name, plan.rewrites_table ? "recreated" : "kept");
     for (const auto& o : plan.dropped) text += fmt::format("  {} {}: dropped, {}\n", o.type, o.name, o.reason);
     return text;
 }
@@ -115,7 +120,7 @@ void render_drop_deprecated(const DropRun& run, const DropOptions& opts, Context
     if (!run.result) {
         doc["statements"] = plan.statements;
         doc["active_subscriptions"] = plan.active_subscriptions;
-        std::string text = plan_text(plan, "Would rewrite") + "SQL it would run:\n";
+        std::string text = plan_text(plan, true) + "SQL it would run:\n";
         for (const auto& s : plan.statements) text += s + ";\n";
         ctx.emit(doc, text + "(dry run: nothing changed)");
         return;
@@ -124,14 +129,17 @@ void render_drop_deprecated(const DropRun& run, const DropOptions& opts, Context
     doc["active_subscriptions"] = plan.active_subscriptions;
     doc["backup"] = result.backup ? nlohmann::json(result.backup->path) : nlohmann::json(nullptr);
     doc["users"] = result.users;
-    doc["vacuumed"] = opts.vacuum && !result.vacuum_error;
+    doc["vacuumed"] = opts.vacuum && result.plan.rewrites_table && !result.vacuum_error;
     doc["bytes_before"] = result.bytes_before;
     doc["bytes_after"] = result.bytes_after;
     doc["state_after"] = "final";
     std::string text;
     if (result.backup) text += fmt::format("Backed up to {}.\n", util::display(result.backup->path));
-    text += plan_text(plan, "Rewrote") + fmt::format("{} users kept; migration 004 recorded.", result.users);
-    if (opts.vacuum && !result.vacuum_error)
+    text += plan_text(plan, false) + fmt::format("{} users kept; migration 004 recorded.", result.users);
+    if (opts.vacuum && !result.plan.rewrites_table)
+        text += "\nNo VACUUM: on PostgreSQL DROP COLUMN only marks the columns dropped in the catalog, and "
+                "the space of their values is reused as rows are updated.";
+    else if (opts.vacuum && !result.vacuum_error)
         text += fmt::format("\nVacuumed: {} -> {} bytes.", result.bytes_before, result.bytes_after);
     if (result.vacuum_error) {
         // Not thrown: the result of the committed drop is printed, then what went wrong after it.
@@ -156,10 +164,12 @@ void register_db_drop_deprecated(CLI::App& db, Context& ctx) {
     cmd->add_flag("-y,--yes", opts->yes, "Go ahead without asking (required when not on a terminal)");
     cmd->add_flag("--force", opts->force,
                   "Drop even though some users still have a Stripe subscription recorded as active");
-    auto* backup = cmd->add_option("--backup", opts->backup, "Back up to DEST first (default: <db>.backup-<time>)")
+    auto* backup = cmd->add_option("--backup", opts->backup, "Back up to DEST first (default: <db>.backup-<time>; on PostgreSQL "
+                                   "quicktools-<dbname>-<time>.dump, made by pg_dump)")
                        ->type_name("DEST");
     cmd->add_flag("--no-backup", opts->no_backup, "Do not back up first")->excludes(backup);
-    cmd->add_flag("--vacuum", opts->vacuum, "VACUUM afterwards to give the freed space back to the file system");
+    cmd->add_flag("--vacuum", opts->vacuum, "VACUUM afterwards to give the freed space back to the file system (SQLite; "
+                  "not needed on PostgreSQL)");
     cmd->footer("Examples:\n  quicktools db drop-deprecated --dry-run\n"
                 "  quicktools db drop-deprecated --yes --backup /var/backups/before-drop.db --vacuum");
     cmd->callback([&ctx, opts] { render_drop_deprecated(run_drop_deprecated(*opts, ctx), *opts, ctx); });

@@ -71,7 +71,8 @@ void register_stripe_doctor(CLI::App& stripe, Context& ctx) {
         options.webhook_urls = opts->webhook_urls;
         auto api = connect_api(opts->api, ctx);
         std::error_code ec;
-        if (std::filesystem::exists(ctx.options.db_path, ec)) {
+        // A SQLite file is looked at only if it is there; a PostgreSQL URI is always opened.
+        if (db::is_postgres_uri(ctx.options.db_path) || std::filesystem::exists(ctx.options.db_path, ec)) {
             auto database = ctx.open(db::Access::read_only);
             options.database_found = database.has_table("quicktools_state");
             if (options.database_found) options.binding = stripe::read_account_binding(database);

@@ -7,6 +7,7 @@
 
 #include "quicktools/db/migrations.hpp"
 #include "quicktools/util/interrupt.hpp"
+#include "postgres/pg_drop.hpp"
 #include "sqlite/table_rewrite.hpp"
 
 namespace quicktools::db {
@@ -17,9 +18,36 @@ std::int64_t file_size(const std::string& path) {
     return ::stat(path.c_str(), &st) == 0 ? static_cast<std::int64_t>(st.st_size) : 0;
 }
 
+// PostgreSQL: one transaction that locks users against writers, plans again, backs up (pg_dump
+// of this transaction's snapshot), drops the columns and records migration 004. No VACUUM:
+// DROP COLUMN frees nothing to give back.
+DropResult drop_deprecated_postgres(Database& db, const DropOptions& options) {
+    DropResult result;
+    const auto step = [&](const std::string& what) {
+        if (options.on_step) options.on_step(what);
+    };
+    WriteTransaction tx(db);
+    postgres::lock_users(db);
+    result.plan = plan_drop(db, options);  // again, now that no one else can write to users
+    if (result.plan.nothing_to_do) return result;
+    if (options.backup_path) {
+        step("backing up to " + *options.backup_path);
+        result.backup = backup_to(db, *options.backup_path, options.backup_progress);
+    }
+    step("dropping the columns");
+    result.users = postgres::run_users_drop(db, result.plan);
+    record(db, migration(drop_deprecated_version, db.engine()), "applied", options.actor);
+    if (detect_state(db).state != SchemaState::final)
+        throw Error(fmt::format("{}: after the drop the schema is not in the final state; nothing was changed",
+                                db.path()));
+    tx.commit();
+    return result;
+}
+
 }  // namespace
 
 DropResult drop_deprecated(Database& db, const DropOptions& options) {
+    if (db.engine() == Engine::postgres) return drop_deprecated_postgres(db, options);
     DropResult result;
     result.bytes_before = file_size(db.path());
     const auto step = [&](const std::string& what) {

@@ -6,6 +6,7 @@
 #include "quicktools/db/drop_deprecated.hpp"
 #include "quicktools/db/migrations.hpp"
 #include "quicktools/db/sql_files.hpp"
+#include "postgres/pg_drop.hpp"
 #include "sqlite/table_rewrite.hpp"
 
 namespace quicktools::db {
@@ -75,7 +76,10 @@ DropPlan plan_drop(Database& db, const DropOptions& options) {
     check_state(db, status);
     check_migration_done(db);
     plan.active_subscriptions = check_subscriptions(db, options.force);
-    sqlite::plan_users_rewrite(db, options, plan);
+    if (db.engine() == Engine::postgres)
+        postgres::plan_users_drop(db, options, plan);
+    else
+        sqlite::plan_users_rewrite(db, options, plan);
     return plan;
 }
 

@@ -222,3 +222,15 @@ def test_retries_a_failing_page_and_fails_when_stripe_cannot_be_reached(qt, db, 
     down = doctor(qt, db, stripe_api, "--max-retries", "0", json=False)
     assert down.rc == 1 and down.out == ""
     assert "could not reach Stripe" in down.err and "GET /v1/events" in down.err
+
+
+def test_a_postgresql_uri_is_opened_not_looked_for_as_a_file(qt, make_db, stripe_api):
+    from conftest import query
+    endpoint(stripe_api)
+    url = make_db("postgres", users=3, state="credit-packs")
+    assert qt("db", "upgrade", db=url).rc == 0
+    query(url, "INSERT INTO quicktools_state (name, value, updated_at) VALUES ('stripe.account', ?, 'x')",
+          (json.dumps({"account_id": "acct_1OtherBusiness00", "livemode": False}),))
+    r = doctor(qt, url, stripe_api)
+    assert r.rc == 3 and ("account", "problem") in levels(r.json)
+    assert "the database belongs to account acct_1OtherBusiness00" in r.json["findings"][1]["message"]

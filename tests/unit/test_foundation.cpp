@@ -163,4 +163,18 @@ TEST_SUITE("backup") {
         std::remove((dir + "/copy.db").c_str());
         ::rmdir(dir.c_str());
     }
+    TEST_CASE("the default path: beside a SQLite file; for a URI, the database's name, never the password") {
+        const std::string file = db::default_backup_path("/srv/app/app.db");
+        CHECK(file.rfind("/srv/app/app.db.backup-", 0) == 0);
+        const std::string uri = db::default_backup_path("postgresql://web:s3cr%2Ft@db.example.com:5432/app_prod?sslmode=require");
+        CHECK(uri.rfind("quicktools-app_prod-", 0) == 0);
+        CHECK(uri.size() == std::string("quicktools-app_prod-20261129-134500.dump").size());
+        CHECK(uri.find('/') == std::string::npos);
+        CHECK(uri.find("s3cr") == std::string::npos);
+        CHECK(uri.find("web") == std::string::npos);
+        const std::string odd = db::default_backup_path("postgres://u:pw@host/../etc%2Fx");
+        CHECK(odd.find('/') == std::string::npos);
+        CHECK(odd.find("pw") == std::string::npos);
+        CHECK(db::default_backup_path("postgresql://u:pw@host").rfind("quicktools-postgres-", 0) == 0);
+    }
 }

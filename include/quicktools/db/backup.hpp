@@ -26,7 +26,14 @@ using BackupProgress = std::function<void(int, int)>;
 // removing the partial copy on every failure it sees.
 BackupResult backup_to(Database& source, const std::string& dest, const BackupProgress& progress = {});
 
+// On PostgreSQL (src/db/postgres/pg_backup.cpp) the copy is pg_dump's custom format, made the same
+// way (DEST.partial-XXXXXX, 0600, checked with `pg_restore --list`, linked into place, never over
+// an existing file); inside the caller's transaction it is that transaction's snapshot. `pages`
+// is 0 there. Without pg_dump or pg_restore on PATH it throws Error (exit 1) saying what to install.
+
 // "<db>.backup-YYYYMMDD-HHMMSS" beside the database: the default for commands that back up first.
+// For a PostgreSQL URI: "quicktools-<dbname>-YYYYMMDD-HHMMSS.dump" in the current folder (never
+// the user or the password).
 std::string default_backup_path(const std::string& db_path);
 
 }  // namespace quicktools::db

@@ -1,6 +1,10 @@
 #pragma once
-// `db drop-deprecated`: the six subscription columns dropped from users with one table rewrite,
-// following SQLite's procedure for general table changes (lang_altertable.html#otheralter).
+// `db drop-deprecated`: the six subscription columns dropped from users. On SQLite with one table
+// rewrite, following SQLite's procedure for general table changes (lang_altertable.html#otheralter);
+// on PostgreSQL with ALTER TABLE users DROP COLUMN (src/db/postgres/pg_drop.cpp), which only marks
+// the columns dropped in the catalog: the indexes, triggers and views that stay are kept as they
+// are, and there is nothing to VACUUM (the space of the old values is reused as rows are updated),
+// so `vacuum` is ignored there.
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -18,7 +22,7 @@ enum class Force { no, yes };
 struct DropOptions {
     Force force = Force::no;                 // drop although Stripe subscriptions are recorded as active
     std::optional<std::string> backup_path;  // where to back up first; nullopt = no backup
-    bool vacuum = false;                     // VACUUM after the commit to give the space back
+    bool vacuum = false;                     // VACUUM after the commit to give the space back (SQLite only)
     std::string actor;                       // recorded in the schema history
     std::function<void(const std::string&)> on_step;  // told each step as it starts (progress)
     BackupProgress backup_progress;                   // told the pages copied by the backup
@@ -34,13 +38,14 @@ struct DependentObject {
 struct DropPlan {
     SchemaState state = SchemaState::unknown;
     bool nothing_to_do = false;              // already final
-    std::string new_table_sql;               // users as it will be defined
+    bool rewrites_table = true;              // false on PostgreSQL: the objects that stay are kept, not rebuilt
+    std::string new_table_sql;               // users as it will be defined (SQLite)
     std::vector<std::string> removed_constraints;
-    std::vector<DependentObject> recreated;  // rebuilt as they were
+    std::vector<DependentObject> recreated;  // rebuilt as they were (PostgreSQL: kept as they are)
     std::vector<DependentObject> dropped;    // gone with the columns they used
     std::int64_t active_subscriptions = 0;   // only counted past the check with Force::yes
     std::vector<std::string> statements;     // every statement, in order, as it will run
-    std::vector<std::string> rewrite;        // the part of `statements` that rewrites users
+    std::vector<std::string> rewrite;        // the part of `statements` that rewrites (or alters) users
 };
 
 // Checks the safety rules and works out the exact statements, without writing. Throws a
@@ -62,6 +67,9 @@ struct DropResult {
 // Plans again under the write lock, backs up, rewrites users and records migration 004, all in
 // one transaction (interrupted, the database stays exactly as it was); VACUUMs if asked. A
 // failed VACUUM does not throw: the drop is committed by then, so it comes back in vacuum_error.
+// On PostgreSQL the write lock is LOCK TABLE users IN EXCLUSIVE MODE (waiting at most the lock
+// timeout; readers go on), the backup is pg_dump of that transaction's snapshot, and the drop is
+// one ALTER TABLE in the same transaction.
 DropResult drop_deprecated(Database& db, const DropOptions& options);
 
 }  // namespace quicktools::db
