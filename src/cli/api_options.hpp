@@ -24,7 +24,6 @@ struct ApiOptions {
 // Adds --live, --api-key-file, --timeout, --connect-timeout and --max-retries to a command.
 void add_api_options(CLI::App& cmd, ApiOptions& options);
 
-
 // The HTTP transport and the client over it; retries are reported on stderr (not with -q).
 struct ApiConnection {
     std::unique_ptr<stripe::HttpClient> http;

@@ -64,8 +64,9 @@ void add_group_footers(CLI::App& app) {
         if (line.empty()) line = first_example(*group, true);
         if (!line.empty()) overview += line + "\n";
     }
-    app.footer(overview + "Run `quicktools COMMAND --help` for more; the README has runbooks for operators, support, "
-                          "cron and CI.");
+    app.footer(overview +
+               "Run `quicktools COMMAND --help` for more; the README has runbooks for operators, support, "
+               "cron and CI.");
 }
 
 // A command-line mistake, with the command it was in and where to look next.
@@ -145,8 +146,7 @@ int dispatch(CLI::App& app, Context& ctx, const std::vector<std::string>& args) 
 }  // namespace
 
 int run(const std::vector<std::string>& args, Context& ctx) {
-    CLI::App app{"quicktools: admin and migration tool for the credit-pack database (quicktools.db)",
-                 "quicktools"};
+    CLI::App app{"quicktools: admin and migration tool for the credit-pack database (quicktools.db)", "quicktools"};
     build(app, ctx);
     const int code = dispatch(app, ctx, args);
     // A result that never reached stdout (a full disk, a closed pipe) is a failure, not exit 0.
@@ -155,10 +155,9 @@ int run(const std::vector<std::string>& args, Context& ctx) {
     if (!ctx.out.good()) {
         const int error = errno;
         ctx.err << "quicktools: could not write the output to stdout"
-                  << (error != 0 ? fmt::format(" ({})", std::strerror(error)) : std::string())
-                  << (code == 0 ? "; the command itself ran (what it changed is committed), only its output is lost"
-                                : "")
-                  << '\n';
+                << (error != 0 ? fmt::format(" ({})", std::strerror(error)) : std::string())
+                << (code == 0 ? "; the command itself ran (what it changed is committed), only its output is lost" : "")
+                << '\n';
         return code == 0 ? static_cast<int>(ExitCode::failed) : code;
     }
     return code;

@@ -49,8 +49,9 @@ void run(const CheckoutCreateOptions& o, Context& ctx) {
     const auto bind = stripe::binding_to_record(stripe::check_account(database, *api.client));
     const auto session = stripe::create_checkout_session(*api.client, plan);
     if (!stripe::record_created_session(database, plan, session, bind, util::os_user(), util::now_timestamp()))
-        ctx.detail("the session is not recorded in the database: it has no quicktools_checkout_created table yet "
-                   "(`quicktools db upgrade`)");
+        ctx.detail(
+            "the session is not recorded in the database: it has no quicktools_checkout_created table yet "
+            "(`quicktools db upgrade`)");
     ctx.detail(fmt::format("Checkout Session {} for user {} ({}), pack {} ({} credits, {} cents); idempotency key {}",
                            util::display(session.id), plan.user_id, util::display(plan.email), plan.pack->name,
                            plan.pack->credits, plan.pack->price_cents, util::display(session.idempotency_key)));
@@ -61,7 +62,8 @@ void run(const CheckoutCreateOptions& o, Context& ctx) {
 
 void register_checkout_create(CLI::App& checkout, Context& ctx) {
     auto o = std::make_shared<CheckoutCreateOptions>();
-    auto* cmd = checkout.add_subcommand("create", "Create a Stripe Checkout Session for a credit pack and print its URL");
+    auto* cmd =
+        checkout.add_subcommand("create", "Create a Stripe Checkout Session for a credit pack and print its URL");
     cmd->add_option("USER", o->request.user, "The buyer: numeric id or email")->required();
     cmd->add_option("PACK", o->request.pack, "starter, standard, pro or business")->required();
     cmd->add_option("--success-url", o->request.success_url,

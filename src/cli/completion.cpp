@@ -139,7 +139,8 @@ std::string fish_script(const std::vector<CommandNode>& tree) {
         }
         for (const auto& p : node.positionals) {
             if (p.kind == ValueKind::file) out += fmt::format("complete -c quicktools {} -F\n", cond);
-            if (p.kind == ValueKind::pack) out += fmt::format("complete -c quicktools {} -a '{}'\n", cond, pack_names());
+            if (p.kind == ValueKind::pack)
+                out += fmt::format("complete -c quicktools {} -a '{}'\n", cond, pack_names());
         }
     }
     return out;
@@ -149,8 +150,8 @@ std::string fish_script(const std::vector<CommandNode>& tree) {
 
 void register_completion(CLI::App& app, Context& ctx) {
     auto shell = std::make_shared<std::string>();
-    auto* cmd = app.add_subcommand("completion",
-                                   "Print a shell completion script (the files in completions/ are these)");
+    auto* cmd =
+        app.add_subcommand("completion", "Print a shell completion script (the files in completions/ are these)");
     cmd->add_option("SHELL", *shell, "bash, zsh or fish")->required()->check(CLI::IsMember({"bash", "zsh", "fish"}));
     cmd->footer(
         "Examples:\n  source <(quicktools completion bash)\n"
@@ -158,9 +159,12 @@ void register_completion(CLI::App& app, Context& ctx) {
         "  quicktools completion fish > ~/.config/fish/completions/quicktools.fish");
     cmd->callback([&app, &ctx, shell] {
         const auto tree = collect_commands(app);
-        if (*shell == "bash") ctx.out << bash_script(tree);
-        else if (*shell == "zsh") ctx.out << zsh_script(tree);
-        else ctx.out << fish_script(tree);
+        if (*shell == "bash")
+            ctx.out << bash_script(tree);
+        else if (*shell == "zsh")
+            ctx.out << zsh_script(tree);
+        else
+            ctx.out << fish_script(tree);
     });
 }
 

@@ -89,15 +89,17 @@ void register_credits_adjust(CLI::App& group, Context& ctx, credits::Action acti
         ->required()
         ->type_name("N");
     cmd->add_option("--reason", opts->reason, "Why (required; shown in the trail)")->required()->type_name("TEXT");
-    opts->key_option = cmd->add_option("--idempotency-key", opts->key,
-                    "Apply at most once per key: a retry with the same request reports the first result; the same "
-                    "key with a different request is refused")
-        ->type_name("K");
+    opts->key_option =
+        cmd->add_option("--idempotency-key", opts->key,
+                        "Apply at most once per key: a retry with the same request reports the first result; the same "
+                        "key with a different request is refused")
+            ->type_name("K");
     cmd->add_option("--actor", opts->actor, "Who is doing this (default: the OS user)")->type_name("NAME");
-    cmd->footer(fmt::format("Example:\n  {}\nExit codes: 0 applied or already applied with this key; 1 no such user "
-                            "or locked database; 2 bad amount, reason or key; 4 refused (below zero, refund "
-                            "over used, key used for a different request).",
-                            w.example));
+    cmd->footer(
+        fmt::format("Example:\n  {}\nExit codes: 0 applied or already applied with this key; 1 no such user "
+                    "or locked database; 2 bad amount, reason or key; 4 refused (below zero, refund "
+                    "over used, key used for a different request).",
+                    w.example));
     cmd->callback([&ctx, opts, action, w] {
         credits::AdjustRequest request;
         request.user = opts->user;

@@ -33,10 +33,11 @@ std::string violation_text(const credits::Violation& v) {
     if (v.has_null) return out + " a credit column is NULL";
     if (v.negative_balance()) out += fmt::format(" negative balance {};", v.balance);
     if (v.invariant_broken())
-        out += fmt::format(" balance {} - purchased {} + used {} = {}, expected {} (base {} {:+d} from {} ledger "
-                           "entries): off by {:+d}, so the balance would be {};",
-                           v.balance, v.purchased_total, v.lifetime_used, v.actual(), v.expected(), v.base,
-                           v.ledger_delta, v.ledger_entries, v.difference(), v.expected_balance());
+        out += fmt::format(
+            " balance {} - purchased {} + used {} = {}, expected {} (base {} {:+d} from {} ledger "
+            "entries): off by {:+d}, so the balance would be {};",
+            v.balance, v.purchased_total, v.lifetime_used, v.actual(), v.expected(), v.base, v.ledger_delta,
+            v.ledger_entries, v.difference(), v.expected_balance());
     out.pop_back();
     return out;
 }
@@ -50,14 +51,16 @@ void register_credits_audit(CLI::App& group, Context& ctx) {
     };
     auto opts = std::make_shared<Options>();
     auto* cmd = group.add_subcommand(
-        "audit", "Check every user: balance - purchased + used = base + the ledger's recorded changes, and no "
-                 "negative balance; exit 3 if any user fails");
+        "audit",
+        "Check every user: balance - purchased + used = base + the ledger's recorded changes, and no "
+        "negative balance; exit 3 if any user fails");
     cmd->add_option("--limit", opts->limit, "List at most N violations (all are counted; 0 lists all; default 100)")
         ->check(CLI::Range(std::int64_t{0}, std::int64_t{1'000'000'000}))
         ->type_name("N");
     add_metrics_option(*cmd, opts->metrics_file);
-    cmd->footer("Examples:\n  quicktools credits audit\n  quicktools --json credits audit --limit 0 > audit.json\n"
-                "Exit codes: 0 every user holds; 3 violations found.");
+    cmd->footer(
+        "Examples:\n  quicktools credits audit\n  quicktools --json credits audit --limit 0 > audit.json\n"
+        "Exit codes: 0 every user holds; 3 violations found.");
     cmd->callback([&ctx, opts] {
         run_with_metrics(opts->metrics_file, "credits_audit", ctx, [&] {
             auto database = ctx.open(db::Access::read_only);
@@ -69,16 +72,18 @@ void register_credits_audit(CLI::App& group, Context& ctx) {
                 text += violation_text(v) + "\n";
             }
             if (r.clean()) {
-                text = fmt::format("Audited {} users: every balance matches its purchases, usage and recorded "
-                                   "adjustments, and none is negative.",
-                                   r.users_checked);
+                text = fmt::format(
+                    "Audited {} users: every balance matches its purchases, usage and recorded "
+                    "adjustments, and none is negative.",
+                    r.users_checked);
             } else {
-                text += fmt::format("Audited {} users: {} violations ({} with the invariant broken, {} negative "
-                                    "balances){}.",
-                                    r.users_checked, r.violations, r.invariant_broken, r.negative_balances,
-                                    static_cast<std::int64_t>(r.listed.size()) < r.violations
-                                        ? fmt::format("; the first {} listed (--limit 0 lists all)", r.listed.size())
-                                        : "");
+                text += fmt::format(
+                    "Audited {} users: {} violations ({} with the invariant broken, {} negative "
+                    "balances){}.",
+                    r.users_checked, r.violations, r.invariant_broken, r.negative_balances,
+                    static_cast<std::int64_t>(r.listed.size()) < r.violations
+                        ? fmt::format("; the first {} listed (--limit 0 lists all)", r.listed.size())
+                        : "");
                 ctx.exit_code = ExitCode::check_failed;
             }
             ctx.emit({{"ok", r.clean()},
@@ -91,9 +96,11 @@ void register_credits_audit(CLI::App& group, Context& ctx) {
             return std::vector<MetricSample>{
                 {"quicktools_audit_users_checked", {}, static_cast<double>(r.users_checked)},
                 {"quicktools_audit_violations", {}, static_cast<double>(r.violations)},
-                {"quicktools_audit_violations_by_problem", {{"problem", "invariant"}},
+                {"quicktools_audit_violations_by_problem",
+                 {{"problem", "invariant"}},
                  static_cast<double>(r.invariant_broken)},
-                {"quicktools_audit_violations_by_problem", {{"problem", "negative_balance"}},
+                {"quicktools_audit_violations_by_problem",
+                 {{"problem", "negative_balance"}},
                  static_cast<double>(r.negative_balances)},
                 {"quicktools_attention_items", {}, static_cast<double>(r.violations)}};
         });

@@ -36,8 +36,8 @@ public:
         struct stat st {};
         if (::fstat(m_fd, &st) != 0 || !(S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))) return;
         FILE* spool = std::tmpfile();
-        if (spool == nullptr) throw Error(fmt::format("cannot make a temporary file to read {}: {}", m_name,
-                                                      std::strerror(errno)));
+        if (spool == nullptr)
+            throw Error(fmt::format("cannot make a temporary file to read {}: {}", m_name, std::strerror(errno)));
         const int spool_fd = ::fileno(spool);
         std::vector<char> buffer(1 << 16);
         std::int64_t total = 0;
@@ -92,8 +92,8 @@ nlohmann::json row_json(const credits::ImportRow& r) {
 }
 
 nlohmann::json totals_json(const credits::ImportTotals& t) {
-    return {{"rows", t.rows},         {"applied", t.applied},   {"skipped", t.skipped}, {"users", t.users},
-            {"granted", t.granted},   {"refunded", t.refunded}, {"debited", t.debited}};
+    return {{"rows", t.rows},       {"applied", t.applied},   {"skipped", t.skipped}, {"users", t.users},
+            {"granted", t.granted}, {"refunded", t.refunded}, {"debited", t.debited}};
 }
 
 std::string row_text(const credits::ImportRow& r) {
@@ -114,8 +114,8 @@ std::string summary_text(const credits::ImportResult& result, const std::string&
     const auto& t = result.totals;
     if (t.rows == 0) return fmt::format("{} has a header but no rows: nothing to do.", util::display(source));
     std::string out = fmt::format("{} {} of {} rows from {} to {} users: +{} granted, +{} refunded, -{} debited",
-                                  dry_run ? "Would apply" : "Applied", t.applied, t.rows, util::display(source), t.users, t.granted,
-                                  t.refunded, t.debited);
+                                  dry_run ? "Would apply" : "Applied", t.applied, t.rows, util::display(source),
+                                  t.users, t.granted, t.refunded, t.debited);
     if (t.skipped > 0) out += fmt::format("; {} skipped (already applied with their idempotency key)", t.skipped);
     out += dry_run ? ". Dry run: nothing changed." : ", in one transaction.";
     return out;
@@ -199,16 +199,18 @@ void render_credits_import(const ImportRun& run, bool dry_run, Context& ctx) {
 
 void register_credits_import(CLI::App& group, Context& ctx) {
     auto opts = std::make_shared<ImportCommandOptions>();
-    auto* cmd = group.add_subcommand(
-        "import", "Apply many adjustments from a CSV file (columns user, action, amount, reason, optional "
-                  "idempotency_key): every row checked first, then all applied in one transaction, or none");
+    auto* cmd =
+        group.add_subcommand("import",
+                             "Apply many adjustments from a CSV file (columns user, action, amount, reason, optional "
+                             "idempotency_key): every row checked first, then all applied in one transaction, or none");
     cmd->add_option("FILE", opts->file, "The CSV file, with a header line; - reads standard input")->required();
     cmd->add_flag("--dry-run", opts->dry_run, "Check every row and show each row's effect; change nothing");
     cmd->add_option("--actor", opts->actor, "Who is doing this, recorded on every row (default: the OS user)")
         ->type_name("NAME");
-    cmd->footer("Examples:\n  quicktools credits import refunds.csv --dry-run\n"
-                "  printf 'user,action,amount,reason\\n42,refund,8,task 981 failed\\n' | quicktools credits import -\n"
-                "Each bad row is reported as FILE:LINE: problem, and then nothing is applied (exit 2).");
+    cmd->footer(
+        "Examples:\n  quicktools credits import refunds.csv --dry-run\n"
+        "  printf 'user,action,amount,reason\\n42,refund,8,task 981 failed\\n' | quicktools credits import -\n"
+        "Each bad row is reported as FILE:LINE: problem, and then nothing is applied (exit 2).");
     cmd->callback([&ctx, opts] { render_credits_import(run_credits_import(*opts, ctx), opts->dry_run, ctx); });
 }
 

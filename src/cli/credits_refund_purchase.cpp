@@ -46,10 +46,10 @@ nlohmann::json refund_purchase_json(const stripe::RefundPurchaseResult& r) {
 
 std::string refund_purchase_text(const stripe::RefundPurchaseResult& r) {
     const auto& p = r.purchase;
-    const auto what = fmt::format("{} of checkout session {} ({} pack, user {}; paid {}, refunded before {})",
-                                  stripe::format_money(r.amount, p.currency), p.session_id, p.pack, p.user_id,
-                                  stripe::format_money(p.paid, p.currency),
-                                  stripe::format_money(p.refunded, p.currency));
+    const auto what =
+        fmt::format("{} of checkout session {} ({} pack, user {}; paid {}, refunded before {})",
+                    stripe::format_money(r.amount, p.currency), p.session_id, p.pack, p.user_id,
+                    stripe::format_money(p.paid, p.currency), stripe::format_money(p.refunded, p.currency));
     if (r.dry_run)
         return fmt::format("Would refund {}: takes back {} credits of the user's {}{}. Nothing was sent.", what,
                            r.credits_to_take, p.balance,

@@ -35,11 +35,10 @@ nlohmann::json objects_json(const std::vector<db::DependentObject>& objects) {
 }
 
 std::string plan_text(const db::DropPlan& plan, bool would) {
-    std::string text =
-        plan.rewrites_table
-            ? fmt::format("{} users without: {}.\n", would ? "Would rewrite" : "Rewrote",
-                          fmt::join(db::deprecated_columns, ", "))
-            : fmt::format("{} from users: {}.\n", would ? "Would drop" : "Dropped", fmt::join(db::deprecated_columns, ", "));
+    std::string text = plan.rewrites_table ? fmt::format("{} users without: {}.\n", would ? "Would rewrite" : "Rewrote",
+                                                         fmt::join(db::deprecated_columns, ", "))
+                                           : fmt::format("{} from users: {}.\n", would ? "Would drop" : "Dropped",
+                                                         fmt::join(db::deprecated_columns, ", "));
     for (const auto& c : plan.removed_constraints) text += fmt::format("  constraint removed: {}\n", c);
     for (const auto& o : plan.recreated)
         text += fmt::format("  {} {}: {}\n", o.type, o.name, plan.rewrites_table ? "recreated" : "kept");
@@ -50,12 +49,14 @@ std::string plan_text(const db::DropPlan& plan, bool would) {
 // Irreversible: a person at a terminal types "drop"; scripts must say --yes.
 void confirm(const Context& ctx, const std::string& path) {
     if (!ctx.stdin_terminal)
-        throw refusal("dropping columns cannot be undone (except from the backup) and there is no terminal to "
-                      "confirm on; pass --yes to go ahead");
-    ctx.err << fmt::format("This drops the six subscription columns from {} for good. Type \"drop\" to go "
-                             "ahead: ",
-                             path)
-              << std::flush;
+        throw refusal(
+            "dropping columns cannot be undone (except from the backup) and there is no terminal to "
+            "confirm on; pass --yes to go ahead");
+    ctx.err << fmt::format(
+                   "This drops the six subscription columns from {} for good. Type \"drop\" to go "
+                   "ahead: ",
+                   path)
+            << std::flush;
     std::string answer;
     try {
         if (ctx.in_fd >= 0) util::wait_until_readable(ctx.in_fd);  // a terminal is readable once a line is typed
@@ -137,8 +138,9 @@ void render_drop_deprecated(const DropRun& run, const DropOptions& opts, Context
     if (result.backup) text += fmt::format("Backed up to {}.\n", util::display(result.backup->path));
     text += plan_text(plan, false) + fmt::format("{} users kept; migration 004 recorded.", result.users);
     if (opts.vacuum && !result.plan.rewrites_table)
-        text += "\nNo VACUUM: on PostgreSQL DROP COLUMN only marks the columns dropped in the catalog, and "
-                "the space of their values is reused as rows are updated.";
+        text +=
+            "\nNo VACUUM: on PostgreSQL DROP COLUMN only marks the columns dropped in the catalog, and "
+            "the space of their values is reused as rows are updated.";
     else if (opts.vacuum && !result.vacuum_error)
         text += fmt::format("\nVacuumed: {} -> {} bytes.", result.bytes_before, result.bytes_after);
     if (result.vacuum_error) {
@@ -164,14 +166,17 @@ void register_db_drop_deprecated(CLI::App& db, Context& ctx) {
     cmd->add_flag("-y,--yes", opts->yes, "Go ahead without asking (required when not on a terminal)");
     cmd->add_flag("--force", opts->force,
                   "Drop even though some users still have a Stripe subscription recorded as active");
-    auto* backup = cmd->add_option("--backup", opts->backup, "Back up to DEST first (default: <db>.backup-<time>; on PostgreSQL "
+    auto* backup = cmd->add_option("--backup", opts->backup,
+                                   "Back up to DEST first (default: <db>.backup-<time>; on PostgreSQL "
                                    "quicktools-<dbname>-<time>.dump, made by pg_dump)")
                        ->type_name("DEST");
     cmd->add_flag("--no-backup", opts->no_backup, "Do not back up first")->excludes(backup);
-    cmd->add_flag("--vacuum", opts->vacuum, "VACUUM afterwards to give the freed space back to the file system (SQLite; "
+    cmd->add_flag("--vacuum", opts->vacuum,
+                  "VACUUM afterwards to give the freed space back to the file system (SQLite; "
                   "not needed on PostgreSQL)");
-    cmd->footer("Examples:\n  quicktools db drop-deprecated --dry-run\n"
-                "  quicktools db drop-deprecated --yes --backup /var/backups/before-drop.db --vacuum");
+    cmd->footer(
+        "Examples:\n  quicktools db drop-deprecated --dry-run\n"
+        "  quicktools db drop-deprecated --yes --backup /var/backups/before-drop.db --vacuum");
     cmd->callback([&ctx, opts] { render_drop_deprecated(run_drop_deprecated(*opts, ctx), *opts, ctx); });
 }
 

@@ -20,8 +20,9 @@ nlohmann::json to_json(const db::SchemaStatus& s) {
     nlohmann::json pending = nlohmann::json::array();
     for (int v : s.pending) {
         const auto& m = db::migration(v);
-        pending.push_back({{"version", v}, {"name", m.name}, {"applied_by_command",
-                                                             m.needs_own_command ? "db drop-deprecated" : "db upgrade"}});
+        pending.push_back({{"version", v},
+                           {"name", m.name},
+                           {"applied_by_command", m.needs_own_command ? "db drop-deprecated" : "db upgrade"}});
     }
     nlohmann::json edited = nlohmann::json::array();
     for (const auto& e : s.edited) edited.push_back({{"version", e.version}, {"name", e.name}});
@@ -35,8 +36,8 @@ nlohmann::json to_json(const db::SchemaStatus& s) {
 }
 
 std::string to_text(const db::SchemaStatus& s, const std::string& path) {
-    std::string out = fmt::format("Database: {}\nState:    {} ({})\n", path, db::to_string(s.detected.state),
-                                  s.detected.explanation);
+    std::string out =
+        fmt::format("Database: {}\nState:    {} ({})\n", path, db::to_string(s.detected.state), s.detected.explanation);
     if (!s.has_history) {
         out += "History:  none yet";
         if (s.detected.state != db::SchemaState::unknown) {

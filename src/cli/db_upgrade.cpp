@@ -28,8 +28,7 @@ void register_db_upgrade(CLI::App& db, Context& ctx) {
     cmd->footer("Examples:\n  quicktools db upgrade --dry-run\n  quicktools --db /srv/app/quicktools.db db upgrade");
     cmd->callback([&ctx, opts] {
         auto database = ctx.open(opts->dry_run ? db::Access::read_only : db::Access::read_write);
-        const auto result =
-            db::upgrade(database, opts->dry_run ? DryRun::yes : DryRun::no, util::os_user());
+        const auto result = db::upgrade(database, opts->dry_run ? DryRun::yes : DryRun::no, util::os_user());
         nlohmann::json doc{{"dry_run", opts->dry_run},
                            {"state_before", db::to_string(result.state_before)},
                            {"state_after", db::to_string(result.state_after)},
@@ -45,7 +44,8 @@ void register_db_upgrade(CLI::App& db, Context& ctx) {
             if (!result.recorded_baseline.empty())
                 text += fmt::format("{} baseline: {}\n", verb, versions_text(result.recorded_baseline));
             if (!result.applied.empty())
-                text += fmt::format("{} {}\n", opts->dry_run ? "Would apply:" : "Applied:", versions_text(result.applied));
+                text +=
+                    fmt::format("{} {}\n", opts->dry_run ? "Would apply:" : "Applied:", versions_text(result.applied));
             text += fmt::format("State: {} -> {}{}", db::to_string(result.state_before),
                                 db::to_string(result.state_after), opts->dry_run ? " (dry run: nothing changed)" : "");
         }

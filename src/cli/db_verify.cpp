@@ -32,9 +32,11 @@ void register_db_verify(CLI::App& db, Context& ctx) {
                                report.drift.size(), db::to_string(report.state));
         if (report.baseline_pending)
             text += "  (no history yet: the state was detected from the schema; `db upgrade` records it)\n";
-        for (const auto& d : report.drift) text += fmt::format("  {}: {}\n", util::display(d.object), util::display(d.problem));
+        for (const auto& d : report.drift)
+            text += fmt::format("  {}: {}\n", util::display(d.object), util::display(d.problem));
         if (ctx.options.verbose > 0)
-            for (const auto& o : report.not_owned) text += fmt::format("  (not owned, left alone) {}\n", util::display(o));
+            for (const auto& o : report.not_owned)
+                text += fmt::format("  (not owned, left alone) {}\n", util::display(o));
         else if (!report.not_owned.empty())
             text += fmt::format("  ({} object(s) the tool does not own; -v lists them)\n", report.not_owned.size());
         ctx.emit(doc, text);

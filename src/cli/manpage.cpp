@@ -53,12 +53,14 @@ std::string render(const std::vector<CommandNode>& tree) {
                                o.takes_value ? " \\fI" + o.type_name + "\\fR" : "", roff_lines(o.description));
         if (!node.footer.empty()) out += ".PP\n.nf\n" + roff_lines(node.footer) + ".fi\n";
     }
-    out += ".SH ENVIRONMENT\n.TP\n.B QUICKTOOLS_DB\nthe database, as \\-\\-db\n"
-           ".TP\n.B NO_COLOR\nno colours when set\n"
-           ".TP\n.B STRIPE_API_KEY, STRIPE_WEBHOOK_SECRET, STRIPE_API_BASE\nStripe secrets (never printed) and "
-           "the API base for tests\n";
-    out += ".SH EXIT STATUS\n0 done; 1 failed; 2 bad usage or input; 3 a check found problems; 4 refused by a "
-           "safety rule; 130 interrupted.\n";
+    out +=
+        ".SH ENVIRONMENT\n.TP\n.B QUICKTOOLS_DB\nthe database, as \\-\\-db\n"
+        ".TP\n.B NO_COLOR\nno colours when set\n"
+        ".TP\n.B STRIPE_API_KEY, STRIPE_WEBHOOK_SECRET, STRIPE_API_BASE\nStripe secrets (never printed) and "
+        "the API base for tests\n";
+    out +=
+        ".SH EXIT STATUS\n0 done; 1 failed; 2 bad usage or input; 3 a check found problems; 4 refused by a "
+        "safety rule; 130 interrupted.\n";
     return out;
 }
 
@@ -67,9 +69,7 @@ std::string render(const std::vector<CommandNode>& tree) {
 void register_manpage(CLI::App& app, Context& ctx) {
     auto* cmd = app.add_subcommand("manpage", "Print the quicktools(1) man page in roff");
     cmd->group("");  // hidden: used by the build to make quicktools.1
-    cmd->callback([&app, &ctx] {
-        ctx.out << render(collect_commands(app));
-    });
+    cmd->callback([&app, &ctx] { ctx.out << render(collect_commands(app)); });
 }
 
 }  // namespace quicktools::cli

@@ -49,10 +49,14 @@ constexpr MetricsFamily metrics_families[] = {
 std::string metrics_escape(std::string_view value) {
     std::string out;
     for (const char c : value) {
-        if (c == '\\') out += "\\\\";
-        else if (c == '"') out += "\\\"";
-        else if (c == '\n') out += "\\n";
-        else out += c;
+        if (c == '\\')
+            out += "\\\\";
+        else if (c == '"')
+            out += "\\\"";
+        else if (c == '\n')
+            out += "\\n";
+        else
+            out += c;
     }
     return out;
 }
@@ -73,9 +77,9 @@ std::string metrics_labels(std::string_view command, const std::vector<std::pair
 void metrics_warn(const Context& ctx, const Error& e) { ctx.err << "quicktools: warning: " << e.what() << '\n'; }
 
 double metrics_now() {
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                        std::chrono::system_clock::now().time_since_epoch())
-                        .count();
+    const auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
     return static_cast<double>(ms) / 1000.0;
 }
 
@@ -102,8 +106,10 @@ std::string render_metrics(std::string_view command, bool success, int exit_code
         {"quicktools_last_run_exit_code", {}, static_cast<double>(exit_code)},
         {"quicktools_run_duration_seconds", {}, std::round(duration_seconds * 1000.0) / 1000.0},
     };
-    if (success) all.push_back({"quicktools_last_success_timestamp_seconds", {}, now_seconds});
-    else if (previous_success > 0) all.push_back({"quicktools_last_success_timestamp_seconds", {}, previous_success});
+    if (success)
+        all.push_back({"quicktools_last_success_timestamp_seconds", {}, now_seconds});
+    else if (previous_success > 0)
+        all.push_back({"quicktools_last_success_timestamp_seconds", {}, previous_success});
     if (success) all.insert(all.end(), samples.begin(), samples.end());
     // Each family once, its samples together, in the order of first appearance.
     std::vector<std::string> order;
@@ -115,7 +121,8 @@ std::string render_metrics(std::string_view command, bool success, int exit_code
     for (const auto& name : order) {
         out += fmt::format("# HELP {} {}\n# TYPE {} gauge\n", name, metric_help(name), name);
         for (const auto& s : all)
-            if (s.name == name) out += fmt::format("{}{} {}\n", name, metrics_labels(command, s.labels), metrics_value(s.value));
+            if (s.name == name)
+                out += fmt::format("{}{} {}\n", name, metrics_labels(command, s.labels), metrics_value(s.value));
     }
     return out;
 }
@@ -123,8 +130,7 @@ std::string render_metrics(std::string_view command, bool success, int exit_code
 double previous_success_time(const std::string& path, std::string_view command) {
     std::ifstream in(path);
     if (!in) return 0;
-    const std::string prefix =
-        "quicktools_last_success_timestamp_seconds" + metrics_labels(command, {}) + " ";
+    const std::string prefix = "quicktools_last_success_timestamp_seconds" + metrics_labels(command, {}) + " ";
     for (std::string line; std::getline(in, line);) {
         if (line.rfind(prefix, 0) != 0) continue;
         char* end = nullptr;
@@ -140,8 +146,7 @@ void write_file_atomically(const std::string& path, const std::string& content) 
     const auto dir = target.has_parent_path() ? target.parent_path() : std::filesystem::path(".");
     std::string temp = (dir / ("." + target.filename().string() + ".tmp.XXXXXX")).string();
     const int fd = ::mkstemp(temp.data());
-    if (fd < 0)
-        throw Error(fmt::format("cannot write the metrics file {}: {}", path, std::strerror(errno)));
+    if (fd < 0) throw Error(fmt::format("cannot write the metrics file {}: {}", path, std::strerror(errno)));
     const auto fail = [&](const char* step) {
         const int err = errno;
         ::close(fd);

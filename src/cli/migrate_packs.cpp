@@ -64,26 +64,30 @@ nlohmann::json result_json(const migrate::MigrateResult& r) {
                        {"by_tier_status", cli::to_json(r.by_tier_status, BreakdownColumns::tier_and_status)},
                        {"billing_subscriptions", billing_json(r.billing_count, r.billing)}};
     if (r.completion)
-        doc["completed"] = {{"at", r.completion->completed_at}, {"by", r.completion->completed_by},
-                            {"users", r.completion->users}, {"policy", r.completion->policy},
+        doc["completed"] = {{"at", r.completion->completed_at},
+                            {"by", r.completion->completed_by},
+                            {"users", r.completion->users},
+                            {"policy", r.completion->policy},
                             {"mode", r.completion->mode}};
     return doc;
 }
 
 std::string headline(const migrate::MigrateResult& r, const std::string& path) {
     if (r.already_done)
-        return fmt::format("{} was already migrated on {} by {} ({} users, policy '{}', {}); nothing changed.\n",
-                           path, util::display(r.completion->completed_at), util::display(r.completion->completed_by),
-                           r.completion->users, util::display(r.completion->policy), r.completion->mode == "adopt" ? "adopted" : "converted");
+        return fmt::format("{} was already migrated on {} by {} ({} users, policy '{}', {}); nothing changed.\n", path,
+                           util::display(r.completion->completed_at), util::display(r.completion->completed_by),
+                           r.completion->users, util::display(r.completion->policy),
+                           r.completion->mode == "adopt" ? "adopted" : "converted");
     std::string out;
     const char* would = r.dry_run ? "Would " : "";
     if (!r.schema_applied.empty())
         out += fmt::format("{}{} the schema first: {}.\n", would, r.dry_run ? "upgrade" : "Upgraded",
                            schema_names(r.schema_applied));
     if (r.mode == migrate::Mode::adopt)
-        out += fmt::format("This database was already converted (state {}) without a migration record: balances are "
-                           "kept as they are and {} recorded as the opening of the credit audit (policy 'adopted').\n",
-                           db::to_string(r.state_before), r.dry_run ? "would be" : "were");
+        out += fmt::format(
+            "This database was already converted (state {}) without a migration record: balances are "
+            "kept as they are and {} recorded as the opening of the credit audit (policy 'adopted').\n",
+            db::to_string(r.state_before), r.dry_run ? "would be" : "were");
     else
         out += fmt::format("{} {} users with policy '{}'.\n", r.dry_run ? "Would migrate" : "Migrated",
                            r.dry_run ? r.totals.users : r.completion->users, util::display(r.policy));
@@ -115,7 +119,8 @@ std::string cancel_text(const migrate::CancelSubscriptionsResult& c) {
         c.canceled, c.already_canceled, c.done_before, c.failed,
         c.not_attempted > 0 ? fmt::format(", {} not attempted", c.not_attempted) : "");
     for (const auto& f : c.failures)
-        out += fmt::format("  user {:<8} {}: {}\n", f.user_id, util::display(f.subscription_id), util::display(f.detail));
+        out +=
+            fmt::format("  user {:<8} {}: {}\n", f.user_id, util::display(f.subscription_id), util::display(f.detail));
     if (c.failed > 0 || c.not_attempted > 0)
         out += "Run `quicktools migrate packs --cancel-subscriptions` again to finish; cancelled ones are skipped.\n";
     return out;
@@ -207,8 +212,9 @@ void render_migrate_packs(const MigratePacksRun& run, Context& ctx) {
 void register_migrate_packs(CLI::App& migrate, Context& ctx) {
     auto opts = std::make_shared<MigratePacksOptions>();
     auto* cmd = migrate.add_subcommand(
-        "packs", "Give every subscription user credits by the policy (default: this month's unused allowance; API for "
-                 "active or trialing pro and business), in one transaction, after a backup");
+        "packs",
+        "Give every subscription user credits by the policy (default: this month's unused allowance; API for "
+        "active or trialing pro and business), in one transaction, after a backup");
     cmd->add_flag("--dry-run", opts->dry_run, "Show the plan per tier and status; change nothing");
     cmd->add_option("--policy", opts->policy_file,
                     "A JSON policy: per tier credits (\"unused\", \"full\" or a number), api, api_statuses, "
@@ -227,10 +233,11 @@ void register_migrate_packs(CLI::App& migrate, Context& ctx) {
                   "Then cancel at Stripe each migrated user's subscription still active, trialing or past_due "
                   "(each result recorded at once; run again to finish after a failure). Needs STRIPE_API_KEY");
     add_api_options(*cmd, opts->api);
-    cmd->footer("Examples:\n  quicktools migrate packs --dry-run\n"
-                "  quicktools migrate packs --policy full-allowance.json --backup /var/backups/pre-packs.db\n"
-                "  STRIPE_API_KEY=sk_test_... quicktools migrate packs --cancel-subscriptions\n"
-                "Exit 1 when a subscription could not be cancelled (listed; a re-run finishes the rest).");
+    cmd->footer(
+        "Examples:\n  quicktools migrate packs --dry-run\n"
+        "  quicktools migrate packs --policy full-allowance.json --backup /var/backups/pre-packs.db\n"
+        "  STRIPE_API_KEY=sk_test_... quicktools migrate packs --cancel-subscriptions\n"
+        "Exit 1 when a subscription could not be cancelled (listed; a re-run finishes the rest).");
     cmd->callback([&ctx, opts, cmd] {
         for (const char* name : migrate_api_option_names)
             if (cmd->count(name) > 0) opts->api_options_given.emplace_back(name);

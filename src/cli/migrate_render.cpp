@@ -28,13 +28,17 @@ nlohmann::json to_json(const std::vector<migrate::Breakdown>& rows, BreakdownCol
 nlohmann::json billing_json(std::int64_t count, const std::vector<migrate::BillingSubscription>& shown) {
     nlohmann::json list = nlohmann::json::array();
     for (const auto& s : shown)
-        list.push_back({{"user_id", s.user_id}, {"email", s.email}, {"tier", s.tier}, {"status", s.status},
+        list.push_back({{"user_id", s.user_id},
+                        {"email", s.email},
+                        {"tier", s.tier},
+                        {"status", s.status},
                         {"subscription_id", s.subscription_id}});
     return {{"count", count},
             {"shown", list},
             {"truncated", static_cast<std::int64_t>(shown.size()) < count},
-            {"note", "Stripe keeps billing these until they are cancelled; `quicktools migrate packs "
-                     "--cancel-subscriptions` cancels them (and can be run again to finish)"}};
+            {"note",
+             "Stripe keeps billing these until they are cancelled; `quicktools migrate packs "
+             "--cancel-subscriptions` cancels them (and can be run again to finish)"}};
 }
 
 std::string totals_text(const migrate::Totals& totals) {
@@ -52,8 +56,9 @@ std::string breakdown_text(const std::vector<migrate::Breakdown>& rows, Breakdow
     for (const auto& r : rows) {
         const std::string tier = r.tier.empty() ? "-" : util::display(r.tier);
         if (with_status)
-            out += fmt::format("  {:<10} {:<10} {:>10} {:>14} {:>12} {:>10}\n", tier, r.status.empty() ? "-" : util::display(r.status),
-                               r.users, r.credits, r.api_unlocks, r.billing);
+            out += fmt::format("  {:<10} {:<10} {:>10} {:>14} {:>12} {:>10}\n", tier,
+                               r.status.empty() ? "-" : util::display(r.status), r.users, r.credits, r.api_unlocks,
+                               r.billing);
         else
             out += fmt::format("  {:<10} {:>10} {:>14} {:>12} {:>10}\n", tier, r.users, r.credits, r.api_unlocks,
                                r.billing);

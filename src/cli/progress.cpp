@@ -5,7 +5,10 @@
 namespace quicktools::cli {
 
 ProgressBar::ProgressBar(std::ostream* err, std::string label, std::int64_t total)
-    : m_err(err), m_label(std::move(label)), m_total(total), m_start(std::chrono::steady_clock::now()),
+    : m_err(err),
+      m_label(std::move(label)),
+      m_total(total),
+      m_start(std::chrono::steady_clock::now()),
       m_last_draw(m_start) {}
 
 ProgressBar::~ProgressBar() {
@@ -38,7 +41,8 @@ void ProgressBar::draw(bool final_line) {
     const double rate = seconds > 0 ? static_cast<double>(m_done) / seconds : 0.0;
     std::string line = fmt::format("\r{}: {}", m_label, m_done);
     if (m_total > 0)
-        line += fmt::format("/{} ({:.0f}%)", m_total, 100.0 * static_cast<double>(m_done) / static_cast<double>(m_total));
+        line +=
+            fmt::format("/{} ({:.0f}%)", m_total, 100.0 * static_cast<double>(m_done) / static_cast<double>(m_total));
     line += fmt::format(", {:.0f}/s", rate);
     if (!final_line && m_total > 0 && rate > 0)
         line += fmt::format(", {:.0f}s left", static_cast<double>(m_total - m_done) / rate);

@@ -30,10 +30,11 @@ nlohmann::json doctor_json(const stripe::DoctorResult& r) {
 std::string doctor_text(const stripe::DoctorResult& r) {
     std::string out;
     for (const auto& f : r.findings)
-        out += fmt::format("{:<8} {}: {}\n", stripe::to_string(f.level), util::display(f.check), util::display(f.message));
+        out +=
+            fmt::format("{:<8} {}: {}\n", stripe::to_string(f.level), util::display(f.check), util::display(f.message));
     out += r.problems == 0 ? fmt::format("No problem found ({} warning{}).\n", r.warnings, r.warnings == 1 ? "" : "s")
-                           : fmt::format("{} problem{} to fix, {} warning{}.\n", r.problems,
-                                         r.problems == 1 ? "" : "s", r.warnings, r.warnings == 1 ? "" : "s");
+                           : fmt::format("{} problem{} to fix, {} warning{}.\n", r.problems, r.problems == 1 ? "" : "s",
+                                         r.warnings, r.warnings == 1 ? "" : "s");
     return out;
 }
 

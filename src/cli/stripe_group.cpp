@@ -4,7 +4,8 @@
 namespace quicktools::cli {
 
 void register_stripe_group(CLI::App& app, Context& ctx) {
-    auto* stripe = app.add_subcommand("stripe", "Apply Stripe events to the database, reconcile it with Stripe, check webhook signatures");
+    auto* stripe = app.add_subcommand(
+        "stripe", "Apply Stripe events to the database, reconcile it with Stripe, check webhook signatures");
     stripe->require_subcommand(1);
     register_stripe_replay(*stripe, ctx);
     register_stripe_sync(*stripe, ctx);

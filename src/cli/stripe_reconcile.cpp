@@ -3,7 +3,6 @@
 // and apply what is missing by the replay's rules.
 #include <fmt/format.h>
 
-
 #include "api_options.hpp"
 #include "commands.hpp"
 #include "stripe_render.hpp"
@@ -21,8 +20,8 @@ nlohmann::json reconcile_json(const stripe::ReconcileResult& r) {
     doc["attention_total"] = r.attention_total();
     doc["since"] = r.since;
     doc["pages"] = r.pages;
-    doc["listed"] = {{"checkout_sessions", r.sessions_listed}, {"refunds", r.refunds_listed},
-                     {"disputes", r.disputes_listed}};
+    doc["listed"] = {
+        {"checkout_sessions", r.sessions_listed}, {"refunds", r.refunds_listed}, {"disputes", r.disputes_listed}};
     doc["in_sync"] = r.in_sync;
     doc["unpaid"] = r.unpaid;
     doc["local_checked"] = r.local_checked;
@@ -64,12 +63,12 @@ std::string applied_text(const stripe::ReplayResult& applied, bool dry_run, bool
 }
 
 std::string reconcile_text(const stripe::ReconcileResult& r, bool verbose) {
-    std::string out = fmt::format(
-        "Listed {}, {} and {} created since {} UTC ({}); asked for {} credited here but not listed.\n",
-        plural(r.sessions_listed, "completed checkout session", "completed checkout sessions"),
-        plural(r.refunds_listed, "refund", "refunds"), plural(r.disputes_listed, "dispute", "disputes"),
-        util::timestamp_from_unix(r.since).substr(0, 19), plural(r.pages, "page", "pages"),
-        plural(r.local_checked, "session", "sessions"));
+    std::string out =
+        fmt::format("Listed {}, {} and {} created since {} UTC ({}); asked for {} credited here but not listed.\n",
+                    plural(r.sessions_listed, "completed checkout session", "completed checkout sessions"),
+                    plural(r.refunds_listed, "refund", "refunds"), plural(r.disputes_listed, "dispute", "disputes"),
+                    util::timestamp_from_unix(r.since).substr(0, 19), plural(r.pages, "page", "pages"),
+                    plural(r.local_checked, "session", "sessions"));
     out += fmt::format("Already in the database: {}; waiting for an asynchronous payment: {}.\n", r.in_sync, r.unpaid);
     if (r.applied.events == 0)
         out += r.dry_run ? "Nothing would be applied.\n" : "Nothing to apply: the database agrees with Stripe.\n";

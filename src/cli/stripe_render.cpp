@@ -17,7 +17,8 @@ constexpr std::size_t text_attention_limit = 50;
 std::vector<MetricSample> replay_metrics(const stripe::ReplayResult& r) {
     std::vector<MetricSample> samples;
     for (auto o : stripe::all_outcomes)
-        samples.push_back({"quicktools_last_run_events", {{"outcome", std::string(stripe::to_string(o))}},
+        samples.push_back({"quicktools_last_run_events",
+                           {{"outcome", std::string(stripe::to_string(o))}},
                            static_cast<double>(r.count(o))});
     samples.push_back({"quicktools_attention_items", {}, static_cast<double>(r.attention_total)});
     samples.push_back({"quicktools_last_run_credits", {{"kind", "added"}}, static_cast<double>(r.credits_added)});
@@ -54,7 +55,8 @@ std::string replay_text(const stripe::ReplayResult& r, bool dry_run, bool verbos
             counts += fmt::format("{}{} {}", counts.empty() ? "" : ", ", r.count(o), stripe::to_string(o));
     std::string text = fmt::format("{} {} events: {}.\n", dry_run ? "Would replay" : "Replayed", r.events, counts);
     text += fmt::format("Credits added: {}; taken back by refunds and disputes: {}; given back: {}{}.\n",
-                        r.credits_added, r.credits_clawed_back, r.credits_restored, r.retried > 0 ? fmt::format("; events tried again: {}", r.retried) : "");
+                        r.credits_added, r.credits_clawed_back, r.credits_restored,
+                        r.retried > 0 ? fmt::format("; events tried again: {}", r.retried) : "");
     if (!r.attention.empty()) {
         text += fmt::format("Events that need attention ({}):\n", r.attention_total);
         const auto limit = verbose ? r.attention.size() : std::min(r.attention.size(), text_attention_limit);

@@ -47,7 +47,8 @@ void register_stripe_replay(CLI::App& stripe, Context& ctx) {
     cmd->callback([&ctx, opts] {
         run_with_metrics(opts->metrics_file, "stripe_replay", ctx, [&] {
             if (opts->inputs.empty() && !opts->retry)
-                throw usage_error("name a FILE of events ('-' for stdin), or give --retry to try the stored ones again");
+                throw usage_error(
+                    "name a FILE of events ('-' for stdin), or give --retry to try the stored ones again");
             auto database = ctx.open(db::Access::read_write);
             stripe::require_mode(database, opts->live);
             auto progress = ctx.progress("stripe replay: events");
@@ -82,8 +83,8 @@ void register_stripe_replay(CLI::App& stripe, Context& ctx) {
                 progress.advance(before + done);
             };
             const auto retry = opts->retry ? stripe::RetryStored::yes : stripe::RetryStored::no;
-            const auto result = stripe::replay_inputs(database, opts->inputs, retry,
-                                                      opts->dry_run ? DryRun::yes : DryRun::no, options);
+            const auto result =
+                stripe::replay_inputs(database, opts->inputs, retry, opts->dry_run ? DryRun::yes : DryRun::no, options);
             progress.finish();
             auto doc = replay_json(result, opts->dry_run);
             doc["inputs"] = opts->inputs;

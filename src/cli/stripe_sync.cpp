@@ -2,7 +2,6 @@
 // Stripe's Events API lists since the last sync and apply them as `stripe replay` does.
 #include <fmt/format.h>
 
-
 #include "api_options.hpp"
 #include "commands.hpp"
 #include "stripe_render.hpp"
@@ -40,13 +39,13 @@ std::string to_text(const stripe::SyncResult& r, bool verbose) {
     else
         from = fmt::format("since {} UTC{}", util::timestamp_from_unix(*r.since).substr(0, 19),
                            r.start == "default" ? " (no earlier sync: all Stripe still lists)" : "");
-    std::string out = fmt::format("Listed {} events {} in {} page{}.\n", r.replay.events, from, r.pages,
-                                  r.pages == 1 ? "" : "s");
+    std::string out =
+        fmt::format("Listed {} events {} in {} page{}.\n", r.replay.events, from, r.pages, r.pages == 1 ? "" : "s");
     out += replay_text(r.replay, r.dry_run, verbose);
     if (r.cursor_after && !r.dry_run)
-        out += fmt::format("Cursor: {}{}.\n", util::display(r.cursor_after->event_id),
-                           r.cursor_before && r.cursor_before->event_id == r.cursor_after->event_id ? " (unchanged)"
-                                                                                                    : "");
+        out +=
+            fmt::format("Cursor: {}{}.\n", util::display(r.cursor_after->event_id),
+                        r.cursor_before && r.cursor_before->event_id == r.cursor_after->event_id ? " (unchanged)" : "");
     return out;
 }
 
@@ -94,7 +93,8 @@ void register_stripe_sync(CLI::App& stripe, Context& ctx) {
             auto samples = replay_metrics(result.replay);
             samples.push_back({"quicktools_stripe_sync_pages", {}, static_cast<double>(result.pages)});
             if (result.cursor_after)
-                samples.push_back({"quicktools_stripe_sync_cursor_timestamp_seconds", {},
+                samples.push_back({"quicktools_stripe_sync_cursor_timestamp_seconds",
+                                   {},
                                    static_cast<double>(result.cursor_after->created)});
             return samples;
         });

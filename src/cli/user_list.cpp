@@ -21,9 +21,8 @@ std::string to_text(const report::UserList& list) {
                                   "purchased", "used", "API", "support tier");
     for (const auto& d : list.users)
         out += fmt::format("{:>8}  {:<32} {:>9} {:>10} {:>9}  {:<4}  {}\n", d.user.id, util::display(d.user.email),
-                           d.user.balance,
-                           d.user.purchased_total, d.user.lifetime_used, d.user.api_access ? "yes" : "no",
-                           d.support_tier);
+                           d.user.balance, d.user.purchased_total, d.user.lifetime_used,
+                           d.user.api_access ? "yes" : "no", d.support_tier);
     out += fmt::format("{} of {} matching user{}\n", list.users.size(), list.matching, list.matching == 1 ? "" : "s");
     return out;
 }
@@ -43,8 +42,9 @@ void register_user_list(CLI::App& user, Context& ctx) {
     cmd->add_option("--limit", opts->limit, "At most N users (default 50)")
         ->check(CLI::Range(std::int64_t{1}, std::int64_t{1'000'000}))
         ->type_name("N");
-    cmd->footer("Examples:\n  quicktools user list --api --tier priority\n  quicktools user list --min-balance 1000 "
-                "--limit 10 --json");
+    cmd->footer(
+        "Examples:\n  quicktools user list --api --tier priority\n  quicktools user list --min-balance 1000 "
+        "--limit 10 --json");
     cmd->callback([&ctx, opts] {
         report::UserFilter filter;
         if (opts->api || opts->no_api) filter.api = opts->api;

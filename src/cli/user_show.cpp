@@ -39,7 +39,9 @@ std::string stripe_when(const nlohmann::json& created) {
                                        : std::string("?");
 }
 
-std::string stripe_amount(const nlohmann::json& v) { return v.is_number_integer() ? std::to_string(v.get<std::int64_t>()) : "?"; }
+std::string stripe_amount(const nlohmann::json& v) {
+    return v.is_number_integer() ? std::to_string(v.get<std::int64_t>()) : "?";
+}
 
 std::string stripe_text(const stripe::UserStripeView& v) {
     std::string out = "Stripe:\n";
@@ -48,43 +50,52 @@ std::string stripe_text(const stripe::UserStripeView& v) {
     else if (!v.customer["found"].get<bool>())
         out += fmt::format("  Customer:         {} (not found at Stripe)\n", util::display(v.customer_id));
     else
-        out += fmt::format("  Customer:         {}{}{}\n", util::display(v.customer_id),
-                           v.customer["email"].is_string() ? " <" + util::display(v.customer["email"].get<std::string>()) + ">" : "",
-                           v.customer["deleted"].get<bool>() ? " (deleted)" : "");
+        out += fmt::format(
+            "  Customer:         {}{}{}\n", util::display(v.customer_id),
+            v.customer["email"].is_string() ? " <" + util::display(v.customer["email"].get<std::string>()) + ">" : "",
+            v.customer["deleted"].get<bool>() ? " (deleted)" : "");
     if (v.purchases.empty()) out += "  Purchases:        none at Stripe or here\n";
     for (const auto& p : v.purchases) {
         const auto& local = p["local"];
         const std::string credited =
-            local.is_null() ? std::string("not credited here")
-                            : fmt::format("credited here: {} credits{}", stripe_amount(local["credits"]),
-                                          local["clawed_credits"].is_number_integer() &&
-                                                  local["clawed_credits"].get<std::int64_t>() > 0
-                                              ? fmt::format(", {} taken back", local["clawed_credits"].get<std::int64_t>())
-                                              : "");
+            local.is_null()
+                ? std::string("not credited here")
+                : fmt::format(
+                      "credited here: {} credits{}", stripe_amount(local["credits"]),
+                      local["clawed_credits"].is_number_integer() && local["clawed_credits"].get<std::int64_t>() > 0
+                          ? fmt::format(", {} taken back", local["clawed_credits"].get<std::int64_t>())
+                          : "");
         if (!p["found_at_stripe"].get<bool>()) {
-            out += fmt::format("  {}  not found at Stripe; {}\n", util::display(p["session_id"].get<std::string>()), credited);
+            out += fmt::format("  {}  not found at Stripe; {}\n", util::display(p["session_id"].get<std::string>()),
+                               credited);
             continue;
         }
-        std::string amounts = fmt::format("{} {}", stripe_amount(p["amount_total"]), util::display(p["currency"].get<std::string>()));
+        std::string amounts =
+            fmt::format("{} {}", stripe_amount(p["amount_total"]), util::display(p["currency"].get<std::string>()));
         const auto& discount = p["amount_discount"];
         const auto& tax = p["amount_tax"];
         if ((discount.is_number_integer() && discount.get<std::int64_t>() != 0) ||
             (tax.is_number_integer() && tax.get<std::int64_t>() != 0))
             amounts += fmt::format(" (subtotal {}, discount {}, tax {})", stripe_amount(p["amount_subtotal"]),
                                    stripe_amount(discount), stripe_amount(tax));
-        out += fmt::format("  {}  {}  {}  {} {}, {}; {}\n", util::display(p["session_id"].get<std::string>()), stripe_when(p["created"]),
-                           p["pack"].is_string() ? util::display(p["pack"].get<std::string>()) : "-", util::display(p["status"].get<std::string>()),
+        out += fmt::format("  {}  {}  {}  {} {}, {}; {}\n", util::display(p["session_id"].get<std::string>()),
+                           stripe_when(p["created"]),
+                           p["pack"].is_string() ? util::display(p["pack"].get<std::string>()) : "-",
+                           util::display(p["status"].get<std::string>()),
                            util::display(p["payment_status"].get<std::string>()), amounts, credited);
         for (const auto& r : p["refunds"])
-            out += fmt::format("      refund  {}  {}  {} (here: {})\n", util::display(r["id"].get<std::string>()),
-                               stripe_amount(r["amount"]), util::display(r["status"].get<std::string>()),
-                               r["local_status"].is_string() ? util::display(r["local_status"].get<std::string>()) : "not recorded");
+            out += fmt::format(
+                "      refund  {}  {}  {} (here: {})\n", util::display(r["id"].get<std::string>()),
+                stripe_amount(r["amount"]), util::display(r["status"].get<std::string>()),
+                r["local_status"].is_string() ? util::display(r["local_status"].get<std::string>()) : "not recorded");
         for (const auto& d : p["disputes"])
-            out += fmt::format("      dispute {}  {}  {} (here: {})\n", util::display(d["id"].get<std::string>()),
-                               stripe_amount(d["amount"]), util::display(d["status"].get<std::string>()),
-                               d["local_status"].is_string() ? util::display(d["local_status"].get<std::string>()) : "not recorded");
+            out += fmt::format(
+                "      dispute {}  {}  {} (here: {})\n", util::display(d["id"].get<std::string>()),
+                stripe_amount(d["amount"]), util::display(d["status"].get<std::string>()),
+                d["local_status"].is_string() ? util::display(d["local_status"].get<std::string>()) : "not recorded");
     }
-    if (v.differences.empty()) out += "  Differences:      none: this database matches Stripe\n";
+    if (v.differences.empty())
+        out += "  Differences:      none: this database matches Stripe\n";
     else {
         out += fmt::format("  Differences ({}):\n", v.differences.size());
         for (const auto& d : v.differences) out += "    - " + util::display(d) + "\n";
@@ -110,8 +121,9 @@ void register_user_show(CLI::App& user, Context& ctx) {
     add_api_options(*cmd, opts->api);
     for (const char* name : {"--live", "--api-key-file", "--timeout", "--connect-timeout", "--max-retries"})
         cmd->get_option(name)->needs(with_stripe);
-    cmd->footer("Examples:\n  quicktools user show 42\n  quicktools user show alice@example.com --json\n"
-                "  quicktools user show alice@example.com --stripe --live");
+    cmd->footer(
+        "Examples:\n  quicktools user show 42\n  quicktools user show alice@example.com --json\n"
+        "  quicktools user show alice@example.com --stripe --live");
     cmd->callback([&ctx, opts] {
         std::optional<ApiConnection> api;
         if (opts->stripe) api = connect_api(opts->api, ctx);

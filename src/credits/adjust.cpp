@@ -25,16 +25,20 @@ std::optional<std::string> key_conflict(const StoredEntry& stored, Action action
     if (stored.request_fingerprint && *stored.request_fingerprint == fingerprint(action, user_id, amount, reason))
         return std::nullopt;
     std::vector<std::string> differences;
-    if (stored.kind != to_string(action)) differences.push_back(fmt::format("action {} there, {} here", stored.kind, to_string(action)));
-    if (stored.user_id != user_id) differences.push_back(fmt::format("user id {} there, {} here", stored.user_id, user_id));
+    if (stored.kind != to_string(action))
+        differences.push_back(fmt::format("action {} there, {} here", stored.kind, to_string(action)));
+    if (stored.user_id != user_id)
+        differences.push_back(fmt::format("user id {} there, {} here", stored.user_id, user_id));
     if (stored.amount != amount) differences.push_back(fmt::format("amount {} there, {} here", stored.amount, amount));
-    if (stored.reason != reason) differences.push_back(fmt::format("reason \"{}\" there, \"{}\" here", stored.reason, reason));
+    if (stored.reason != reason)
+        differences.push_back(fmt::format("reason \"{}\" there, \"{}\" here", stored.reason, reason));
     std::string what;
     for (const auto& d : differences) what += (what.empty() ? "" : "; ") + d;
     if (what.empty()) what = fmt::format("it belongs to a {} entry from {}", stored.kind, stored.source);
-    return fmt::format("idempotency key \"{}\" was already used at {} by {} (ledger entry {}) for a different request "
-                       "({}); use a new key for a new request",
-                       stored.idempotency_key.value_or(""), stored.created_at, stored.actor, stored.id, what);
+    return fmt::format(
+        "idempotency key \"{}\" was already used at {} by {} (ledger entry {}) for a different request "
+        "({}); use a new key for a new request",
+        stored.idempotency_key.value_or(""), stored.created_at, stored.actor, stored.id, what);
 }
 
 AdjustResult adjust(db::Database& db, const AdjustRequest& r) {
@@ -62,8 +66,8 @@ AdjustResult adjust(db::Database& db, const AdjustRequest& r) {
     const auto user = users::load_user(db, user_id);
     users::require_whole_numbers(user);
     if (auto why = why_not(r.action, r.amount, user.balance, user.lifetime_used))
-        throw refusal(fmt::format("{} not applied to user {} ({}): {}; nothing changed", to_string(r.action),
-                                  user.id, user.email, *why));
+        throw refusal(fmt::format("{} not applied to user {} ({}): {}; nothing changed", to_string(r.action), user.id,
+                                  user.email, *why));
     AdjustmentWriter writer(db);
     AdjustResult result;
     result.entry = writer.write(user_id, r.action, r.amount, r.reason, r.idempotency_key, r.actor, r.source,
@@ -77,10 +81,9 @@ AdjustResult adjust(db::Database& db, const AdjustRequest& r) {
 AdjustmentWriter::AdjustmentWriter(db::Database& db)
     : m_update(db, sql::query(db.engine(), "credits", "apply_deltas")), m_ledger(db) {}
 
-StoredEntry AdjustmentWriter::write(std::int64_t user_id, Action action, std::int64_t amount,
-                                    const std::string& reason, const std::optional<std::string>& key,
-                                    const std::string& actor, const std::string& source,
-                                    const std::string& created_at) {
+StoredEntry AdjustmentWriter::write(std::int64_t user_id, Action action, std::int64_t amount, const std::string& reason,
+                                    const std::optional<std::string>& key, const std::string& actor,
+                                    const std::string& source, const std::string& created_at) {
     const auto d = deltas(action, amount);
     m_update.reset();
     m_update.bind(1, d.balance);
@@ -89,9 +92,10 @@ StoredEntry AdjustmentWriter::write(std::int64_t user_id, Action action, std::in
     // The statement changes nothing when the result would not be a whole number in range; the
     // caller checked that already, so no row here means the checks and the data disagree.
     if (!m_update.step())
-        throw Error(fmt::format("user {} was not adjusted: the row is gone, or its balance or lifetime used is no "
-                                "longer a whole number the change keeps in range; nothing changed",
-                                user_id));
+        throw Error(
+            fmt::format("user {} was not adjusted: the row is gone, or its balance or lifetime used is no "
+                        "longer a whole number the change keeps in range; nothing changed",
+                        user_id));
     const std::int64_t balance_after = m_update.column("credits_balance").int64();
     m_update.exec();
 

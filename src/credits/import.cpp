@@ -23,8 +23,9 @@ void count(const ImportRow& row, ImportTotals& totals, std::unordered_set<std::i
     }
     ++totals.applied;
     users.insert(row.user_id);
-    (row.action == Action::grant ? totals.granted : row.action == Action::refund ? totals.refunded : totals.debited) +=
-        row.amount;
+    (row.action == Action::grant    ? totals.granted
+     : row.action == Action::refund ? totals.refunded
+                                    : totals.debited) += row.amount;
 }
 
 }  // namespace
@@ -41,8 +42,8 @@ std::string_view to_string(RowStatus status) {
 ImportResult import_csv(db::Database& db, util::CsvReader& reader, const ImportOptions& options) {
     util::CsvRecord record;
     if (!reader.next(record))
-        throw usage_error(fmt::format("{} is empty: an import starts with the header line {}", options.source_name,
-                                      import_header));
+        throw usage_error(
+            fmt::format("{} is empty: an import starts with the header line {}", options.source_name, import_header));
     const auto columns = detail::read_header(record, options.source_name);
     require_tool_tables(db);
 
@@ -76,14 +77,15 @@ ImportResult import_csv(db::Database& db, util::CsvReader& reader, const ImportO
         count(*row, result.totals, users);
         // Once a row is bad nothing will be committed: the rest are checked, not written.
         if (writer && result.bad_rows == 0 && row->status == RowStatus::apply) {
-            const auto entry = writer->write(row->user_id, row->action, row->amount, row->reason, row->key,
-                                             options.actor, fmt::format("import:{}:{}", options.source_name, row->line),
-                                             now);
+            const auto entry =
+                writer->write(row->user_id, row->action, row->amount, row->reason, row->key, options.actor,
+                              fmt::format("import:{}:{}", options.source_name, row->line), now);
             row->ledger_id = entry.id;
             if (entry.balance_after != row->balance_after)  // the checks and the writes disagree: never commit that
-                throw Error(fmt::format("line {}: the balance of user {} came out as {} instead of the {} checked; "
-                                        "nothing was changed (please report this)",
-                                        row->line, row->user_id, entry.balance_after, row->balance_after));
+                throw Error(
+                    fmt::format("line {}: the balance of user {} came out as {} instead of the {} checked; "
+                                "nothing was changed (please report this)",
+                                row->line, row->user_id, entry.balance_after, row->balance_after));
         }
         if (options.keep_rows == ImportOptions::KeepRows::yes) result.rows.push_back(std::move(*row));
         if (options.progress) options.progress(result.totals.rows, 0);

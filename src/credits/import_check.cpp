@@ -36,26 +36,29 @@ Columns read_header(const util::CsvRecord& header, const std::string& source) {
     c.count = header.fields.size();
     for (std::size_t i = 0; i < header.fields.size(); ++i) {
         const std::string name = lower_trimmed(header.fields[i]);
-        int* slot = name == "user"     ? &c.user
-                    : name == "action" ? &c.action
-                    : name == "amount" ? &c.amount
-                    : name == "reason" ? &c.reason
+        int* slot = name == "user"              ? &c.user
+                    : name == "action"          ? &c.action
+                    : name == "amount"          ? &c.amount
+                    : name == "reason"          ? &c.reason
                     : name == "idempotency_key" ? &c.key
                                                 : nullptr;
         if (slot == nullptr)
             throw usage_error(fmt::format("{}:{}: unknown column \"{}\"; the columns are {}", source, header.line,
                                           util::display(header.fields[i]), import_header));
         if (*slot >= 0)
-            throw usage_error(fmt::format("{}:{}: column \"{}\" appears twice", source, header.line, util::display(name)));
+            throw usage_error(
+                fmt::format("{}:{}: column \"{}\" appears twice", source, header.line, util::display(name)));
         *slot = static_cast<int>(i);
     }
     std::string missing;
-    for (auto [slot, name] : {std::pair{c.user, "user"}, {c.action, "action"}, {c.amount, "amount"}, {c.reason, "reason"}})
+    for (auto [slot, name] :
+         {std::pair{c.user, "user"}, {c.action, "action"}, {c.amount, "amount"}, {c.reason, "reason"}})
         if (slot < 0) missing += (missing.empty() ? "" : ", ") + std::string(name);
     if (!missing.empty())
-        throw usage_error(fmt::format("{}:{}: the header lacks {}; it must name the columns {} (idempotency_key "
-                                      "optional)",
-                                      source, header.line, missing, import_header));
+        throw usage_error(
+            fmt::format("{}:{}: the header lacks {}; it must name the columns {} (idempotency_key "
+                        "optional)",
+                        source, header.line, missing, import_header));
     return c;
 }
 
@@ -78,8 +81,8 @@ RowChecker::Counters& RowChecker::counters(std::int64_t id) {
     c.email = q.column("email").text();
     c.balance = q.column("credits_balance").int64();
     c.used = q.column("credits_lifetime_used").int64();
-    c.not_whole = users::not_whole("credits_balance", q.column("balance_type").text(),
-                                   q.column("credits_balance").text());
+    c.not_whole =
+        users::not_whole("credits_balance", q.column("balance_type").text(), q.column("credits_balance").text());
     if (!c.not_whole)
         c.not_whole = users::not_whole("credits_lifetime_used", q.column("lifetime_used_type").text(),
                                        q.column("credits_lifetime_used").text());
@@ -99,10 +102,13 @@ std::optional<ImportRow> RowChecker::check(const util::CsvRecord& record, std::s
         return fail();
     }
     if (record.fields.size() != m_columns.count) {
-        problems.push_back(fmt::format("{} fields, but the header has {} columns", record.fields.size(), m_columns.count));
+        problems.push_back(
+            fmt::format("{} fields, but the header has {} columns", record.fields.size(), m_columns.count));
         return fail();
     }
-    const auto field = [&](int column) -> const std::string& { return record.fields[static_cast<std::size_t>(column)]; };
+    const auto field = [&](int column) -> const std::string& {
+        return record.fields[static_cast<std::size_t>(column)];
+    };
     ImportRow row;
     row.line = record.line;
     const std::string& user_ref = field(m_columns.user);
@@ -117,7 +123,8 @@ std::optional<ImportRow> RowChecker::check(const util::CsvRecord& record, std::s
     const std::string& action_text = field(m_columns.action);
     const auto action = parse_action(action_text);
     if (!action)
-        problems.push_back(fmt::format("action must be grant, refund or debit; got \"{}\"", util::display(action_text)));
+        problems.push_back(
+            fmt::format("action must be grant, refund or debit; got \"{}\"", util::display(action_text)));
     const auto collect = [&](auto&& step) {
         try {
             step();
@@ -136,8 +143,8 @@ std::optional<ImportRow> RowChecker::check(const util::CsvRecord& record, std::s
     row.action = *action;
     Counters& c = counters(row.user_id);
     if (c.not_whole) {
-        problems.push_back(fmt::format("user {} ({}): {}; correct the row first", c.id, util::display(c.email),
-                                       *c.not_whole));
+        problems.push_back(
+            fmt::format("user {} ({}): {}; correct the row first", c.id, util::display(c.email), *c.not_whole));
         return fail();
     }
 

@@ -34,7 +34,8 @@ std::string default_backup_path(const std::string& db_path) {
     const std::time_t now = std::time(nullptr);
     std::tm tm{};
     ::gmtime_r(&now, &tm);
-    if (is_postgres_uri(db_path)) return fmt::format("quicktools-{}-{:%Y%m%d-%H%M%S}.dump", backup_pg_dbname(db_path), tm);
+    if (is_postgres_uri(db_path))
+        return fmt::format("quicktools-{}-{:%Y%m%d-%H%M%S}.dump", backup_pg_dbname(db_path), tm);
     return fmt::format("{}.backup-{:%Y%m%d-%H%M%S}", db_path, tm);
 }
 

@@ -38,8 +38,8 @@ DropResult drop_deprecated_postgres(Database& db, const DropOptions& options) {
     result.users = postgres::run_users_drop(db, result.plan);
     record(db, migration(drop_deprecated_version, db.engine()), "applied", options.actor);
     if (detect_state(db).state != SchemaState::final)
-        throw Error(fmt::format("{}: after the drop the schema is not in the final state; nothing was changed",
-                                db.path()));
+        throw Error(
+            fmt::format("{}: after the drop the schema is not in the final state; nothing was changed", db.path()));
     tx.commit();
     return result;
 }
@@ -89,10 +89,11 @@ DropResult drop_deprecated(Database& db, const DropOptions& options) {
                                                         "stopped (SQLite reuses the free space)",
                                                         db.path(), committed));
             else
-                result.vacuum_error = Error(fmt::format("the VACUUM of {} failed ({}): {}; only the compacting did not "
-                                                        "happen (SQLite reuses the free space; run `sqlite3 {} "
-                                                        "VACUUM` once there is room for a copy of the file)",
-                                                        db.path(), e.what(), committed, db.path()));
+                result.vacuum_error =
+                    Error(fmt::format("the VACUUM of {} failed ({}): {}; only the compacting did not "
+                                      "happen (SQLite reuses the free space; run `sqlite3 {} "
+                                      "VACUUM` once there is room for a copy of the file)",
+                                      db.path(), e.what(), committed, db.path()));
         }
     }
     result.bytes_after = file_size(db.path());

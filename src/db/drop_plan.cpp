@@ -18,32 +18,37 @@ void check_state(Database& db, const SchemaStatus& status) {
         case SchemaState::unknown:
             throw refusal(fmt::format("refusing to drop columns from {}: {}", path, status.detected.explanation));
         case SchemaState::legacy:
-            throw refusal(fmt::format("refusing to drop the subscription columns of {}: it has no credit-pack "
-                                      "columns yet; run `quicktools db upgrade` and `quicktools migrate packs` first",
-                                      path));
+            throw refusal(
+                fmt::format("refusing to drop the subscription columns of {}: it has no credit-pack "
+                            "columns yet; run `quicktools db upgrade` and `quicktools migrate packs` first",
+                            path));
         default: break;
     }
     if (!status.has_history)
-        throw refusal(fmt::format("refusing to drop columns from {}: it has no schema history yet; run `quicktools "
-                                  "db upgrade` and `quicktools migrate packs` first",
-                                  path));
+        throw refusal(
+            fmt::format("refusing to drop columns from {}: it has no schema history yet; run `quicktools "
+                        "db upgrade` and `quicktools migrate packs` first",
+                        path));
     if (!status.edited.empty())
-        throw refusal(fmt::format("refusing to drop columns from {}: applied migration {:03d}_{} differs from this "
-                                  "quicktools build; use the quicktools version that applied it",
-                                  path, status.edited.front().version, status.edited.front().name));
+        throw refusal(
+            fmt::format("refusing to drop columns from {}: applied migration {:03d}_{} differs from this "
+                        "quicktools build; use the quicktools version that applied it",
+                        path, status.edited.front().version, status.edited.front().name));
     for (int v : status.pending)
         if (v != drop_deprecated_version)
-            throw refusal(fmt::format("refusing to drop columns from {}: migration {:03d}_{} is pending; run "
-                                      "`quicktools db upgrade` first",
-                                      path, v, migration(v, db.engine()).name));
+            throw refusal(
+                fmt::format("refusing to drop columns from {}: migration {:03d}_{} is pending; run "
+                            "`quicktools db upgrade` first",
+                            path, v, migration(v, db.engine()).name));
 }
 
 void check_migration_done(Database& db) {
     Statement q(db, sql::query(db.engine(), "drop", "migration_done"));
     if (q.step() && q.column(0).int64() != 0) return;
-    throw refusal(fmt::format("refusing to drop the subscription columns of {}: the users have not been moved to "
-                              "credit packs yet (no completed `quicktools migrate packs`); run it first",
-                              db.path()));
+    throw refusal(
+        fmt::format("refusing to drop the subscription columns of {}: the users have not been moved to "
+                    "credit packs yet (no completed `quicktools migrate packs`); run it first",
+                    db.path()));
 }
 
 std::int64_t check_subscriptions(Database& db, Force force) {
@@ -55,11 +60,12 @@ std::int64_t check_subscriptions(Database& db, Force force) {
         ++count;
     }
     if (count > 0 && force == Force::no)
-        throw refusal(fmt::format("refusing to drop the subscription columns of {}: {} user(s) still have a Stripe "
-                                  "subscription recorded as active, trialing or past_due (user ids {}{}), which "
-                                  "Stripe keeps billing; cancel them first, or pass --force if you know they are "
-                                  "cancelled",
-                                  db.path(), count, fmt::join(examples, ", "), count > 5 ? ", ..." : ""));
+        throw refusal(
+            fmt::format("refusing to drop the subscription columns of {}: {} user(s) still have a Stripe "
+                        "subscription recorded as active, trialing or past_due (user ids {}{}), which "
+                        "Stripe keeps billing; cancel them first, or pass --force if you know they are "
+                        "cancelled",
+                        db.path(), count, fmt::join(examples, ", "), count > 5 ? ", ..." : ""));
     return count;
 }
 

@@ -45,8 +45,8 @@ std::vector<SchemaObject> schema_objects(Database& db) {
     Statement q(db, sql::query(db.engine(), "introspect", "schema_objects"));
     std::vector<SchemaObject> out;
     while (q.step())
-        out.push_back({q.column("type").text(), q.column("name").text(), q.column("table_name").text(),
-                       q.column("sql").text()});
+        out.push_back(
+            {q.column("type").text(), q.column("name").text(), q.column("table_name").text(), q.column("sql").text()});
     return out;
 }
 

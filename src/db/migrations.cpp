@@ -131,9 +131,10 @@ UpgradeResult upgrade_locked(Database& db, DryRun dry_run, const std::string& ac
     if (!status.edited.empty()) {
         std::vector<std::string> names;
         for (const auto& e : status.edited) names.push_back(fmt::format("{:03d}_{}", e.version, e.name));
-        throw refusal(fmt::format("refusing to upgrade {}: applied migration(s) {} differ from this quicktools "
-                                  "build; use the quicktools version that applied them",
-                                  db.path(), fmt::join(names, ", ")));
+        throw refusal(
+            fmt::format("refusing to upgrade {}: applied migration(s) {} differ from this quicktools "
+                        "build; use the quicktools version that applied them",
+                        db.path(), fmt::join(names, ", ")));
     }
     result.recorded_baseline = status.baseline;
     for (int v : status.pending)

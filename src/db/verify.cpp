@@ -18,8 +18,8 @@ namespace {
 // The schema the versions build: in a private in-memory SQLite database, or on PostgreSQL in a
 // scratch schema of a second connection whose transaction never commits.
 Database expected_model(Database& live, const std::vector<int>& versions) {
-    Database model = live.engine() == Engine::postgres ? Database(open_postgres_scratch(live.connection()))
-                                                       : Database::in_memory();
+    Database model =
+        live.engine() == Engine::postgres ? Database(open_postgres_scratch(live.connection())) : Database::in_memory();
     for (int v : versions) model.execute(migration(v, model.engine()).sql);
     model.execute(sql::query(model.engine(), "history", "create"));
     return model;
@@ -45,18 +45,18 @@ void compare_columns(Database& live, Database& model, const std::string& table, 
         if (it == have.end()) {
             report.drift.push_back({table + "." + want.name, "missing (expected " + describe(want) + ")"});
         } else if (!same_column(it->second, want)) {
-            report.drift.push_back({table + "." + want.name,
-                                    fmt::format("is {}, expected {}", describe(it->second), describe(want))});
+            report.drift.push_back(
+                {table + "." + want.name, fmt::format("is {}, expected {}", describe(it->second), describe(want))});
         }
     }
     const bool tool_owned = table.rfind("quicktools_", 0) == 0;
     for (const auto& [name, column] : have) {
         if (expected_names.count(name) != 0) continue;
         const bool owned_by_tool =
-            tool_owned || (table == "users" && (std::find(credit_pack_columns.begin(), credit_pack_columns.end(),
-                                                          name) != credit_pack_columns.end() ||
-                                                std::find(deprecated_columns.begin(), deprecated_columns.end(),
-                                                          name) != deprecated_columns.end()));
+            tool_owned ||
+            (table == "users" &&
+             (std::find(credit_pack_columns.begin(), credit_pack_columns.end(), name) != credit_pack_columns.end() ||
+              std::find(deprecated_columns.begin(), deprecated_columns.end(), name) != deprecated_columns.end()));
         if (owned_by_tool)
             report.drift.push_back({table + "." + name, "should not exist in this state"});
         else
@@ -94,8 +94,7 @@ VerifyReport verify_schema(Database& live) {
         if (o.type != "table") continue;
         expected_tables.insert(o.name);
         if (!live.has_table(o.name)) {
-            if (o.name != history_table || status.has_history)
-                report.drift.push_back({"table " + o.name, "missing"});
+            if (o.name != history_table || status.has_history) report.drift.push_back({"table " + o.name, "missing"});
             continue;
         }
         compare_columns(live, model, o.name, report);
@@ -110,15 +109,14 @@ VerifyReport verify_schema(Database& live) {
         auto it = live_indexes.find(want.name);
         if (it == live_indexes.end()) {
             if (live.has_table(want.table))
-                report.drift.push_back({"index " + want.name,
-                                        fmt::format("missing (expected on {}({}))", want.table,
-                                                    fmt::join(want.columns, ", "))});
+                report.drift.push_back({"index " + want.name, fmt::format("missing (expected on {}({}))", want.table,
+                                                                          fmt::join(want.columns, ", "))});
         } else if (it->second.columns != want.columns || it->second.unique != want.unique) {
-            report.drift.push_back({"index " + want.name,
-                                    fmt::format("is {}on {}({}), expected {}on {}({})",
-                                                it->second.unique ? "unique " : "", it->second.table,
-                                                fmt::join(it->second.columns, ", "), want.unique ? "unique " : "",
-                                                want.table, fmt::join(want.columns, ", "))});
+            report.drift.push_back(
+                {"index " + want.name,
+                 fmt::format("is {}on {}({}), expected {}on {}({})", it->second.unique ? "unique " : "",
+                             it->second.table, fmt::join(it->second.columns, ", "), want.unique ? "unique " : "",
+                             want.table, fmt::join(want.columns, ", "))});
         }
     }
 

@@ -64,8 +64,9 @@ CancelSubscriptionsResult cancel_subscriptions(db::Database& db, stripe::StripeC
                                                const CancelOptions& options) {
     credits::require_tool_tables(db);
     if (!read_completion(db))
-        throw refusal("the migration has not run yet: run `quicktools migrate packs` (with --cancel-subscriptions "
-                      "to do both)");
+        throw refusal(
+            "the migration has not run yet: run `quicktools migrate packs` (with --cancel-subscriptions "
+            "to do both)");
     CancelSubscriptionsResult result;
     result.dry_run = options.dry_run == DryRun::yes;
     const auto candidates = read_candidates(db);

@@ -34,7 +34,7 @@ std::vector<Breakdown> recorded_breakdown(db::Database& db) {
 }
 
 Breakdown breakdown_row(db::Statement& row) {
-    return {row.column("tier").text(),       row.column("status").text(),  row.column("users").int64(),
+    return {row.column("tier").text(),       row.column("status").text(),       row.column("users").int64(),
             row.column("credits").int64(),   row.column("api_unlocks").int64(), row.column("billing").int64(),
             row.column("api_access").int64()};
 }

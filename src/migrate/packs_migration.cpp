@@ -44,16 +44,20 @@ void refuse_unknown_tiers(db::Database& db, const Policy& policy) {
     while (unknown.step())
         found.push_back(fmt::format("'{}' ({} users)", unknown.column("tier").text(), unknown.column("users").int64()));
     if (!found.empty())
-        throw refusal(fmt::format("refusing to migrate {}: subscription tier {} is not one the policy '{}' covers "
-                                  "(free, basic, pro, business); fix those users first",
-                                  db.path(), fmt::join(found, ", "), policy.name));
+        throw refusal(
+            fmt::format("refusing to migrate {}: subscription tier {} is not one the policy '{}' covers "
+                        "(free, basic, pro, business); fix those users first",
+                        db.path(), fmt::join(found, ", "), policy.name));
 }
 
 void create_views(db::Database& db, db::SchemaState state, Mode mode) {
     const MigrateQueries q{db.engine()};
-    if (state == db::SchemaState::legacy) db.execute(q("source_legacy"));
-    else if (state == db::SchemaState::final) db.execute(q("source_final"));
-    else db.execute(q("source_credit_packs"));
+    if (state == db::SchemaState::legacy)
+        db.execute(q("source_legacy"));
+    else if (state == db::SchemaState::final)
+        db.execute(q("source_final"));
+    else
+        db.execute(q("source_credit_packs"));
     db.execute(q(mode == Mode::adopt ? "plan_adopt" : "plan_convert"));
 }
 
@@ -72,9 +76,9 @@ void read_plan(db::Database& db, MigrateResult& result, std::size_t limit) {
 
 // How one id range is done.
 enum class Steps {
-    record,              // adopt: record the values as they are
-    record_then_apply,   // convert: record the old and new values, then set the new ones
-    apply_then_record,   // convert, the credit columns added by this run: set, then record what was set
+    record,             // adopt: record the values as they are
+    record_then_apply,  // convert: record the old and new values, then set the new ones
+    apply_then_record,  // convert, the credit columns added by this run: set, then record what was set
 };
 
 // Runs one chunk's statement; a tier the policy does not cover becomes the refusal that lists them all.
@@ -126,8 +130,8 @@ std::vector<Breakdown> convert_users(db::Database& db, const MigrateOptions& opt
     const bool rest = batching.resume || batching.batch > 0;
     if (steps == Steps::apply_then_record && (has_ledger || rest)) steps = Steps::record_then_apply;
     db::Statement record(db, q(steps == Steps::apply_then_record ? "record_applied"
-                               : rest                             ? "record_users_rest"
-                                                                  : "record_users"));
+                               : rest                            ? "record_users_rest"
+                                                                 : "record_users"));
     if (steps != Steps::apply_then_record) record.bind(":has_ledger", has_ledger ? 1 : 0);
     record.bind(":policy", policy_name);
     record.bind(":now", now);
@@ -160,17 +164,19 @@ std::vector<Breakdown> convert_users(db::Database& db, const MigrateOptions& opt
     }
     if (done != count) throw Error(fmt::format("migrated {} of {} users; nothing was changed", done, count));
     std::vector<Breakdown> sums = functions.breakdown();
-    std::sort(sums.begin(), sums.end(),
-              [](const Breakdown& a, const Breakdown& b) { return std::tie(a.tier, a.status) < std::tie(b.tier, b.status); });
+    std::sort(sums.begin(), sums.end(), [](const Breakdown& a, const Breakdown& b) {
+        return std::tie(a.tier, a.status) < std::tie(b.tier, b.status);
+    });
     return sums;
 }
 
 void write_completion(db::Database& db, const Completion& c) {
     db::Statement put(db, sql::query(db.engine(), "migrate", "state_write"));
-    const std::pair<const char*, std::string> values[] = {
-        {"migrate.packs.completed_at", c.completed_at}, {"migrate.packs.completed_by", c.completed_by},
-        {"migrate.packs.users", std::to_string(c.users)}, {"migrate.packs.policy", c.policy},
-        {"migrate.packs.mode", c.mode}};
+    const std::pair<const char*, std::string> values[] = {{"migrate.packs.completed_at", c.completed_at},
+                                                          {"migrate.packs.completed_by", c.completed_by},
+                                                          {"migrate.packs.users", std::to_string(c.users)},
+                                                          {"migrate.packs.policy", c.policy},
+                                                          {"migrate.packs.mode", c.mode}};
     for (const auto& [name, value] : values) {
         put.bind(1, name);
         put.bind(2, value);
@@ -196,8 +202,10 @@ MigrateResult migrate_packs(db::Database& db, const MigrateOptions& options) {
     const MigrateQueries q{db.engine()};
     std::optional<db::WriteTransaction> tx;
     std::optional<db::ReadTransaction> read;
-    if (result.dry_run) read.emplace(db);
-    else tx.emplace(db);
+    if (result.dry_run)
+        read.emplace(db);
+    else
+        tx.emplace(db);
     if (!result.dry_run) {
         // One migration at a time (PostgreSQL: an advisory lock, waited for up to the busy timeout).
         db::Statement lock(db, q("migration_lock"));
@@ -257,7 +265,7 @@ MigrateResult migrate_packs(db::Database& db, const MigrateOptions& options) {
     Completion completion{util::now_timestamp(), options.actor, 0, result.policy, std::string(to_string(result.mode))};
     // The credit columns this run added hold their defaults; anything else holds values the web
     // app may have changed since, which the record must keep as the old values.
-    const Steps steps = result.mode == Mode::adopt                         ? Steps::record
+    const Steps steps = result.mode == Mode::adopt                       ? Steps::record
                         : result.state_before == db::SchemaState::legacy ? Steps::apply_then_record
                                                                          : Steps::record_then_apply;
     Batching batching;

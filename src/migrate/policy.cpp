@@ -39,9 +39,12 @@ std::int64_t amount(const json& value, const std::string& source, const std::str
 void parse_credits(TierPolicy& tier, const json& value, const std::string& source, const std::string& key) {
     if (value.is_string()) {
         const auto s = value.get<std::string>();
-        if (s == "unused") tier.credits = CreditsRule::unused_allowance;
-        else if (s == "full") tier.credits = CreditsRule::full_allowance;
-        else bad(source, key, fmt::format("is \"{}\"; use \"unused\", \"full\" or a number of credits", s));
+        if (s == "unused")
+            tier.credits = CreditsRule::unused_allowance;
+        else if (s == "full")
+            tier.credits = CreditsRule::full_allowance;
+        else
+            bad(source, key, fmt::format("is \"{}\"; use \"unused\", \"full\" or a number of credits", s));
         return;
     }
     tier.credits = CreditsRule::fixed;
@@ -60,16 +63,21 @@ void parse_statuses(TierPolicy& tier, const json& value, const std::string& sour
 
 void parse_tier(TierPolicy& tier, const json& spec, const std::string& source) {
     const std::string prefix = "tiers." + tier.tier;
-    if (!spec.is_object()) bad(source, prefix, "must be an object with credits, api, api_statuses, purchased_equivalent");
+    if (!spec.is_object())
+        bad(source, prefix, "must be an object with credits, api, api_statuses, purchased_equivalent");
     for (const auto& [key, value] : spec.items()) {
         const std::string name = prefix + "." + key;
-        if (key == "credits") parse_credits(tier, value, source, name);
+        if (key == "credits")
+            parse_credits(tier, value, source, name);
         else if (key == "api") {
             if (!value.is_boolean()) bad(source, name, "must be true or false");
             tier.api = value.get<bool>();
-        } else if (key == "api_statuses") parse_statuses(tier, value, source, name);
-        else if (key == "purchased_equivalent") tier.purchased_equivalent = amount(value, source, name);
-        else bad(source, name, "is not a policy setting (credits, api, api_statuses, purchased_equivalent)");
+        } else if (key == "api_statuses")
+            parse_statuses(tier, value, source, name);
+        else if (key == "purchased_equivalent")
+            tier.purchased_equivalent = amount(value, source, name);
+        else
+            bad(source, name, "is not a policy setting (credits, api, api_statuses, purchased_equivalent)");
     }
 }
 
@@ -108,9 +116,10 @@ Policy parse_policy(const std::string& text, const std::string& source) {
                                       source, max_policy_credits));
     }
     if (!duplicate.empty())
-        throw usage_error(fmt::format("policy {} has the key \"{}\" twice in one object; JSON readers disagree on "
-                                      "which one counts, so keep one",
-                                      source, util::display(duplicate)));
+        throw usage_error(
+            fmt::format("policy {} has the key \"{}\" twice in one object; JSON readers disagree on "
+                        "which one counts, so keep one",
+                        source, util::display(duplicate)));
     if (!doc.is_object()) bad(source, "the document", "must be an object with \"tiers\" (and optionally \"name\")");
     Policy policy = default_policy();
     policy.name = "custom";
@@ -123,14 +132,16 @@ Policy parse_policy(const std::string& text, const std::string& source) {
                 bad(source, "name", "must be one line of text, without control characters or bidi overrides");
             policy.name = value.get<std::string>();
         } else if (key == "tiers") {
-            if (!value.is_object()) bad(source, "tiers", "must be an object keyed by tier (free, basic, pro, business)");
+            if (!value.is_object())
+                bad(source, "tiers", "must be an object keyed by tier (free, basic, pro, business)");
             for (const auto& item : value.items()) {
                 const std::string& tier_name = item.key();  // a plain name: lambdas capture no bindings before C++20
                 const auto& spec = item.value();
                 auto it = std::find_if(policy.tiers.begin(), policy.tiers.end(),
                                        [&](const TierPolicy& t) { return t.tier == tier_name; });
                 if (it == policy.tiers.end())
-                    bad(source, "tiers." + tier_name, fmt::format("is not a tier; tiers are {}", fmt::join(known_tiers, ", ")));
+                    bad(source, "tiers." + tier_name,
+                        fmt::format("is not a tier; tiers are {}", fmt::join(known_tiers, ", ")));
                 parse_tier(*it, spec, source);
             }
         } else {

@@ -74,10 +74,10 @@ void purchased_fn(void* data, FunctionCall& call) {
     if (!purchased) return;
     std::int64_t total = 0;
     if (!__builtin_add_overflow(*purchased, rule->purchased_equivalent, &total)) return call.result(total);
-    self.refuse(call, fmt::format("user {}: credits_purchased_total {} plus the policy's {} would pass "
-                                  "{}; correct the row first; nothing was changed",
-                                  user, *purchased, rule->purchased_equivalent,
-                                  std::numeric_limits<std::int64_t>::max()));
+    self.refuse(call,
+                fmt::format("user {}: credits_purchased_total {} plus the policy's {} would pass "
+                            "{}; correct the row first; nothing was changed",
+                            user, *purchased, rule->purchased_equivalent, std::numeric_limits<std::int64_t>::max()));
 }
 
 void api_fn(void* data, FunctionCall& call) {
@@ -172,9 +172,10 @@ std::string postgres_policy_sql(const std::vector<TierRule>& rules) {
         std::string statuses;
         for (const auto& status : rule.api_statuses) statuses += (statuses.empty() ? "" : ", ") + pgpol_literal(status);
         api += statuses.empty() ? fmt::format("WHEN {} THEN coalesce(api_access, false)\n", tier)
-                                : fmt::format("WHEN {} THEN coalesce(api_access, false) OR coalesce(status IN ({}), "
-                                              "false)\n",
-                                              tier, statuses);
+                                : fmt::format(
+                                      "WHEN {} THEN coalesce(api_access, false) OR coalesce(status IN ({}), "
+                                      "false)\n",
+                                      tier, statuses);
     }
     if (tiers.empty()) tiers = "NULL";
     return fmt::format(
@@ -219,7 +220,8 @@ std::optional<std::int64_t> new_balance(const TierRule& rule, std::int64_t month
 }
 
 bool new_api_access(const TierRule& rule, std::string_view status, bool api_access) {
-    return api_access || std::find(rule.api_statuses.begin(), rule.api_statuses.end(), status) != rule.api_statuses.end();
+    return api_access ||
+           std::find(rule.api_statuses.begin(), rule.api_statuses.end(), status) != rule.api_statuses.end();
 }
 
 PolicyFunctions::PolicyFunctions(db::Database& db, const Policy& policy) : m_db(db), m_rules(tier_rules(policy)) {
@@ -260,8 +262,7 @@ void PolicyFunctions::note_failure(const std::exception& e) {
     const auto* pg = dynamic_cast<const db::postgres::PgError*>(&e);
     if (pg == nullptr || m_refusal) return;
     if (pg->sqlstate() == "QTP01") m_refusal = e.what();
-    if (pg->sqlstate() == "QTP02")
-        m_refusal = fmt::format("{}; fix those users first (nothing was changed)", e.what());
+    if (pg->sqlstate() == "QTP02") m_refusal = fmt::format("{}; fix those users first (nothing was changed)", e.what());
 }
 
 void PolicyFunctions::refuse(db::sqlite::FunctionCall& call, const std::string& message) {
@@ -269,11 +270,11 @@ void PolicyFunctions::refuse(db::sqlite::FunctionCall& call, const std::string& 
     call.error(message);
 }
 
-void PolicyFunctions::count(std::string_view tier, std::string_view status, bool has_subscription,
-                            std::int64_t balance, bool unlocked, bool api_access) {
+void PolicyFunctions::count(std::string_view tier, std::string_view status, bool has_subscription, std::int64_t balance,
+                            bool unlocked, bool api_access) {
     // In C++ rather than as an IN list in SQL: that list costs the insert a seventh of its time.
-    const bool billing = has_subscription && std::find(billing_statuses.begin(), billing_statuses.end(), status) !=
-                                                 billing_statuses.end();
+    const bool billing = has_subscription &&
+                         std::find(billing_statuses.begin(), billing_statuses.end(), status) != billing_statuses.end();
     if (m_last >= m_tally.size() || m_tally[m_last].tier != tier || m_tally[m_last].status != status) {
         auto it = std::find_if(m_tally.begin(), m_tally.end(),
                                [&](const Breakdown& b) { return b.tier == tier && b.status == status; });

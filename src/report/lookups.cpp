@@ -28,8 +28,8 @@ std::pair<std::int64_t, std::int64_t> purchased_range(const std::string& name) {
     std::vector<std::string_view> names;
     for (std::size_t i = 0; i < tiers.size(); ++i) {
         if (tiers[i].short_name == name)
-            return {tiers[i].min_purchased, i + 1 < tiers.size() ? tiers[i + 1].min_purchased
-                                                                 : std::numeric_limits<std::int64_t>::max()};
+            return {tiers[i].min_purchased,
+                    i + 1 < tiers.size() ? tiers[i + 1].min_purchased : std::numeric_limits<std::int64_t>::max()};
         names.push_back(tiers[i].short_name);
     }
     throw usage_error(fmt::format("--tier {}: support tiers are {}", name, fmt::join(names, ", ")));
@@ -56,8 +56,10 @@ users::User user_from_row(db::Statement& row) {
 }
 
 void bind_filter(db::Statement& s, const UserFilter& filter, std::pair<std::int64_t, std::int64_t> range) {
-    if (filter.api) s.bind(":api", *filter.api ? 1 : 0);
-    else s.bind(":api", std::nullopt);
+    if (filter.api)
+        s.bind(":api", *filter.api ? 1 : 0);
+    else
+        s.bind(":api", std::nullopt);
     s.bind(":purchased_from", range.first);
     s.bind(":purchased_to", range.second);
     s.bind(":min_balance", filter.min_balance);
@@ -79,8 +81,9 @@ UserDetails show_user(db::Database& db, const std::string& id_or_email) {
 }
 
 UserList list_users(db::Database& db, const UserFilter& filter) {
-    const auto range = filter.support_tier ? purchased_range(*filter.support_tier)
-                                           : std::pair<std::int64_t, std::int64_t>{0, std::numeric_limits<std::int64_t>::max()};
+    const auto range = filter.support_tier
+                           ? purchased_range(*filter.support_tier)
+                           : std::pair<std::int64_t, std::int64_t>{0, std::numeric_limits<std::int64_t>::max()};
     require_credit_columns(db);
     UserList out;
     db::Statement list(db, q(db, "user_list"));

@@ -13,10 +13,10 @@ std::string_view mode_name(bool live) { return live ? "live" : "test"; }
 
 std::optional<AccountBinding> read_account_binding(db::Database& db) {
     if (!db.has_table("quicktools_state")) return std::nullopt;
-    const std::string unreadable =
-        fmt::format("the stored Stripe account ({} in quicktools_state) is not readable; delete that row to bind "
-                    "the database again on the next use",
-                    account_binding_name);
+    const std::string unreadable = fmt::format(
+        "the stored Stripe account ({} in quicktools_state) is not readable; delete that row to bind "
+        "the database again on the next use",
+        account_binding_name);
     const auto value = detail::read_state(db, account_binding_name, unreadable);
     if (!value) return std::nullopt;
     if (!value->contains("account_id") || !(*value)["account_id"].is_string() || !value->contains("livemode") ||
@@ -42,10 +42,11 @@ std::optional<AccountCheck> check_account(db::Database& db, StripeClient& client
                 bound->account_id, mode_name(bound->livemode), check.key.account_id, bound->account_id,
                 account_binding_name));
         if (bound->livemode != check.key.livemode)
-            throw refusal(fmt::format("this database is bound to Stripe account {} in {} mode, but the key is a {} "
-                                      "key: use the {} key{}",
-                                      bound->account_id, mode_name(bound->livemode), mode_name(check.key.livemode),
-                                      mode_name(bound->livemode), bound->livemode ? " with --live" : ""));
+            throw refusal(
+                fmt::format("this database is bound to Stripe account {} in {} mode, but the key is a {} "
+                            "key: use the {} key{}",
+                            bound->account_id, mode_name(bound->livemode), mode_name(check.key.livemode),
+                            mode_name(bound->livemode), bound->livemode ? " with --live" : ""));
         check.bound = true;
     }
     return check;

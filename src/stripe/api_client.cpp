@@ -72,7 +72,8 @@ bool should_retry(const HttpResponse* response, int retries_done, const RetryPol
 
 milliseconds retry_delay(int retry, const HttpResponse* response, const RetryPolicy& policy, double jitter) {
     const double initial = static_cast<double>(policy.initial_delay.count());
-    double delay = std::min(initial * std::pow(2.0, std::max(retry - 1, 0)), static_cast<double>(policy.max_delay.count()));
+    double delay =
+        std::min(initial * std::pow(2.0, std::max(retry - 1, 0)), static_cast<double>(policy.max_delay.count()));
     delay *= 0.5 * (1.0 + std::clamp(jitter, 0.0, 1.0));
     delay = std::max(delay, initial);
     if (response != nullptr) {
@@ -98,8 +99,8 @@ std::string describe_stripe_error(long status, const std::string& body) {
     return out;
 }
 
-ApiError::ApiError(const std::string& message, long status_, std::string type_, std::string error_code_, std::string param_,
-                   std::string stripe_message_)
+ApiError::ApiError(const std::string& message, long status_, std::string type_, std::string error_code_,
+                   std::string param_, std::string stripe_message_)
     : Error(ExitCode::failed, message),
       status(status_),
       type(std::move(type_)),
@@ -172,8 +173,8 @@ ApiResponse StripeClient::request(std::string_view method, std::string_view path
             auto body = nlohmann::json::parse(response->body, nullptr, false);
             if (body.is_discarded())
                 throw Error(redact(fmt::format("Stripe answered {} with HTTP {} but the body is not JSON; check that "
-                                                "STRIPE_API_BASE points at Stripe", what,
-                                               response->status),
+                                               "STRIPE_API_BASE points at Stripe",
+                                               what, response->status),
                                    m_key.value));
             return {std::move(body), response->status, response->header("Request-Id"), idempotency_key, attempt};
         }
@@ -181,8 +182,8 @@ ApiResponse StripeClient::request(std::string_view method, std::string_view path
         if (should_retry(answered, attempt - 1, m_options.retry)) {
             const auto delay = retry_delay(attempt, answered, m_options.retry, m_options.jitter());
             if (m_options.on_retry)
-                m_options.on_retry(redact(fmt::format("Stripe {} {}: {}; retrying in {:.1f} s (attempt {} of {})",
-                                                      what, answered ? "answered" : "failed",
+                m_options.on_retry(redact(fmt::format("Stripe {} {}: {}; retrying in {:.1f} s (attempt {} of {})", what,
+                                                      answered ? "answered" : "failed",
                                                       answered ? fmt::format("HTTP {}", answered->status) : failure,
                                                       static_cast<double>(delay.count()) / 1000.0, attempt + 1,
                                                       m_options.retry.max_retries + 1),
@@ -198,26 +199,25 @@ void StripeClient::stop_if_interrupted(const std::string& what, const std::strin
     if (!util::interrupted()) return;
     std::string message = fmt::format("interrupted during Stripe {}", what);
     if (sent && !idempotency_key.empty())
-        message += fmt::format(": Stripe may have acted on it; a repeat with idempotency key {} is safe", idempotency_key);
+        message +=
+            fmt::format(": Stripe may have acted on it; a repeat with idempotency key {} is safe", idempotency_key);
     throw Error(ExitCode::interrupted, redact(message, m_key.value));
 }
 
 void StripeClient::fail(const std::string& what, const HttpResponse* response, const std::string& failure, int attempts,
                         const std::string& idempotency_key, bool partial) const {
     const std::string after = attempts > 1 ? fmt::format(" (after {} attempts)", attempts) : std::string();
-    const std::string again =
-        idempotency_key.empty() ? std::string()
-                                : fmt::format("; a repeat with idempotency key {} is safe", idempotency_key);
+    const std::string again = idempotency_key.empty()
+                                  ? std::string()
+                                  : fmt::format("; a repeat with idempotency key {} is safe", idempotency_key);
     if (response == nullptr)
-        throw Error(redact(fmt::format("{} Stripe at {} for {}: {}{}{}",
-                                       partial ? "an incomplete answer from" : "could not reach", m_options.api_base,
-                                       what, failure,
-                                       after, again),
-                           m_key.value));
+        throw Error(redact(
+            fmt::format("{} Stripe at {} for {}: {}{}{}", partial ? "an incomplete answer from" : "could not reach",
+                        m_options.api_base, what, failure, after, again),
+            m_key.value));
     const auto doc = nlohmann::json::parse(response->body, nullptr, false);
-    const nlohmann::json e = doc.is_object() && doc.contains("error") && doc["error"].is_object()
-                                 ? doc["error"]
-                                 : nlohmann::json::object();
+    const nlohmann::json e =
+        doc.is_object() && doc.contains("error") && doc["error"].is_object() ? doc["error"] : nlohmann::json::object();
     std::string message = fmt::format("Stripe answered {} with HTTP {}: {}", what, response->status,
                                       describe_stripe_error(response->status, response->body));
     if (const auto id = response->header("Request-Id"); !id.empty()) message += " [request: " + id + "]";

@@ -44,17 +44,20 @@ ApiKey load_api_key(const std::optional<std::string>& key_file, LiveKeys live) {
         return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
     });
     if (!clean)
-        throw usage_error(fmt::format("the API key in {} has characters a Stripe key never has (a stray quote or "
-                                      "space?); it is not shown",
-                                      key.source));
+        throw usage_error(
+            fmt::format("the API key in {} has characters a Stripe key never has (a stray quote or "
+                        "space?); it is not shown",
+                        key.source));
     if (!starts_with(key.value, "sk_") && !starts_with(key.value, "rk_"))
-        throw usage_error(fmt::format("the API key in {} is not a secret (sk_) or restricted (rk_) key; a "
-                                      "publishable key cannot call the API this tool uses",
-                                      key.source));
+        throw usage_error(
+            fmt::format("the API key in {} is not a secret (sk_) or restricted (rk_) key; a "
+                        "publishable key cannot call the API this tool uses",
+                        key.source));
     if (key.live() && live == LiveKeys::refuse)
-        throw refusal(fmt::format("the API key in {} is a live key: pass --live to act on real payments, or use a "
-                                  "test key (sk_test_...)",
-                                  key.source));
+        throw refusal(
+            fmt::format("the API key in {} is a live key: pass --live to act on real payments, or use a "
+                        "test key (sk_test_...)",
+                        key.source));
     return key;
 }
 
@@ -90,9 +93,10 @@ void require_safe_transport(std::string_view api_base, const ApiKey& key) {
                       std::all_of(host.begin(), host.end(), [](char c) { return c == '.' || (c >= '0' && c <= '9'); });
     const bool loopback = host == "localhost" || host == "[::1]" || (ipv4 && host.substr(0, 4) == "127.");
     if (!loopback)
-        throw refusal(fmt::format("STRIPE_API_BASE is plain http:// to {}: a key is only sent over http:// to this "
-                                  "machine (a local Stripe stand-in); use https://",
-                                  std::string(host)));
+        throw refusal(
+            fmt::format("STRIPE_API_BASE is plain http:// to {}: a key is only sent over http:// to this "
+                        "machine (a local Stripe stand-in); use https://",
+                        std::string(host)));
     if (key.live())
         throw refusal("a live key is never sent over plain http://: STRIPE_API_BASE must be https:// for a live key");
 }
@@ -110,9 +114,9 @@ std::string new_idempotency_key() {
     if (RAND_bytes(b, sizeof b) != 1) throw Error("could not draw random bytes for an idempotency key (OpenSSL)");
     b[6] = static_cast<unsigned char>((b[6] & 0x0F) | 0x40);  // version 4
     b[8] = static_cast<unsigned char>((b[8] & 0x3F) | 0x80);  // RFC 4122 variant
-    return fmt::format("{:02x}{:02x}{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}{:02x}{:02x}{:02x}{:02x}",
-                       b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
-                       b[15]);
+    return fmt::format(
+        "{:02x}{:02x}{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}{:02x}{:02x}{:02x}{:02x}", b[0],
+        b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
 }
 
 }  // namespace quicktools::stripe

@@ -37,7 +37,7 @@ struct SessionRow {
     std::int64_t user_id = 0;
     std::string pack;
     std::int64_t credits = 0;
-    std::int64_t owed = 0;             // refunded_credits: what refunds and disputes take back now
+    std::int64_t owed = 0;  // refunded_credits: what refunds and disputes take back now
     std::optional<std::int64_t> amount_total;
     std::int64_t clawed = 0;           // taken from the balance (owed less any shortfall)
     std::int64_t purchased_taken = 0;  // taken from credits_purchased_total

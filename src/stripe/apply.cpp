@@ -44,8 +44,8 @@ Applier::Applier(db::Database& db, const ReplayOptions& options, std::string now
     : m_db(db),
       m_options(options),
       m_now(std::move(now)),
-      m_now_unix(std::chrono::duration_cast<std::chrono::seconds>(
-                     std::chrono::system_clock::now().time_since_epoch()).count()),
+      m_now_unix(std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+                     .count()),
       m_event_get(prepare(db, "event_get")),
       m_event_insert(prepare(db, "event_insert")),
       m_event_update(prepare(db, "event_update")),
@@ -157,17 +157,17 @@ void Applier::refuse_purchase(const Purchase& p) {
     db::Statement q(m_db, sql::query(m_db.engine(), "stripe", "user_purchase_refused"));
     q.bind(1, p.user_id);
     if (!q.step()) throw Error(fmt::format("user {} vanished during the replay", p.user_id));
-    std::optional<std::string> why = users::not_whole("credits_balance", q.column("balance_type").text(),
-                                                      q.column("credits_balance").text());
+    std::optional<std::string> why =
+        users::not_whole("credits_balance", q.column("balance_type").text(), q.column("credits_balance").text());
     if (!why)
         why = users::not_whole("credits_purchased_total", q.column("purchased_total_type").text(),
                                q.column("credits_purchased_total").text());
     if (!why)
-        why = fmt::format("crediting {} would take credits_balance ({}) or credits_purchased_total ({}) past {}, the "
-                          "largest whole number the database stores",
-                          p.pack->credits, q.column("credits_balance").int64(),
-                          q.column("credits_purchased_total").int64(),
-                          std::numeric_limits<std::int64_t>::max());
+        why = fmt::format(
+            "crediting {} would take credits_balance ({}) or credits_purchased_total ({}) past {}, the "
+            "largest whole number the database stores",
+            p.pack->credits, q.column("credits_balance").int64(), q.column("credits_purchased_total").int64(),
+            std::numeric_limits<std::int64_t>::max());
     throw refusal(fmt::format("event {}: user {}: {}", p.event_id, p.user_id, *why));
 }
 
@@ -214,10 +214,12 @@ std::optional<std::int64_t> Applier::find_buyer(const Event& e, std::string& why
                           e.client_reference_id);
         return std::nullopt;
     }
-    const std::string& ref = !e.meta_user_id.empty() ? e.meta_user_id : !e.client_reference_id.empty() ? e.client_reference_id : e.email;
-    const char* field = !e.meta_user_id.empty()           ? "metadata.user_id"
+    const std::string& ref = !e.meta_user_id.empty()          ? e.meta_user_id
+                             : !e.client_reference_id.empty() ? e.client_reference_id
+                                                              : e.email;
+    const char* field = !e.meta_user_id.empty()          ? "metadata.user_id"
                         : !e.client_reference_id.empty() ? "client_reference_id"
-                                                          : "customer email";
+                                                         : "customer email";
     if (ref.empty()) {
         why = "no buyer: no metadata.user_id, client_reference_id or customer email";
         return std::nullopt;
@@ -234,12 +236,14 @@ Decision Applier::session_event(const Event& e) {
         return needs(fmt::format("data.object is a {}, not a checkout.session", e.object_type));
     if (e.object_id.empty()) return needs("the checkout session has no id");
     if (auto by = session_credited_by(e.object_id))
-        return {Outcome::duplicate, fmt::format("session {} already credited by {}", e.object_id, *by), false, 0, 0,
-                0};
+        return {Outcome::duplicate, fmt::format("session {} already credited by {}", e.object_id, *by), false, 0, 0, 0};
     if (e.type == "checkout.session.async_payment_failed")
         return {Outcome::payment_failed,
-                fmt::format("the asynchronous payment of session {} failed; nothing was credited", e.object_id), true,
-                0, 0, 0};
+                fmt::format("the asynchronous payment of session {} failed; nothing was credited", e.object_id),
+                true,
+                0,
+                0,
+                0};
     if (e.mode != "payment")
         return needs(fmt::format("session mode is {}, not payment", e.mode.empty() ? "missing" : e.mode));
     std::string why;
@@ -253,24 +257,27 @@ Decision Applier::session_event(const Event& e) {
     // The subtotal is the pack's price before discounts and tax (older sessions: the total).
     const auto price = e.amount_subtotal ? e.amount_subtotal : e.amount_total;
     if (price != pack->price_cents || e.currency != credits::currency)
-        return needs(fmt::format("amount {} {} does not match the {} pack ({} {})",
-                                 price ? std::to_string(*price) : "missing",
-                                 e.currency.empty() ? "(no currency)" : e.currency, pack->name, pack->price_cents,
-                                 credits::currency));
+        return needs(fmt::format(
+            "amount {} {} does not match the {} pack ({} {})", price ? std::to_string(*price) : "missing",
+            e.currency.empty() ? "(no currency)" : e.currency, pack->name, pack->price_cents, credits::currency));
     // What was charged must be a positive amount that adds up: subtotal - discount + tax + shipping.
     if (!e.amount_total || *e.amount_total <= 0)
         return needs(fmt::format("amount_total {} is not a positive amount charged",
                                  e.amount_total ? std::to_string(*e.amount_total) : "missing"));
     if (e.amount_subtotal &&
         *e.amount_total != *e.amount_subtotal - e.amount_discount + e.amount_tax + e.amount_shipping)
-        return needs(fmt::format("the amounts do not add up: total {} is not subtotal {} - discount {} + tax {} + "
-                                 "shipping {}",
-                                 *e.amount_total, *e.amount_subtotal, e.amount_discount, e.amount_tax,
-                                 e.amount_shipping));
+        return needs(
+            fmt::format("the amounts do not add up: total {} is not subtotal {} - discount {} + tax {} + "
+                        "shipping {}",
+                        *e.amount_total, *e.amount_subtotal, e.amount_discount, e.amount_tax, e.amount_shipping));
     if (e.type == "checkout.session.completed" && e.payment_status != "paid") {
         if (e.payment_status == "unpaid")
-            return {Outcome::pending, fmt::format("session {} unpaid: waiting for its async payment", e.object_id),
-                    false, 0, 0, 0};
+            return {Outcome::pending,
+                    fmt::format("session {} unpaid: waiting for its async payment", e.object_id),
+                    false,
+                    0,
+                    0,
+                    0};
         return needs(fmt::format("payment_status is {}, not paid", e.payment_status));
     }
 
@@ -301,8 +308,12 @@ Decision Applier::session_event(const Event& e) {
     if (e.amount_discount != 0 || e.amount_tax != 0)
         paid = fmt::format("; paid {} {} (discount {}, tax {})", e.amount_total.value_or(0), e.currency,
                            e.amount_discount, e.amount_tax);
-    return {Outcome::credited, fmt::format("user {} +{} credits ({} pack{})", *user, credits, pack->name, paid), false,
-            credits, 0, 0};
+    return {Outcome::credited,
+            fmt::format("user {} +{} credits ({} pack{})", *user, credits, pack->name, paid),
+            false,
+            credits,
+            0,
+            0};
 }
 
 }  // namespace quicktools::stripe::detail

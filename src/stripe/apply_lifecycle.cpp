@@ -21,8 +21,8 @@ bool is_inquiry(std::string_view status) { return status.substr(0, 8) == "warnin
 std::int64_t share_of(std::int64_t credits, std::int64_t refunded, std::int64_t paid) {
     if (refunded <= 0 || paid <= 0) return 0;
     if (refunded >= paid) return credits;
-    const auto share = static_cast<long double>(credits) * static_cast<long double>(refunded) /
-                       static_cast<long double>(paid);
+    const auto share =
+        static_cast<long double>(credits) * static_cast<long double>(refunded) / static_cast<long double>(paid);
     return std::clamp<std::int64_t>(static_cast<std::int64_t>(share), 0, credits);
 }
 
@@ -30,8 +30,8 @@ std::int64_t share_of(std::int64_t credits, std::int64_t refunded, std::int64_t 
 
 std::optional<SessionRow> Applier::session_of(const Event& e, std::string& why) {
     if (e.payment_intent.empty()) {
-        why = fmt::format("{} {} has no payment_intent, so its checkout session is unknown", e.object_type,
-                          e.object_id);
+        why =
+            fmt::format("{} {} has no payment_intent, so its checkout session is unknown", e.object_type, e.object_id);
         return std::nullopt;
     }
     auto& q = m_sessions_by_pi;
@@ -55,9 +55,10 @@ std::optional<SessionRow> Applier::session_of(const Event& e, std::string& why) 
     }
     q.reset();
     if (rows.empty()) {
-        why = fmt::format("no credited checkout session has payment intent {} (credited outside the tool without "
-                          "being recorded?)",
-                          e.payment_intent);
+        why = fmt::format(
+            "no credited checkout session has payment intent {} (credited outside the tool without "
+            "being recorded?)",
+            e.payment_intent);
         return std::nullopt;
     }
     if (rows.size() > 1) {
@@ -174,9 +175,10 @@ Settlement Applier::settle(const SessionRow& s, const Event& e, std::string_view
     constexpr auto largest = std::numeric_limits<std::int64_t>::max();
     if ((balance_delta > 0 && balance > largest - balance_delta) ||
         (purchased_delta > 0 && purchased > largest - purchased_delta))
-        throw refusal(fmt::format("event {}: user {}: giving back {} credits would take credits_balance ({}) or "
-                                  "credits_purchased_total ({}) past {}, the largest whole number the database stores",
-                                  e.id, s.user_id, balance_delta, balance, purchased, largest));
+        throw refusal(
+            fmt::format("event {}: user {}: giving back {} credits would take credits_balance ({}) or "
+                        "credits_purchased_total ({}) past {}, the largest whole number the database stores",
+                        e.id, s.user_id, balance_delta, balance, purchased, largest));
     if (balance_delta != 0 || purchased_delta != 0) {
         m_user_adjust.reset();
         m_user_adjust.bind(1, balance_delta);
@@ -246,9 +248,12 @@ Decision refund_decision(const SessionRow& s, const Settlement& d, std::string_v
         return out;
     }
     if (d.given > 0 || d.api_restored) return {Outcome::restored, describe(s, d, what), false, 0, 0, d.given};
-    return {Outcome::duplicate, fmt::format("already reflected: session {} owes back {} of {} credits", s.id, s.owed,
-                                            s.credits),
-            false, 0, 0, 0};
+    return {Outcome::duplicate,
+            fmt::format("already reflected: session {} owes back {} of {} credits", s.id, s.owed, s.credits),
+            false,
+            0,
+            0,
+            0};
 }
 
 }  // namespace
@@ -320,11 +325,11 @@ Decision Applier::dispute(const Event& e) {
     m_dispute_get.reset();
 
     const auto d = settle(*s, e, fmt::format("dispute {} {}", e.object_id, status));
-    const auto what = fmt::format(", dispute {} {}{}", e.object_id, status,
-                                  e.reason.empty() ? "" : fmt::format(" ({})", e.reason));
+    const auto what =
+        fmt::format(", dispute {} {}{}", e.object_id, status, e.reason.empty() ? "" : fmt::format(" ({})", e.reason));
     if (d.taken > 0 || d.shortfall > 0) {
-        Decision out{Outcome::disputed, describe(*s, d, what) + ": funds withdrawn; respond with evidence", true, 0,
-                     d.taken, 0};
+        Decision out{
+            Outcome::disputed, describe(*s, d, what) + ": funds withdrawn; respond with evidence", true, 0, d.taken, 0};
         out.shortfall = d.shortfall;
         return out;
     }
@@ -334,21 +339,34 @@ Decision Applier::dispute(const Event& e) {
                 fmt::format("inquiry {} on charge {} (user {}, {} pack, session {}): no money moved; respond before it "
                             "becomes a chargeback",
                             e.object_id, e.charge, s->user_id, s->pack, s->id),
-                status == "warning_needs_response", 0, 0, 0};
+                status == "warning_needs_response",
+                0,
+                0,
+                0};
     if (status == "lost")
         return {Outcome::reported,
                 fmt::format("dispute {} lost (user {}, {} pack, session {}): final; the credits stay taken back",
                             e.object_id, s->user_id, s->pack, s->id),
-                false, 0, 0, 0};
+                false,
+                0,
+                0,
+                0};
     if (status == "won")
         return {Outcome::reported,
                 fmt::format("dispute {} won (user {}, {} pack, session {})", e.object_id, s->user_id, s->pack, s->id),
-                false, 0, 0, 0};
-    return {Outcome::disputed,
-            fmt::format("dispute {} {} on charge {} (user {}, {} pack, session {}) for {} {} ({}): respond with evidence",
-                        e.object_id, status, e.charge, s->user_id, s->pack, s->id, e.amount.value_or(0), e.currency,
-                        e.reason.empty() ? "no reason" : e.reason),
-            e.type == "charge.dispute.created", 0, 0, 0};
+                false,
+                0,
+                0,
+                0};
+    return {
+        Outcome::disputed,
+        fmt::format("dispute {} {} on charge {} (user {}, {} pack, session {}) for {} {} ({}): respond with evidence",
+                    e.object_id, status, e.charge, s->user_id, s->pack, s->id, e.amount.value_or(0), e.currency,
+                    e.reason.empty() ? "no reason" : e.reason),
+        e.type == "charge.dispute.created",
+        0,
+        0,
+        0};
 }
 
 Decision Applier::fraud_warning(const Event& e) {
@@ -359,7 +377,10 @@ Decision Applier::fraud_warning(const Event& e) {
     return {Outcome::reported,
             fmt::format("early fraud warning {} ({}) on charge {}{}: consider refunding before it becomes a dispute",
                         e.object_id, e.reason.empty() ? "no fraud type" : e.reason, e.charge, who),
-            true, 0, 0, 0};
+            true,
+            0,
+            0,
+            0};
 }
 
 }  // namespace quicktools::stripe::detail

@@ -45,16 +45,16 @@ nlohmann::json checkout_params(const CheckoutBuyer& buyer, const credits::Pack& 
                              {"unit_amount", pack.price_cents},
                              {"product_data", {{"name", product_name(pack)}}}}},
                            {"quantity", 1}};
-    nlohmann::json params = {{"mode", "payment"},
-                             {"line_items", nlohmann::json::array({item})},
-                             {"success_url", success_url},
-                             {"cancel_url", cancel_url},
-                             {"client_reference_id", user},
-                             {"metadata", metadata},
-                             // On the payment too, so its charge, refunds and disputes name the buyer.
-                             {"payment_intent_data",
-                              {{"metadata", metadata},
-                               {"description", fmt::format("{} for user {}", product_name(pack), user)}}}};
+    nlohmann::json params = {
+        {"mode", "payment"},
+        {"line_items", nlohmann::json::array({item})},
+        {"success_url", success_url},
+        {"cancel_url", cancel_url},
+        {"client_reference_id", user},
+        {"metadata", metadata},
+        // On the payment too, so its charge, refunds and disputes name the buyer.
+        {"payment_intent_data",
+         {{"metadata", metadata}, {"description", fmt::format("{} for user {}", product_name(pack), user)}}}};
     // Stripe takes one or the other: the customer the app already has, else the email.
     if (!buyer.stripe_customer_id.empty())
         params["customer"] = buyer.stripe_customer_id;

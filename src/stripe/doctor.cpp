@@ -67,14 +67,17 @@ bool doctor_account(StripeClient& client, const DoctorOptions& o, DoctorResult& 
     if (body.contains("settings") && body["settings"].is_object() && body["settings"].contains("dashboard") &&
         body["settings"]["dashboard"].is_object())
         name = doctor_string(body["settings"]["dashboard"], "display_name");
-    r.account = {{"id", id}, {"name", name}, {"livemode", client.live_key()}, {"key_type", kind},
+    r.account = {{"id", id},
+                 {"name", name},
+                 {"livemode", client.live_key()},
+                 {"key_type", kind},
                  {"bound_account", o.binding ? nlohmann::json(o.binding->account_id) : nlohmann::json()},
                  {"bound_livemode", o.binding ? nlohmann::json(o.binding->livemode) : nlohmann::json()}};
     const std::string who = name.empty() ? id : fmt::format("{} ({})", id, name);
     if (!o.database_found)
-        report.add("account", FindingLevel::warning,
-                   fmt::format("account {}, {} mode; no database with the tool's tables to compare it with", who,
-                               mode));
+        report.add(
+            "account", FindingLevel::warning,
+            fmt::format("account {}, {} mode; no database with the tool's tables to compare it with", who, mode));
     else if (!o.binding)
         report.add("account", FindingLevel::warning,
                    fmt::format("account {}, {} mode; the database is not bound to an account yet (the first "
@@ -91,8 +94,7 @@ bool doctor_account(StripeClient& client, const DoctorOptions& o, DoctorResult& 
                                "{} key",
                                mode, id, doctor_mode(o.binding->livemode), doctor_mode(o.binding->livemode)));
     else
-        report.add("account", FindingLevel::ok,
-                   fmt::format("account {}, {} mode: the database's binding", who, mode));
+        report.add("account", FindingLevel::ok, fmt::format("account {}, {} mode: the database's binding", who, mode));
     return true;
 }
 
@@ -163,8 +165,8 @@ void doctor_endpoints(StripeClient& client, const DoctorOptions& o, DoctorResult
         }
         if (!version.is_string()) {
             report.add("webhook_endpoint", FindingLevel::warning,
-                       fmt::format("{} renders events in the account's default API version; the tool reads {}",
-                                   label, pinned_api_version));
+                       fmt::format("{} renders events in the account's default API version; the tool reads {}", label,
+                                   pinned_api_version));
             clean = false;
         } else if (version.get<std::string>() != pinned_api_version) {
             report.add("webhook_endpoint", FindingLevel::warning,
@@ -207,10 +209,14 @@ void doctor_pending(StripeClient& client, const DoctorOptions& o, DoctorResult& 
         oldest = &e;  // listed newest first
     }
     const bool more = body.contains("has_more") && body["has_more"].is_boolean() && body["has_more"].get<bool>();
-    r.pending_events = {{"checked", checked}, {"pending", pending}, {"more", more},
-                        {"older_than_seconds", o.pending_age}, {"window_seconds", o.pending_window},
+    r.pending_events = {{"checked", checked},
+                        {"pending", pending},
+                        {"more", more},
+                        {"older_than_seconds", o.pending_age},
+                        {"window_seconds", o.pending_window},
                         {"oldest", nullptr}};
-    const std::string span = fmt::format("between {} and {} old", doctor_ago(o.pending_age), doctor_ago(o.pending_window));
+    const std::string span =
+        fmt::format("between {} and {} old", doctor_ago(o.pending_age), doctor_ago(o.pending_window));
     if (pending == 0) {
         report.add("pending_events", FindingLevel::ok,
                    fmt::format("no event {} is waiting for a webhook delivery ({} checked{})", span, checked,
@@ -220,8 +226,8 @@ void doctor_pending(StripeClient& client, const DoctorOptions& o, DoctorResult& 
     const auto created = oldest->contains("created") && (*oldest)["created"].is_number_integer()
                              ? (*oldest)["created"].get<std::int64_t>()
                              : 0;
-    r.pending_events["oldest"] = {{"id", doctor_string(*oldest, "id")}, {"type", doctor_string(*oldest, "type")},
-                                  {"created", created}};
+    r.pending_events["oldest"] = {
+        {"id", doctor_string(*oldest, "id")}, {"type", doctor_string(*oldest, "type")}, {"created", created}};
     report.add("pending_events", FindingLevel::problem,
                fmt::format("{} of {} events {} still wait for a webhook delivery (the oldest {} {} of {}): the app's "
                            "webhook is failing or unreachable; see the endpoint's attempts in the Dashboard "

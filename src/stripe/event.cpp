@@ -142,7 +142,8 @@ std::string EventParser::parse(std::string_view text, Event& e, bool padded) {
     if (!o["detail-type"].get_string().get(detail_type) && !o["detail"].get_object().get(detail)) o = detail;
     // A key read twice in one object would be read one way here and another in the web app.
     const auto twice = [](std::string_view key) {
-        return "the key \"" + std::string(key) + "\" appears twice in one object (JSON readers disagree on which counts)";
+        return "the key \"" + std::string(key) +
+               "\" appears twice in one object (JSON readers disagree on which counts)";
     };
     std::string duplicate;
     if (auto key = repeated(o, {"id", "type", "created", "livemode", "data", "object", "api_version"}); !key.empty())
@@ -170,8 +171,9 @@ std::string EventParser::parse(std::string_view text, Event& e, bool padded) {
     if (!duplicate.empty())
         e.unknown_shape = duplicate;
     else if (!o["object"].get_string().get(kind) && kind == "v2.core.event")
-        e.unknown_shape = "a thin event (v2.core.event): its object is not in the payload; fetch the event from "
-                          "Stripe and replay that";
+        e.unknown_shape =
+            "a thin event (v2.core.event): its object is not in the payload; fetch the event from "
+            "Stripe and replay that";
     else if (!has_id)
         e.unknown_shape = "no string \"id\"";
     else if (!has_type)
@@ -189,17 +191,35 @@ std::string EventParser::parse(std::string_view text, Event& e, bool padded) {
     }
     if (object wrapper; !o["data"].get_object().get(wrapper))
         if (auto key = repeated(wrapper, {"object"}); !key.empty()) e.unknown_shape = twice(key);
-    if (auto key = repeated(data, {"object", "id", "mode", "payment_status", "currency", "client_reference_id",
-                                   "payment_intent", "amount_total", "amount_subtotal", "customer", "total_details",
-                                   "customer_details", "customer_email", "metadata", "amount", "amount_refunded",
-                                   "refunded", "charge", "reason", "status", "fraud_type", "refunds",
+    if (auto key = repeated(data, {"object",
+                                   "id",
+                                   "mode",
+                                   "payment_status",
+                                   "currency",
+                                   "client_reference_id",
+                                   "payment_intent",
+                                   "amount_total",
+                                   "amount_subtotal",
+                                   "customer",
+                                   "total_details",
+                                   "customer_details",
+                                   "customer_email",
+                                   "metadata",
+                                   "amount",
+                                   "amount_refunded",
+                                   "refunded",
+                                   "charge",
+                                   "reason",
+                                   "status",
+                                   "fraud_type",
+                                   "refunds",
                                    "balance_transactions"});
         !key.empty())
         e.unknown_shape = twice(key);
     for (const char* inner : {"metadata", "customer_details", "total_details"})
         if (object nested; e.unknown_shape.empty() && !data[inner].get_object().get(nested))
-            if (auto key = repeated(nested, {"user_id", "pack", "tier", "email", "amount_discount", "amount_tax",
-                                             "amount_shipping"});
+            if (auto key = repeated(
+                    nested, {"user_id", "pack", "tier", "email", "amount_discount", "amount_tax", "amount_shipping"});
                 !key.empty())
                 e.unknown_shape = twice(key);
     if (!e.unknown_shape.empty()) return {};

@@ -34,9 +34,10 @@ Page fetch(StripeClient& client, const nlohmann::json& params) {
 
 std::int64_t parse_duration_seconds(std::string_view text) {
     const auto bad = [&] {
-        return usage_error(fmt::format("'{}' is not a duration: use a positive number with s, m, h, d or w (for "
-                                       "example 36h or 7d), at most a year",
-                                       std::string(text)));
+        return usage_error(
+            fmt::format("'{}' is not a duration: use a positive number with s, m, h, d or w (for "
+                        "example 36h or 7d), at most a year",
+                        std::string(text)));
     };
     std::size_t digits = 0;
     while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
@@ -74,9 +75,10 @@ ListEventsResult list_events(StripeClient& client, const ListEventsOptions& o) {
     std::unordered_set<std::string> seen;
     for (bool more = true; more;) {
         if (result.pages == o.max_pages)
-            throw Error(fmt::format("Stripe listed more than {} pages of events since {} UTC; nothing was applied; "
-                                    "sync a shorter window with --since, or raise --max-pages",
-                                    o.max_pages, util::timestamp_from_unix(o.since).substr(0, 19)));
+            throw Error(
+                fmt::format("Stripe listed more than {} pages of events since {} UTC; nothing was applied; "
+                            "sync a shorter window with --since, or raise --max-pages",
+                            o.max_pages, util::timestamp_from_unix(o.since).substr(0, 19)));
         Page page = fetch(client, params);
         ++result.pages;
         std::size_t fresh = 0;
@@ -86,9 +88,10 @@ ListEventsResult list_events(StripeClient& client, const ListEventsOptions& o) {
                 ++fresh;
             }
         if (page.has_more && fresh == 0)
-            throw Error(fmt::format("Stripe answered page {} of GET /v1/events with no event it had not listed "
-                                    "already, yet said has_more; stopped so as not to loop; nothing was applied",
-                                    result.pages));
+            throw Error(
+                fmt::format("Stripe answered page {} of GET /v1/events with no event it had not listed "
+                            "already, yet said has_more; stopped so as not to loop; nothing was applied",
+                            result.pages));
         more = page.has_more;
         if (more) params["starting_after"] = newest_first.back()["id"];
     }

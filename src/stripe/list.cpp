@@ -42,9 +42,10 @@ std::vector<nlohmann::json> list_all(StripeClient& client, std::string_view path
         const bool more = body.contains("has_more") && body["has_more"].is_boolean() && body["has_more"].get<bool>();
         if (!more) return all;
         if (fresh == 0)
-            throw Error(fmt::format("Stripe answered page {} of GET {} with nothing it had not listed already, yet "
-                                    "said has_more; stopped so as not to loop",
-                                    listed + 1, path));
+            throw Error(
+                fmt::format("Stripe answered page {} of GET {} with nothing it had not listed already, yet "
+                            "said has_more; stopped so as not to loop",
+                            listed + 1, path));
         params["starting_after"] = all.back()["id"];
     }
 }

@@ -84,15 +84,36 @@ nlohmann::json reconcile_event(const nlohmann::json& object, std::int64_t now, b
 namespace reconciling {
 
 // The fields of each listed object that the replay's rules read (src/stripe/event.cpp).
-const std::vector<std::string_view> session_fields = {
-    "id", "object", "created", "livemode", "mode", "status", "payment_status", "currency", "client_reference_id",
-    "payment_intent", "amount_total", "amount_subtotal", "customer", "total_details", "customer_details",
-    "customer_email", "metadata"};
+const std::vector<std::string_view> session_fields = {"id",
+                                                      "object",
+                                                      "created",
+                                                      "livemode",
+                                                      "mode",
+                                                      "status",
+                                                      "payment_status",
+                                                      "currency",
+                                                      "client_reference_id",
+                                                      "payment_intent",
+                                                      "amount_total",
+                                                      "amount_subtotal",
+                                                      "customer",
+                                                      "total_details",
+                                                      "customer_details",
+                                                      "customer_email",
+                                                      "metadata"};
 const std::vector<std::string_view> refund_fields = {"id",       "object", "amount",         "status",
                                                      "currency", "charge", "payment_intent", "created"};
-const std::vector<std::string_view> dispute_fields = {"id",     "object", "amount",         "status",
-                                                      "reason", "charge", "payment_intent", "currency",
-                                                      "created", "livemode", "balance_transactions"};
+const std::vector<std::string_view> dispute_fields = {"id",
+                                                      "object",
+                                                      "amount",
+                                                      "status",
+                                                      "reason",
+                                                      "charge",
+                                                      "payment_intent",
+                                                      "currency",
+                                                      "created",
+                                                      "livemode",
+                                                      "balance_transactions"};
 
 // The stored events needing attention, less those of `skip` (by event id).
 class StoredExcept : public EventSource {
@@ -144,13 +165,15 @@ void check_unlisted(db::Database& db, StripeClient& client, std::int64_t since,
                 ++result.in_sync;
                 continue;
             }
-            why = fmt::format("credited here, but Stripe says the session is {} and {}: not paid; take the "
-                              "credits back with `quicktools credits debit` if it never was",
-                              status.empty() ? "(no status)" : status, paid.empty() ? "(no payment_status)" : paid);
+            why = fmt::format(
+                "credited here, but Stripe says the session is {} and {}: not paid; take the "
+                "credits back with `quicktools credits debit` if it never was",
+                status.empty() ? "(no status)" : status, paid.empty() ? "(no payment_status)" : paid);
         } catch (const ApiError& e) {
             if (e.status != 404 && e.error_code != "resource_missing") throw;
-            why = "credited here, but Stripe has no such Checkout Session in this account and mode: credited by "
-                  "mistake, or by another account's key?";
+            why =
+                "credited here, but Stripe has no such Checkout Session in this account and mode: credited by "
+                "mistake, or by another account's key?";
         }
         result.unconfirmed.push_back({l.id, l.user_id, l.pack, why});
     }
@@ -176,8 +199,8 @@ ReconcileResult reconcile(db::Database& db, StripeClient& client, const Reconcil
             throw Error(e.code(), fmt::format("{}; nothing was applied", e.what()));
         }
     };
-    auto sessions = listing("/v1/checkout/sessions", {{"created", window}, {"status", "complete"}},
-                            reconciling::session_fields);
+    auto sessions =
+        listing("/v1/checkout/sessions", {{"created", window}, {"status", "complete"}}, reconciling::session_fields);
     auto refunds = listing("/v1/refunds", {{"created", window}}, reconciling::refund_fields);
     auto disputes = listing("/v1/disputes", {{"created", window}}, reconciling::dispute_fields);
     result.sessions_listed = static_cast<std::int64_t>(sessions.size());

@@ -61,21 +61,23 @@ std::string format_money(std::int64_t cents, std::string_view currency) {
 
 Purchase find_purchase(db::Database& db, const std::string& target) {
     const bool by_intent = target.rfind("pi_", 0) == 0;
-    db::Statement q(db, sql::query(db.engine(), "reconcile",
-                                   by_intent ? "purchase_by_payment_intent" : "purchase_by_session"));
+    db::Statement q(
+        db, sql::query(db.engine(), "reconcile", by_intent ? "purchase_by_payment_intent" : "purchase_by_session"));
     q.bind(1, target);
     if (!q.step())
-        throw usage_error(fmt::format("no credited Checkout Session has {} {} in this database (refund a purchase "
-                                      "by its cs_ session id or pi_ payment intent; `quicktools stripe reconcile` "
-                                      "credits paid sessions that were missed)",
-                                      by_intent ? "payment intent" : "id", target));
+        throw usage_error(
+            fmt::format("no credited Checkout Session has {} {} in this database (refund a purchase "
+                        "by its cs_ session id or pi_ payment intent; `quicktools stripe reconcile` "
+                        "credits paid sessions that were missed)",
+                        by_intent ? "payment intent" : "id", target));
     auto p = refunding::read_purchase(q);
     const bool at_charge = !q.column("charge_refunded_at").is_null();
     const auto charge_at = at_charge ? q.column("charge_refunded_at").int64() : 0;
     if (q.step())
-        throw usage_error(fmt::format("several credited Checkout Sessions have payment intent {}: name the session "
-                                      "(cs_...)",
-                                      target));
+        throw usage_error(
+            fmt::format("several credited Checkout Sessions have payment intent {}: name the session "
+                        "(cs_...)",
+                        target));
     q.reset();
     db::Statement r(db, sql::query(db.engine(), "reconcile", "purchase_refunded"));
     r.bind(1, p.session_id);
@@ -98,17 +100,19 @@ std::string refund_idempotency_key(const std::string& session_id, std::int64_t a
 RefundPurchaseResult refund_purchase(db::Database& db, StripeClient& client, const RefundPurchaseRequest& req) {
     credits::require_tool_tables(db);
     if (req.reason.empty() || req.reason.size() > refunding::max_reason)
-        throw usage_error(fmt::format("--reason must say why, in 1 to {} characters (it goes into the refund's "
-                                      "metadata and the ledger)",
-                                      refunding::max_reason));
+        throw usage_error(
+            fmt::format("--reason must say why, in 1 to {} characters (it goes into the refund's "
+                        "metadata and the ledger)",
+                        refunding::max_reason));
     RefundPurchaseResult result;
     result.dry_run = req.dry_run == DryRun::yes;
     result.purchase = find_purchase(db, req.target);
     const auto& p = result.purchase;
     if (p.payment_intent.empty())
-        throw refusal(fmt::format("checkout session {} has no payment intent recorded, so there is nothing to refund "
-                                  "through the API; refund it in the Dashboard, its events then take the credits back",
-                                  p.session_id));
+        throw refusal(
+            fmt::format("checkout session {} has no payment intent recorded, so there is nothing to refund "
+                        "through the API; refund it in the Dashboard, its events then take the credits back",
+                        p.session_id));
     const auto left = p.refundable();
     if (left <= 0)
         throw refusal(fmt::format("checkout session {} ({} pack, user {}) is refunded in full already ({} of {})",
@@ -116,10 +120,10 @@ RefundPurchaseResult refund_purchase(db::Database& db, StripeClient& client, con
                                   format_money(p.paid, p.currency)));
     result.amount = req.amount.value_or(left);
     if (result.amount <= 0 || result.amount > left)
-        throw usage_error(fmt::format("--amount must be 1 to {} cents: session {} was paid {} and {} is refunded "
-                                      "already",
-                                      left, p.session_id, format_money(p.paid, p.currency),
-                                      format_money(p.refunded, p.currency)));
+        throw usage_error(
+            fmt::format("--amount must be 1 to {} cents: session {} was paid {} and {} is refunded "
+                        "already",
+                        left, p.session_id, format_money(p.paid, p.currency), format_money(p.refunded, p.currency)));
     result.idempotency_key = refund_idempotency_key(p.session_id, result.amount, req.reason);
     const bool live = req.replay.livemode == Livemode::live;
     const auto now = static_cast<std::int64_t>(std::time(nullptr));
@@ -133,8 +137,9 @@ RefundPurchaseResult refund_purchase(db::Database& db, StripeClient& client, con
         const nlohmann::json refund = {{"id", "re_quicktools_preview"}, {"object", "refund"},
                                        {"amount", result.amount},       {"payment_intent", p.payment_intent},
                                        {"status", "succeeded"},         {"created", now}};
-        MemoryEventSource source("the refund to make",
-                                 {refunding::refund_event("quicktools:refund-purchase:preview", refund, now, live).dump()});
+        MemoryEventSource source(
+            "the refund to make",
+            {refunding::refund_event("quicktools:refund-purchase:preview", refund, now, live).dump()});
         const auto r = apply_events(db, source, options);
         result.credits_to_take = r.credits_clawed_back + r.credits_shortfall;
         result.shortfall = r.credits_shortfall;
@@ -143,18 +148,18 @@ RefundPurchaseResult refund_purchase(db::Database& db, StripeClient& client, con
         throw refusal(fmt::format(
             "refunding {} of session {} takes back {} credits, but user {} has {} left ({} already spent): nothing "
             "was refunded; refund anyway with --allow-shortfall (the shortfall is recorded in the ledger)",
-            format_money(result.amount, p.currency), p.session_id, result.credits_to_take, p.user_id, p.balance, result.shortfall));
+            format_money(result.amount, p.currency), p.session_id, result.credits_to_take, p.user_id, p.balance,
+            result.shortfall));
     if (result.dry_run) return result;
 
-    const nlohmann::json params = {
-        {"payment_intent", p.payment_intent},
-        {"amount", result.amount},
-        {"metadata",
-         {{"user_id", std::to_string(p.user_id)},
-          {"pack", p.pack},
-          {"session", p.session_id},
-          {"actor", req.replay.actor},
-          {"reason", req.reason}}}};
+    const nlohmann::json params = {{"payment_intent", p.payment_intent},
+                                   {"amount", result.amount},
+                                   {"metadata",
+                                    {{"user_id", std::to_string(p.user_id)},
+                                     {"pack", p.pack},
+                                     {"session", p.session_id},
+                                     {"actor", req.replay.actor},
+                                     {"reason", req.reason}}}};
     ApiResponse answer;
     try {
         answer = client.post("/v1/refunds", params, result.idempotency_key);
@@ -174,16 +179,18 @@ RefundPurchaseResult refund_purchase(db::Database& db, StripeClient& client, con
     auto refund = answer.body;
     if (!refund.is_object() || !refund.contains("id") || !refund["id"].is_string() ||
         refund["id"].get<std::string>().empty())
-        throw Error(fmt::format("Stripe's answer to POST /v1/refunds has no refund id (request {}); check the "
-                                "Dashboard, then run `quicktools stripe reconcile`",
-                                answer.request_id));
+        throw Error(
+            fmt::format("Stripe's answer to POST /v1/refunds has no refund id (request {}); check the "
+                        "Dashboard, then run `quicktools stripe reconcile`",
+                        answer.request_id));
     result.refund_id = refund["id"].get<std::string>();
     if (refund.contains("status") && refund["status"].is_string())
         result.refund_status = refund["status"].get<std::string>();
     if (!refund.contains("payment_intent") || !refund["payment_intent"].is_string())
         refund["payment_intent"] = p.payment_intent;
-    const auto created =
-        refund.contains("created") && refund["created"].is_number_integer() ? refund["created"].get<std::int64_t>() : now;
+    const auto created = refund.contains("created") && refund["created"].is_number_integer()
+                             ? refund["created"].get<std::int64_t>()
+                             : now;
 
     // Stripe has refunded: once recorded, the commit goes through even if Ctrl-C came. A failure
     // before that (a signal during the write, a locked database) names the refund: the same

@@ -24,8 +24,9 @@ std::string cancel_idempotency_key(const std::string& subscription_id) {
 }
 
 CancelResult cancel_subscription(StripeClient& client, const std::string& id, const std::string& idempotency_key) {
-    const bool well_formed = id.size() > 4 && id.size() <= 255 && id.rfind("sub_", 0) == 0 &&
-                             std::all_of(id.begin(), id.end(), [](unsigned char c) { return std::isalnum(c) || c == '_'; });
+    const bool well_formed =
+        id.size() > 4 && id.size() <= 255 && id.rfind("sub_", 0) == 0 &&
+        std::all_of(id.begin(), id.end(), [](unsigned char c) { return std::isalnum(c) || c == '_'; });
     if (!well_formed) throw usage_error(fmt::format("{} is not a Stripe subscription id (sub_...)", id));
     const std::string key = idempotency_key.empty() ? cancel_idempotency_key(id) : idempotency_key;
     CancelResult result;
@@ -59,9 +60,10 @@ CancelResult cancel_subscription(StripeClient& client, const std::string& id, co
     } catch (const ApiError& e) {
         if (e.error_code != "resource_missing") throw;
         result.outcome = CancelOutcome::not_found;
-        result.detail = fmt::format("Stripe has no subscription {} in this account and {} mode: is the key of the "
-                                    "account and mode that bills these users?",
-                                    id, client.live_key() ? "live" : "test");
+        result.detail = fmt::format(
+            "Stripe has no subscription {} in this account and {} mode: is the key of the "
+            "account and mode that bills these users?",
+            id, client.live_key() ? "live" : "test");
     }
     return result;
 }

@@ -74,8 +74,7 @@ SyncResult sync_events(db::Database& db, StripeClient& client, const SyncOptions
     texts.reserve(listed.events.size());
     for (const auto& event : listed.events) texts.push_back(event.dump());
     result.cursor_after = result.cursor_before;
-    if (!listed.newest_id.empty() &&
-        (!result.cursor_before || listed.newest_created >= result.cursor_before->created))
+    if (!listed.newest_id.empty() && (!result.cursor_before || listed.newest_created >= result.cursor_before->created))
         result.cursor_after = SyncCursor{listed.newest_id, listed.newest_created};
 
     db::WriteTransaction tx(db);  // a dry run never commits: the destructor rolls back

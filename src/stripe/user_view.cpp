@@ -60,7 +60,8 @@ struct LocalRow {
 
 }  // namespace
 
-UserStripeView user_stripe_view(db::Database& db, StripeClient& client, std::int64_t user_id, const std::string& email) {
+UserStripeView user_stripe_view(db::Database& db, StripeClient& client, std::int64_t user_id,
+                                const std::string& email) {
     credits::require_tool_tables(db);
     UserStripeView view;
     {
@@ -76,9 +77,9 @@ UserStripeView user_stripe_view(db::Database& db, StripeClient& client, std::int
         q.bind(1, user_id);
         while (q.step()) {
             LocalRow row;
-            for (const char* name : {"pack", "credits", "amount_total", "currency", "amount_subtotal", "amount_discount",
-                                     "amount_tax", "payment_intent", "credited_by", "credited_at", "refunded_credits",
-                                     "clawed_credits"})
+            for (const char* name :
+                 {"pack", "credits", "amount_total", "currency", "amount_subtotal", "amount_discount", "amount_tax",
+                  "payment_intent", "credited_by", "credited_at", "refunded_credits", "clawed_credits"})
                 row.json[name] = view_column(q, name);
             local[q.column("session_id").text()] = std::move(row);
         }
@@ -92,7 +93,8 @@ UserStripeView user_stripe_view(db::Database& db, StripeClient& client, std::int
             d.bind(1, id);
             while (d.step())
                 row.disputes[d.column("dispute_id").text()] = {
-                    {"amount", view_column(d, "amount")}, {"status", d.column("status").text()},
+                    {"amount", view_column(d, "amount")},
+                    {"status", d.column("status").text()},
                     {"funds_withdrawn", d.column("funds_withdrawn").int32() != 0},
                     {"funds_reinstated", d.column("funds_reinstated").int32() != 0}};
         }
@@ -114,15 +116,17 @@ UserStripeView user_stripe_view(db::Database& db, StripeClient& client, std::int
         const auto customer = view_get(client, "/v1/customers/" + view.customer_id);
         if (!customer) {
             view.customer = {{"id", view.customer_id}, {"found", false}};
-            view.differences.push_back(fmt::format(
-                "users.stripe_customer_id is {}, but Stripe has no such customer in this account and mode",
-                view.customer_id));
+            view.differences.push_back(
+                fmt::format("users.stripe_customer_id is {}, but Stripe has no such customer in this account and mode",
+                            view.customer_id));
         } else {
             const bool deleted = customer->value("deleted", false);
-            view.customer = {{"id", view.customer_id}, {"found", true}, {"deleted", deleted},
-                             {"email", view_field(*customer, "email")}, {"name", view_field(*customer, "name")}};
-            if (deleted)
-                view.differences.push_back(fmt::format("customer {} is deleted at Stripe", view.customer_id));
+            view.customer = {{"id", view.customer_id},
+                             {"found", true},
+                             {"deleted", deleted},
+                             {"email", view_field(*customer, "email")},
+                             {"name", view_field(*customer, "name")}};
+            if (deleted) view.differences.push_back(fmt::format("customer {} is deleted at Stripe", view.customer_id));
             for (const auto& s : list_all(client, "/v1/checkout/sessions", {{"customer", view.customer_id}})) keep(s);
         }
     }
@@ -135,8 +139,10 @@ UserStripeView user_stripe_view(db::Database& db, StripeClient& client, std::int
     wanted.insert(wanted.end(), created.begin(), created.end());
     for (const auto& id : wanted) {
         if (index.count(id) != 0 || std::find(missing.begin(), missing.end(), id) != missing.end()) continue;
-        if (const auto s = view_get(client, "/v1/checkout/sessions/" + id)) keep(*s);
-        else missing.push_back(id);
+        if (const auto s = view_get(client, "/v1/checkout/sessions/" + id))
+            keep(*s);
+        else
+            missing.push_back(id);
     }
     std::stable_sort(sessions.begin(), sessions.end(), [](const nlohmann::json& a, const nlohmann::json& b) {
         return a.value("created", std::int64_t{0}) > b.value("created", std::int64_t{0});
@@ -186,8 +192,8 @@ UserStripeView user_stripe_view(db::Database& db, StripeClient& client, std::int
                     id, money));
         }
         if (mine != local.end() && !paid)
-            view.differences.push_back(fmt::format("session {} is credited here, but at Stripe it is {} and {}", id,
-                                                   status, payment_status));
+            view.differences.push_back(
+                fmt::format("session {} is credited here, but at Stripe it is {} and {}", id, status, payment_status));
         if (mine != local.end() && mine->second.json["amount_total"].is_number_integer() &&
             s.contains("amount_total") && s["amount_total"].is_number_integer() &&
             mine->second.json["amount_total"] != s["amount_total"])
@@ -207,9 +213,13 @@ UserStripeView user_stripe_view(db::Database& db, StripeClient& client, std::int
                 const std::string rid = view_string(r, "id");
                 const std::string rstatus = view_string(r, "status");
                 const auto here = local_refunds.find(rid);
-                const nlohmann::json local_status = here != local_refunds.end() ? here->second["status"] : nlohmann::json();
-                p["refunds"].push_back({{"id", rid}, {"amount", view_field(r, "amount")}, {"status", rstatus},
-                                        {"reason", view_field(r, "reason")}, {"created", view_field(r, "created")},
+                const nlohmann::json local_status =
+                    here != local_refunds.end() ? here->second["status"] : nlohmann::json();
+                p["refunds"].push_back({{"id", rid},
+                                        {"amount", view_field(r, "amount")},
+                                        {"status", rstatus},
+                                        {"reason", view_field(r, "reason")},
+                                        {"created", view_field(r, "created")},
                                         {"local_status", local_status}});
                 const std::string amount = view_money(r.value("amount", nlohmann::json()), currency);
                 if (here == local_refunds.end()) {
@@ -221,8 +231,8 @@ UserStripeView user_stripe_view(db::Database& db, StripeClient& client, std::int
                 } else {
                     const std::string was = local_status.get<std::string>();
                     if (view_refund_counts(was) != view_refund_counts(rstatus))
-                        view.differences.push_back(fmt::format("refund {} of session {}: {} here, {} at Stripe", rid, id,
-                                                               was, rstatus));
+                        view.differences.push_back(
+                            fmt::format("refund {} of session {}: {} here, {} at Stripe", rid, id, was, rstatus));
                     local_refunds.erase(here);
                 }
             }
@@ -232,15 +242,17 @@ UserStripeView user_stripe_view(db::Database& db, StripeClient& client, std::int
                 const auto here = local_disputes.find(did);
                 const nlohmann::json local_status =
                     here != local_disputes.end() ? here->second["status"] : nlohmann::json();
-                p["disputes"].push_back({{"id", did}, {"amount", view_field(d, "amount")}, {"status", dstatus},
-                                         {"reason", view_field(d, "reason")}, {"created", view_field(d, "created")},
+                p["disputes"].push_back({{"id", did},
+                                         {"amount", view_field(d, "amount")},
+                                         {"status", dstatus},
+                                         {"reason", view_field(d, "reason")},
+                                         {"created", view_field(d, "created")},
                                          {"local_status", local_status}});
                 if (here == local_disputes.end())
-                    view.differences.push_back(fmt::format("dispute {} of session {} ({}, {}) at Stripe is not "
-                                                           "reflected here",
-                                                           did, id,
-                                                           view_money(d.value("amount", nlohmann::json()), currency),
-                                                           dstatus));
+                    view.differences.push_back(
+                        fmt::format("dispute {} of session {} ({}, {}) at Stripe is not "
+                                    "reflected here",
+                                    did, id, view_money(d.value("amount", nlohmann::json()), currency), dstatus));
                 else {
                     if (local_status != dstatus)
                         view.differences.push_back(fmt::format("dispute {} of session {}: {} here, {} at Stripe", did,
@@ -249,8 +261,8 @@ UserStripeView user_stripe_view(db::Database& db, StripeClient& client, std::int
                 }
             }
             for (const auto& [rid, r] : local_refunds)
-                view.differences.push_back(
-                    fmt::format("refund {} recorded here for session {} is not among Stripe's refunds of {}", rid, id, pi));
+                view.differences.push_back(fmt::format(
+                    "refund {} recorded here for session {} is not among Stripe's refunds of {}", rid, id, pi));
             for (const auto& [did, d] : local_disputes)
                 view.differences.push_back(fmt::format(
                     "dispute {} recorded here for session {} is not among Stripe's disputes of {}", did, id, pi));

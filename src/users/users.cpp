@@ -63,11 +63,13 @@ Match UserResolver::find(const std::string& ref) {
 
 std::string ambiguity(const std::string& ref, const std::vector<std::int64_t>& ids) {
     const bool more = ids.size() > static_cast<std::size_t>(ids_named);
-    const std::vector<std::int64_t> named(ids.begin(), ids.begin() + std::min<std::ptrdiff_t>(ids_named, static_cast<std::ptrdiff_t>(ids.size())));
-    return fmt::format("{} matches {}{} users whose emails differ only in case (ids {}{}) and none exactly; name "
-                       "the user by id",
-                       util::display(ref), more ? "more than " : "", more ? ids_named : static_cast<int>(ids.size()),
-                       fmt::join(named, ", "), more ? ", ..." : "");
+    const std::vector<std::int64_t> named(
+        ids.begin(), ids.begin() + std::min<std::ptrdiff_t>(ids_named, static_cast<std::ptrdiff_t>(ids.size())));
+    return fmt::format(
+        "{} matches {}{} users whose emails differ only in case (ids {}{}) and none exactly; name "
+        "the user by id",
+        util::display(ref), more ? "more than " : "", more ? ids_named : static_cast<int>(ids.size()),
+        fmt::join(named, ", "), more ? ", ..." : "");
 }
 
 std::int64_t resolve_user(db::Database& db, const std::string& ref) {
@@ -75,22 +77,26 @@ std::int64_t resolve_user(db::Database& db, const std::string& ref) {
     const Match m = UserResolver(db).find(ref);
     if (m.kind == Match::Kind::one) return m.id;
     if (m.kind == Match::Kind::several) throw usage_error(ambiguity(ref, m.ids));
-    throw Error(fmt::format("no user {} in {} (name a user by numeric id or email; `quicktools user list` shows "
-                            "some)",
-                            util::display(ref), db.path()));
+    throw Error(
+        fmt::format("no user {} in {} (name a user by numeric id or email; `quicktools user list` shows "
+                    "some)",
+                    util::display(ref), db.path()));
 }
 
 std::optional<std::string> not_whole(const char* column, const std::string& type, const std::string& value) {
     if (type == "integer") return std::nullopt;
     if (type == "null") return fmt::format("{} is NULL", column);
-    return fmt::format("{} holds {} ({}), not a whole number", column,
-                       type == "text" ? "'" + util::display(value.substr(0, 40)) + "'" : util::display(value.substr(0, 40)), type);
+    return fmt::format(
+        "{} holds {} ({}), not a whole number", column,
+        type == "text" ? "'" + util::display(value.substr(0, 40)) + "'" : util::display(value.substr(0, 40)), type);
 }
 
 User load_user(db::Database& db, std::int64_t id) {
     db::Statement q(db, sql::query(db.engine(), "users", "credit_columns"));
     q.bind(1, id);
-    if (!q.step()) throw Error(fmt::format("no user with id {} in {} (`quicktools user list` shows the users there)", id, db.path()));
+    if (!q.step())
+        throw Error(
+            fmt::format("no user with id {} in {} (`quicktools user list` shows the users there)", id, db.path()));
     User u;
     u.id = q.column("id").int64();
     u.email = q.column("email").text();
@@ -110,9 +116,10 @@ User load_user(db::Database& db, std::int64_t id) {
 
 void require_whole_numbers(const User& user) {
     if (user.not_whole)
-        throw refusal(fmt::format("user {} ({}): {}; quicktools only adjusts whole numbers of credits. Correct the "
-                                  "row first; nothing changed",
-                                  user.id, util::display(user.email), *user.not_whole));
+        throw refusal(
+            fmt::format("user {} ({}): {}; quicktools only adjusts whole numbers of credits. Correct the "
+                        "row first; nothing changed",
+                        user.id, util::display(user.email), *user.not_whole));
 }
 
 }  // namespace quicktools::users

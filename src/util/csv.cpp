@@ -55,8 +55,8 @@ void CsvReader::keep(std::string& field, char c, CsvRecord& record) {
         return;
     }
     if (field.size() >= m_limits.max_field_bytes) {
-        fail(record, fmt::format("a field is longer than {}, the limit for one field",
-                                 size_text(m_limits.max_field_bytes)));
+        fail(record,
+             fmt::format("a field is longer than {}, the limit for one field", size_text(m_limits.max_field_bytes)));
         m_dropping = true;
         return;
     }
@@ -148,7 +148,8 @@ bool CsvReader::next(CsvRecord& record) {
         } else {
             while ((c = peek()) >= 0 && c != ',' && c != '\n') {
                 get();
-                if (c == '"') fail(record, "a quote inside an unquoted field (quote the whole field and double the quote)");
+                if (c == '"')
+                    fail(record, "a quote inside an unquoted field (quote the whole field and double the quote)");
                 keep(field, static_cast<char>(c), record);
             }
             if (!field.empty() && field.back() == '\r' && !m_dropping && (c < 0 || c == '\n')) {

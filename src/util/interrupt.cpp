@@ -52,7 +52,8 @@ void clear_interruptible(Interruptible* connection) {
 bool interrupted() { return g_interrupted.load(); }
 
 void throw_if_interrupted() {
-    if (interrupted()) throw Error(ExitCode::interrupted, "interrupted: the transaction was rolled back, nothing changed");
+    if (interrupted())
+        throw Error(ExitCode::interrupted, "interrupted: the transaction was rolled back, nothing changed");
 }
 
 void wait_until_readable(int fd) {

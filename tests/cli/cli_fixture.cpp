@@ -64,10 +64,11 @@ TestDatabase::TestDatabase() : m_dir(std::make_shared<TempDir>()), m_path(m_dir-
 TestDatabase TestDatabase::fresh() {
     TestDatabase db;
     REQUIRE(db.run({"db", "init"}).code == 0);
-    db.exec("INSERT INTO users (email, hashed_password, is_active, created_at) VALUES "
-            "('user1@example.com', 'x', 1, '2026-11-20 10:00:00.000000'), "
-            "('user2@example.com', 'x', 1, '2026-11-20 10:00:00.000000'), "
-            "('user3@example.com', 'x', 1, '2026-11-20 10:00:00.000000')");
+    db.exec(
+        "INSERT INTO users (email, hashed_password, is_active, created_at) VALUES "
+        "('user1@example.com', 'x', 1, '2026-11-20 10:00:00.000000'), "
+        "('user2@example.com', 'x', 1, '2026-11-20 10:00:00.000000'), "
+        "('user3@example.com', 'x', 1, '2026-11-20 10:00:00.000000')");
     return db;
 }
 
@@ -124,8 +125,7 @@ std::vector<std::vector<std::string>> TestDatabase::rows(const std::string& sql)
     std::vector<std::vector<std::string>> out;
     while (q.step()) {
         std::vector<std::string> row;
-        for (int i = 0; i < q.column_count(); ++i)
-            row.push_back(q.column(i).is_null() ? "NULL" : q.column(i).text());
+        for (int i = 0; i < q.column_count(); ++i) row.push_back(q.column(i).is_null() ? "NULL" : q.column(i).text());
         out.push_back(std::move(row));
     }
     return out;

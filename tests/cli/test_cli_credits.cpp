@@ -14,15 +14,18 @@ using Row = std::vector<std::string>;
 
 // balance, purchased total, lifetime used, API access
 Row credits_user(const TestDatabase& db, int id) {
-    return db.rows("SELECT credits_balance, credits_purchased_total, credits_lifetime_used, api_access_unlocked FROM "
-                   "users WHERE id = " +
-                   std::to_string(id))
+    return db
+        .rows(
+            "SELECT credits_balance, credits_purchased_total, credits_lifetime_used, api_access_unlocked FROM "
+            "users WHERE id = " +
+            std::to_string(id))
         .front();
 }
 
 void credits_web_usage(const TestDatabase& db, int id, int n) {
     db.exec("UPDATE users SET credits_balance = credits_balance - " + std::to_string(n) +
-            ", credits_lifetime_used = credits_lifetime_used + " + std::to_string(n) + " WHERE id = " + std::to_string(id));
+            ", credits_lifetime_used = credits_lifetime_used + " + std::to_string(n) +
+            " WHERE id = " + std::to_string(id));
 }
 
 bool credits_has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
@@ -42,8 +45,8 @@ nlohmann::json credits_audit_clean(const TestDatabase& db) {
 TEST_SUITE("credits commands") {
     TEST_CASE("grant records actor, reason, time and source") {
         const auto db = TestDatabase::fresh();
-        const auto r = db.run_json({"credits", "grant", "user2@example.com", "50", "--reason", "  ticket 7 ", "--actor",
-                                    "alice"});
+        const auto r =
+            db.run_json({"credits", "grant", "user2@example.com", "50", "--reason", "  ticket 7 ", "--actor", "alice"});
         REQUIRE(r.code == 0);
         const auto doc = r.json();
         CHECK(doc["replayed"] == false);
@@ -52,8 +55,9 @@ TEST_SUITE("credits commands") {
         CHECK(doc["user_id"] == 2);
         CHECK(doc["actor"] == "alice");
         CHECK(doc["reason"] == "ticket 7");
-        const auto rows = db.rows("SELECT user_id, kind, amount, balance_delta, used_delta, balance_after, reason, actor, "
-                                  "source, created_at FROM quicktools_ledger");
+        const auto rows = db.rows(
+            "SELECT user_id, kind, amount, balance_delta, used_delta, balance_after, reason, actor, "
+            "source, created_at FROM quicktools_ledger");
         REQUIRE(rows.size() == 1);
         CHECK(Row(rows[0].begin(), rows[0].begin() + 9) ==
               Row{"2", "grant", "50", "50", "0", "60", "ticket 7", "alice", "cli"});
@@ -73,8 +77,8 @@ TEST_SUITE("credits commands") {
 
     TEST_CASE("the same key and request applies once") {
         const auto db = TestDatabase::fresh();
-        const std::vector<std::string> args{"credits", "grant", "1", "25", "--reason", "promo", "--idempotency-key",
-                                            "promo-1"};
+        const std::vector<std::string> args{"credits",           "grant",  "1", "25", "--reason", "promo",
+                                            "--idempotency-key", "promo-1"};
         const auto first = db.run_json(args);
         CHECK(first.code == 0);
         CHECK(first.json()["replayed"] == false);
@@ -138,8 +142,8 @@ TEST_SUITE("credits commands") {
     TEST_CASE("bad amounts are usage errors (exit 2)") {
         const auto db = TestDatabase::fresh();
         const auto before = db.dump();
-        for (const char* amount : {"0", "1e3", "+5", "0x10", "12abc", " 5", "05", "50001", "99999999999999999999999",
-                                   "2.5", ""}) {
+        for (const char* amount :
+             {"0", "1e3", "+5", "0x10", "12abc", " 5", "05", "50001", "99999999999999999999999", "2.5", ""}) {
             const auto r = db.run({"credits", "grant", "1", amount, "--reason", "x"});
             INFO("amount '", amount, "': ", r.err);
             CHECK(r.code == 2);
@@ -246,8 +250,9 @@ TEST_SUITE("credits commands") {
     TEST_CASE("audit uses the migration's base") {
         const auto db = TestDatabase::fresh();
         db.exec("UPDATE users SET credits_balance = 700 WHERE id = 1");
-        db.exec("INSERT INTO quicktools_migrated_users (user_id, new_balance, new_purchased_total, new_api_access, "
-                "invariant_base, policy, migrated_at) VALUES (1, 700, 0, 0, 700, 'default', '2026-11-20 10:00:00.000000')");
+        db.exec(
+            "INSERT INTO quicktools_migrated_users (user_id, new_balance, new_purchased_total, new_api_access, "
+            "invariant_base, policy, migrated_at) VALUES (1, 700, 0, 0, 700, 'default', '2026-11-20 10:00:00.000000')");
         credits_audit_clean(db);
     }
 

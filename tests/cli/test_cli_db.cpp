@@ -106,8 +106,10 @@ TEST_SUITE("db commands") {
         CHECK(r.code == 0);
         CHECK(r.out == db.path() + ": schema matches the final state (5 migrations); no drift.\n");
 
-        db.exec("DROP INDEX ix_users_email; DROP INDEX ix_quicktools_ledger_user_id; ALTER TABLE quicktools_state ADD COLUMN surprise TEXT; "
-                "CREATE TABLE quicktools_unexpected (x); CREATE VIEW active_users AS SELECT id FROM users");
+        db.exec(
+            "DROP INDEX ix_users_email; DROP INDEX ix_quicktools_ledger_user_id; ALTER TABLE quicktools_state ADD "
+            "COLUMN surprise TEXT; "
+            "CREATE TABLE quicktools_unexpected (x); CREATE VIEW active_users AS SELECT id FROM users");
         r = db.run_json({"db", "verify"});
         CHECK(r.code == 3);
         doc = r.json();

@@ -25,9 +25,10 @@ std::vector<int> lookups_ids(const nlohmann::json& doc) {
 TEST_SUITE("lookup commands") {
     TEST_CASE("user show by id and by email, JSON and text") {
         const auto db = TestDatabase::migrated(40);
-        db.exec("UPDATE users SET credits_purchased_total = 1200, credits_balance = credits_balance + 1200, "
-                "credits_lifetime_used = 5, last_purchase_date = '2026-02-09 10:00:00.000000', "
-                "last_purchase_amount = 1200, api_access_unlocked = 1 WHERE id = 7");
+        db.exec(
+            "UPDATE users SET credits_purchased_total = 1200, credits_balance = credits_balance + 1200, "
+            "credits_lifetime_used = 5, last_purchase_date = '2026-02-09 10:00:00.000000', "
+            "last_purchase_amount = 1200, api_access_unlocked = 1 WHERE id = 7");
         const auto before = db.dump();
         const auto by_id = db.run_json({"user", "show", "7"});
         REQUIRE(by_id.code == 0);
@@ -118,14 +119,16 @@ TEST_SUITE("lookup commands") {
     TEST_CASE("report after the migration") {
         const auto db = TestDatabase::migrated(100);
         db.exec("UPDATE users SET credits_purchased_total = 5000 WHERE id = 1");
-        db.exec("INSERT INTO quicktools_checkout_sessions (session_id, user_id, pack, credits, amount_total, credited_at) "
-                "VALUES ('cs_1', 1, 'business', 5000, 10000, 'now'), ('cs_2', 2, 'pro', 1200, 3000, 'now'), "
-                "('cs_3', 3, 'pro', 1200, 3000, 'now')");
+        db.exec(
+            "INSERT INTO quicktools_checkout_sessions (session_id, user_id, pack, credits, amount_total, credited_at) "
+            "VALUES ('cs_1', 1, 'business', 5000, 10000, 'now'), ('cs_2', 2, 'pro', 1200, 3000, 'now'), "
+            "('cs_3', 3, 'pro', 1200, 3000, 'now')");
         const auto before = db.dump();
         const auto r = db.run_json({"report"});
         REQUIRE(r.code == 0);
         const auto doc = r.json();
-        const auto totals = db.rows("SELECT count(*), sum(credits_balance), sum(api_access_unlocked) FROM users").front();
+        const auto totals =
+            db.rows("SELECT count(*), sum(credits_balance), sum(api_access_unlocked) FROM users").front();
         CHECK(doc["summary"] == nlohmann::json{{"total_users", std::stoll(totals[0])},
                                                {"total_credits", std::stoll(totals[1])},
                                                {"users_with_api", std::stoll(totals[2])}});
@@ -162,7 +165,8 @@ TEST_SUITE("lookup commands") {
             REQUIRE(quicktools::cli::run({"--db", db.path(), "report"}, ctx) == 0);
             CHECK(out.str().find("\x1b[") == std::string::npos);  // not a terminal: no colour
             std::size_t n = 0;
-            for (auto at = out.str().find("\u2588"); at != std::string::npos; at = out.str().find("\u2588", at + 1)) ++n;
+            for (auto at = out.str().find("\u2588"); at != std::string::npos; at = out.str().find("\u2588", at + 1))
+                ++n;
             return n;
         };
         CHECK(blocks_at(40) > 0);

@@ -53,4 +53,3 @@ TEST_SUITE("metrics file") {
         std::remove(path.c_str());
     }
 }
-

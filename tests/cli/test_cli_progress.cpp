@@ -35,7 +35,8 @@ TEST_SUITE("progress") {
         const auto db = TestDatabase::migrated(50);
         auto r = progress_run({"--db", db.path(), "db", "backup", db.file("a.db")}, true);
         REQUIRE(r.code == 0);
-        CHECK(std::regex_search(r.err, std::regex(R"(\rdb backup: pages: (\d+)/\1 \(100%\), \d+/s, done in \d+\.\ds\x1b\[K\n$)")));
+        CHECK(std::regex_search(
+            r.err, std::regex(R"(\rdb backup: pages: (\d+)/\1 \(100%\), \d+/s, done in \d+\.\ds\x1b\[K\n$)")));
         CHECK(r.out.find("Backed up") != std::string::npos);  // stdout has the result only
         r = progress_run({"--db", db.path(), "-q", "db", "backup", db.file("b.db")}, true);
         CHECK(r.code == 0);
@@ -55,7 +56,8 @@ TEST_SUITE("progress") {
         const auto legacy = TestDatabase::legacy(7);
         r = progress_run({"--db", legacy.path(), "migrate", "packs", "--no-backup"}, true);
         REQUIRE(r.code == 0);
-        CHECK(std::regex_search(r.err, std::regex(R"(\rmigrate packs: 7/7 \(100%\), \d+/s, done in \d+\.\ds\x1b\[K\n$)")));
+        CHECK(std::regex_search(r.err,
+                                std::regex(R"(\rmigrate packs: 7/7 \(100%\), \d+/s, done in \d+\.\ds\x1b\[K\n$)")));
     }
 
     TEST_CASE("a bar that never advanced draws nothing") {

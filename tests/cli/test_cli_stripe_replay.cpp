@@ -46,11 +46,11 @@ nlohmann::json replay_completed(int n, int user, const std::string& pack, int am
 // The events as a list object, as GET /v1/events returns it.
 std::string replay_write(const TestDatabase& db, const std::string& name, const std::vector<nlohmann::json>& events) {
     const auto path = db.file(name);
-    std::ofstream(path) << nlohmann::json{{"object", "list"},
-                                          {"data", nlohmann::json(events)},
-                                          {"has_more", false},
-                                          {"url", "/v1/events"}}
-                               .dump();
+    std::ofstream(path) << nlohmann::json{
+        {"object", "list"},
+        {"data", nlohmann::json(events)},
+        {"has_more", false},
+        {"url", "/v1/events"}}.dump();
     return path;
 }
 
@@ -88,8 +88,8 @@ TEST_SUITE("stripe replay") {
 
     TEST_CASE("--dry-run reports what would happen and changes nothing") {
         const auto db = TestDatabase::fresh();
-        const auto file = replay_write(db, "events.json",
-                                       {replay_completed(3, 2, "standard", 1500), replay_completed(6, 99, "pro", 3000)});
+        const auto file = replay_write(
+            db, "events.json", {replay_completed(3, 2, "standard", 1500), replay_completed(6, 99, "pro", 3000)});
         const auto before = db.dump();
         auto r = db.run_json({"stripe", "replay", "--dry-run", file});
         CHECK(r.code == 3);

@@ -66,8 +66,9 @@ TEST_SUITE("usage") {
     TEST_CASE("a missing command lists the commands") {
         const auto r = run({"db"});
         CHECK(r.code == 2);
-        CHECK(r.err_line() == "quicktools: quicktools db needs a command: init, status, upgrade, verify, backup, "
-                              "drop-deprecated; run `quicktools db --help` for the options and an example");
+        CHECK(r.err_line() ==
+              "quicktools: quicktools db needs a command: init, status, upgrade, verify, backup, "
+              "drop-deprecated; run `quicktools db --help` for the options and an example");
         CHECK(r.out.empty());
         CHECK(run({}).code == 2);
     }
@@ -84,21 +85,24 @@ TEST_SUITE("usage") {
     TEST_CASE("an unknown option is one line, and with --json one document") {
         auto r = run({"report", "--frob"});
         CHECK(r.code == 2);
-        CHECK(r.err_line() == "quicktools: The following argument was not expected: --frob; run `quicktools report "
-                              "--help` for the options and an example");
+        CHECK(r.err_line() ==
+              "quicktools: The following argument was not expected: --frob; run `quicktools report "
+              "--help` for the options and an example");
         r = run({"--json", "report", "--frob"});
         CHECK(r.code == 2);
         CHECK(r.json() == nlohmann::json{{"ok", false},
                                          {"exit_code", 2},
-                                         {"error", "The following argument was not expected: --frob; run `quicktools "
-                                                   "report --help` for the options and an example"}});
+                                         {"error",
+                                          "The following argument was not expected: --frob; run `quicktools "
+                                          "report --help` for the options and an example"}});
     }
 
     TEST_CASE("a missing argument points at the command's help") {
         const auto r = run({"credits", "grant", "1", "5"});
         CHECK(r.code == 2);
-        CHECK(r.err_line() == "quicktools: --reason is required; run `quicktools credits grant --help` for the "
-                              "options and an example");
+        CHECK(r.err_line() ==
+              "quicktools: --reason is required; run `quicktools credits grant --help` for the "
+              "options and an example");
     }
 
     TEST_CASE("a bad value is a usage error") {

@@ -97,7 +97,9 @@ TEST_SUITE("credits request") {
 
 TEST_SUITE("csv") {
     TEST_CASE("RFC 4180 quoting, CRLF, BOM and blank lines") {
-        const auto r = util::parse_csv("\xEF\xBB\xBF" "a,b\r\n\"x, \"\"y\"\"\",\"two\nlines\"\r\n\n3,\n");
+        const auto r = util::parse_csv(
+            "\xEF\xBB\xBF"
+            "a,b\r\n\"x, \"\"y\"\"\",\"two\nlines\"\r\n\n3,\n");
         REQUIRE(r.size() == 3);
         CHECK(r[0].fields == std::vector<std::string>{"a", "b"});
         CHECK(r[1].fields == std::vector<std::string>{"x, \"y\"", "two\nlines"});
@@ -170,7 +172,8 @@ TEST_SUITE("credits import") {
     TEST_CASE("rows see the rows before them; a repeated key applies once") {
         auto database = fresh_db(1);
         const auto result = credits::import_csv(
-            database, "amount,user,action,reason,idempotency_key\n40,u1@x.com,grant,a,k1\n50,1,debit,b,\n40,1,grant,a,k1\n",
+            database,
+            "amount,user,action,reason,idempotency_key\n40,u1@x.com,grant,a,k1\n50,1,debit,b,\n40,1,grant,a,k1\n",
             {"f.csv", "t", DryRun::no, {}});
         REQUIRE(result.errors.empty());
         CHECK(result.committed);
@@ -196,10 +199,12 @@ TEST_SUITE("credits import") {
     TEST_CASE("a file that is no import is refused whole") {
         auto database = fresh_db(1);
         CHECK(code_of([&] { credits::import_csv(database, "", {"f", "t", DryRun::no, {}}); }) == ExitCode::usage);
-        CHECK(code_of([&] { credits::import_csv(database, "user,action,amount\n", {"f", "t", DryRun::no, {}}); }) ==
-              ExitCode::usage);
-        CHECK(code_of([&] { credits::import_csv(database, "user,user,action,amount,reason\n", {"f", "t", DryRun::no, {}}); }) ==
-              ExitCode::usage);
+        CHECK(code_of([&] {
+                  credits::import_csv(database, "user,action,amount\n", {"f", "t", DryRun::no, {}});
+              }) == ExitCode::usage);
+        CHECK(code_of([&] {
+                  credits::import_csv(database, "user,user,action,amount,reason\n", {"f", "t", DryRun::no, {}});
+              }) == ExitCode::usage);
     }
 }
 
@@ -217,7 +222,9 @@ TEST_SUITE("credits audit") {
                              ", api_access_unlocked = api_access_unlocked OR " + (p->unlocks_api ? "1" : "0"));
         };
         const auto balance = [&] { return scalar(database, "SELECT credits_balance FROM users"); };
-        const auto tier = [&] { return credits::support_tier(scalar(database, "SELECT credits_purchased_total FROM users")); };
+        const auto tier = [&] {
+            return credits::support_tier(scalar(database, "SELECT credits_purchased_total FROM users"));
+        };
         CHECK(balance() == 10);
         use(8);
         CHECK(balance() == 2);
@@ -242,8 +249,9 @@ TEST_SUITE("credits audit") {
         database.execute("UPDATE users SET credits_balance = credits_balance + 5 WHERE id = 1");
         database.execute("UPDATE users SET credits_balance = -1, credits_lifetime_used = 11 WHERE id = 2");
         database.execute("UPDATE users SET credits_balance = 200 WHERE id = 3");
-        database.execute("INSERT INTO quicktools_migrated_users (user_id, new_balance, new_purchased_total, "
-                         "new_api_access, invariant_base, policy, migrated_at) VALUES (3, 200, 0, 0, 200, 'p', 'now')");
+        database.execute(
+            "INSERT INTO quicktools_migrated_users (user_id, new_balance, new_purchased_total, "
+            "new_api_access, invariant_base, policy, migrated_at) VALUES (3, 200, 0, 0, 200, 'p', 'now')");
         const auto r = credits::audit(database, {1});
         CHECK(r.users_checked == 3);
         CHECK(r.violations == 2);

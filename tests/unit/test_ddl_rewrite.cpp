@@ -9,7 +9,7 @@ using namespace quicktools::db;
 
 namespace {
 
-const std::set<std::string> dropped = {"subscription_tier", "subscription_status", "stripe_subscription_id",
+const std::set<std::string> dropped = {"subscription_tier", "subscription_status",     "stripe_subscription_id",
                                        "monthly_credits",   "credits_used_this_month", "credits_reset_date"};
 
 // The rewritten DDL must be accepted by SQLite and define exactly `columns`.

@@ -19,18 +19,21 @@ Database upgraded_database() {
     Database db = Database::in_memory();
     db.execute(std::string(migration(legacy_schema_version).sql));
     db.execute(std::string(migration(credit_pack_columns_version).sql));
-    db.execute("INSERT INTO users (id, email, hashed_password, is_active, created_at, subscription_tier, "
-               "monthly_credits, credits_used_this_month) VALUES (1, 'a@example.com', 'h', 1, "
-               "'2025-01-01 00:00:00.000000', 'free', 10, 0)");
-    db.execute("INSERT INTO tasks (user_id, tool, status, credits_charged, created_at) "
-               "VALUES (1, 'pdf-merge', 'done', 1, '2025-01-01 00:00:00.000000')");
+    db.execute(
+        "INSERT INTO users (id, email, hashed_password, is_active, created_at, subscription_tier, "
+        "monthly_credits, credits_used_this_month) VALUES (1, 'a@example.com', 'h', 1, "
+        "'2025-01-01 00:00:00.000000', 'free', 10, 0)");
+    db.execute(
+        "INSERT INTO tasks (user_id, tool, status, credits_charged, created_at) "
+        "VALUES (1, 'pdf-merge', 'done', 1, '2025-01-01 00:00:00.000000')");
     upgrade(db, DryRun::no, "test");
     return db;
 }
 
 void mark_migrated(Database& db) {
-    db.execute("INSERT INTO quicktools_state (name, value, updated_at) "
-               "VALUES ('migrate.packs.completed_at', 'now', 'now')");
+    db.execute(
+        "INSERT INTO quicktools_state (name, value, updated_at) "
+        "VALUES ('migrate.packs.completed_at', 'now', 'now')");
 }
 
 bool has(const std::vector<DependentObject>& objects, const std::string& name) {
@@ -59,9 +62,10 @@ TEST_SUITE("drop_deprecated") {
         DropOptions forced;
         forced.force = Force::yes;
         CHECK(plan_drop(db, forced).active_subscriptions == 1);
-        db.execute("INSERT INTO quicktools_migrated_users (user_id, new_balance, new_purchased_total, "
-                   "new_api_access, invariant_base, policy, migrated_at, cancel_status) "
-                   "VALUES (1, 10, 0, 0, 10, 'default', 'now', 'canceled')");
+        db.execute(
+            "INSERT INTO quicktools_migrated_users (user_id, new_balance, new_purchased_total, "
+            "new_api_access, invariant_base, policy, migrated_at, cancel_status) "
+            "VALUES (1, 10, 0, 0, 10, 'default', 'now', 'canceled')");
         CHECK(plan_drop(db, {}).active_subscriptions == 0);  // cancelled by the tool
     }
 

@@ -53,7 +53,8 @@ TEST_SUITE("packs") {
         db::initialise(database, "t");
         database.execute(
             "INSERT INTO users (id, email, hashed_password, is_active, created_at, credits_balance, "
-            "credits_purchased_total) VALUES (1, 'a@x', 'x', 1, '2026-01-01', 7, 499), (2, 'b@x', 'x', 1, '2026-01-01', "
+            "credits_purchased_total) VALUES (1, 'a@x', 'x', 1, '2026-01-01', 7, 499), (2, 'b@x', 'x', 1, "
+            "'2026-01-01', "
             "11, 500), (3, 'c@x', 'x', 1, '2026-01-01', 13, 1200), (4, 'd@x', 'x', 1, '2026-01-01', 17, 5000)");
         const auto r = report::build_report(database);
         REQUIRE(r.support_tiers.size() == 4);
@@ -85,11 +86,11 @@ TEST_SUITE("util") {
         CHECK(util::trim("\r\nx\n", " \r\n") == "x");
         CHECK(util::valid_utf8("caf\xc3\xa9, \xe2\x82\xac, \xf0\x9f\x98\x80"));
         CHECK(util::valid_utf8(""));
-        CHECK_FALSE(util::valid_utf8("caf\xe9"));                // Latin-1
-        CHECK_FALSE(util::valid_utf8("\xc0\xaf"));               // overlong '/'
-        CHECK_FALSE(util::valid_utf8("\xed\xa0\x80"));           // a surrogate
-        CHECK_FALSE(util::valid_utf8("\xf4\x90\x80\x80"));       // past U+10FFFF
-        CHECK_FALSE(util::valid_utf8("\xe2\x82"));               // cut short
+        CHECK_FALSE(util::valid_utf8("caf\xe9"));           // Latin-1
+        CHECK_FALSE(util::valid_utf8("\xc0\xaf"));          // overlong '/'
+        CHECK_FALSE(util::valid_utf8("\xed\xa0\x80"));      // a surrogate
+        CHECK_FALSE(util::valid_utf8("\xf4\x90\x80\x80"));  // past U+10FFFF
+        CHECK_FALSE(util::valid_utf8("\xe2\x82"));          // cut short
     }
 }
 
@@ -166,7 +167,8 @@ TEST_SUITE("backup") {
     TEST_CASE("the default path: beside a SQLite file; for a URI, the database's name, never the password") {
         const std::string file = db::default_backup_path("/srv/app/app.db");
         CHECK(file.rfind("/srv/app/app.db.backup-", 0) == 0);
-        const std::string uri = db::default_backup_path("postgresql://web:s3cr%2Ft@db.example.com:5432/app_prod?sslmode=require");
+        const std::string uri =
+            db::default_backup_path("postgresql://web:s3cr%2Ft@db.example.com:5432/app_prod?sslmode=require");
         CHECK(uri.rfind("quicktools-app_prod-", 0) == 0);
         CHECK(uri.size() == std::string("quicktools-app_prod-20261129-134500.dump").size());
         CHECK(uri.find('/') == std::string::npos);

@@ -38,9 +38,7 @@ db::Database shop(int users) {
     return database;
 }
 
-std::string text_of(db::Database& database, const std::string& sql) {
-    return test::value_text(database, sql);
-}
+std::string text_of(db::Database& database, const std::string& sql) { return test::value_text(database, sql); }
 
 struct Failure {
     ExitCode code = ExitCode::ok;
@@ -56,7 +54,8 @@ Failure failure_of(const std::function<void()>& f) {
     return {};
 }
 
-credits::AdjustResult adjust(db::Database& database, Action action, std::int64_t amount, const std::string& user = "1") {
+credits::AdjustResult adjust(db::Database& database, Action action, std::int64_t amount,
+                             const std::string& user = "1") {
     credits::AdjustRequest r;
     r.user = user;
     r.action = action;
@@ -68,10 +67,11 @@ credits::AdjustResult adjust(db::Database& database, Action action, std::int64_t
 
 // A user row and the whole ledger, to prove a refusal changed nothing.
 std::string state(db::Database& database) {
-    return text_of(database,
-                   "SELECT group_concat(id || ':' || quote(credits_balance) || ':' || quote(credits_purchased_total) || "
-                   "':' || quote(credits_lifetime_used), ' ') || ' / ' || "
-                   "(SELECT count(*) FROM quicktools_ledger) FROM users");
+    return text_of(
+        database,
+        "SELECT group_concat(id || ':' || quote(credits_balance) || ':' || quote(credits_purchased_total) || "
+        "':' || quote(credits_lifetime_used), ' ') || ' / ' || "
+        "(SELECT count(*) FROM quicktools_ledger) FROM users");
 }
 
 std::string event(const std::string& id, long long created, const std::string& user = "1",
@@ -95,8 +95,9 @@ stripe::ReplayResult replay(db::Database& database, std::vector<std::string> eve
 TEST_SUITE("hostile: the 64-bit range") {
     TEST_CASE("a grant or refund past INT64_MAX is refused with nothing changed") {
         auto database = shop(2);
-        database.execute("UPDATE users SET credits_balance = 9223372036854775802, credits_lifetime_used = 100 "
-                         "WHERE id = 1");
+        database.execute(
+            "UPDATE users SET credits_balance = 9223372036854775802, credits_lifetime_used = 100 "
+            "WHERE id = 1");
         const auto before = state(database);
         for (const auto action : {Action::grant, Action::refund}) {
             const auto f = failure_of([&] { adjust(database, action, 50); });
@@ -143,8 +144,8 @@ TEST_SUITE("hostile: the 64-bit range") {
         credits::ImportOptions options;
         options.source_name = "a.csv";
         options.actor = "tester";
-        const auto r = credits::import_csv(database, "user,action,amount,reason\n1,grant,5,ok\n1,grant,5,over\n2,grant,1,x\n",
-                                           options);
+        const auto r = credits::import_csv(
+            database, "user,action,amount,reason\n1,grant,5,ok\n1,grant,5,over\n2,grant,1,x\n", options);
         CHECK_FALSE(r.committed);
         REQUIRE(r.errors.size() == 2);
         CHECK(r.errors[0].line == 3);
@@ -199,9 +200,10 @@ TEST_SUITE("hostile: the 64-bit range") {
 TEST_SUITE("hostile: emails that differ only in case") {
     TEST_CASE("an exact match wins; several case-insensitive matches are refused naming the ids") {
         auto database = shop(0);
-        database.execute("INSERT INTO users (id, email, hashed_password, is_active, created_at) VALUES "
-                         "(10, 'Alice@Example.com', 'h', 1, 'now'), (11, 'alice@example.com', 'h', 1, 'now'), "
-                         "(12, 'bob@example.com', 'h', 1, 'now')");
+        database.execute(
+            "INSERT INTO users (id, email, hashed_password, is_active, created_at) VALUES "
+            "(10, 'Alice@Example.com', 'h', 1, 'now'), (11, 'alice@example.com', 'h', 1, 'now'), "
+            "(12, 'bob@example.com', 'h', 1, 'now')");
         CHECK(users::resolve_user(database, "Alice@Example.com") == 10);
         CHECK(users::resolve_user(database, "alice@example.com") == 11);
         CHECK(users::resolve_user(database, "BOB@example.com") == 12);  // one match ignoring case: fine
@@ -215,12 +217,14 @@ TEST_SUITE("hostile: emails that differ only in case") {
 
     TEST_CASE("an import row and a replay's email fallback are refused the same way") {
         auto database = shop(0);
-        database.execute("INSERT INTO users (id, email, hashed_password, is_active, created_at) VALUES "
-                         "(10, 'Alice@Example.com', 'h', 1, 'now'), (11, 'alice@example.com', 'h', 1, 'now')");
+        database.execute(
+            "INSERT INTO users (id, email, hashed_password, is_active, created_at) VALUES "
+            "(10, 'Alice@Example.com', 'h', 1, 'now'), (11, 'alice@example.com', 'h', 1, 'now')");
         credits::ImportOptions options;
         options.source_name = "a.csv";
         options.actor = "tester";
-        const auto r = credits::import_csv(database, "user,action,amount,reason\nALICE@EXAMPLE.COM,grant,5,x\n", options);
+        const auto r =
+            credits::import_csv(database, "user,action,amount,reason\nALICE@EXAMPLE.COM,grant,5,x\n", options);
         REQUIRE(r.errors.size() == 1);
         CHECK(r.errors[0].message.find("(ids 10, 11)") != std::string::npos);
 
@@ -237,13 +241,17 @@ TEST_SUITE("hostile: emails that differ only in case") {
 
 TEST_SUITE("hostile: text for a terminal") {
     TEST_CASE("display() escapes controls, C1, DEL, bidi overrides and broken UTF-8, and keeps the rest") {
-        CHECK(util::display("a\x1b]0;owned\x07" "b") == "a\\x1b]0;owned\\x07b");
+        CHECK(util::display("a\x1b]0;owned\x07"
+                            "b") == "a\\x1b]0;owned\\x07b");
         CHECK(util::display("\x1b[2J") == "\\x1b[2J");
         CHECK(util::display("tab\there\nnew") == "tab\\x09here\\x0anew");
         CHECK(util::display("del\x7f") == "del\\x7f");
-        CHECK(util::display("c1 \xc2\x9b" "31m") == "c1 \\u009b31m");
-        CHECK(util::display("evil\xe2\x80\xae" "gnp.exe") == "evil\\u202egnp.exe");
-        CHECK(util::display("iso\xe2\x81\xa6" "x\xe2\x81\xa9") == "iso\\u2066x\\u2069");
+        CHECK(util::display("c1 \xc2\x9b"
+                            "31m") == "c1 \\u009b31m");
+        CHECK(util::display("evil\xe2\x80\xae"
+                            "gnp.exe") == "evil\\u202egnp.exe");
+        CHECK(util::display("iso\xe2\x81\xa6"
+                            "x\xe2\x81\xa9") == "iso\\u2066x\\u2069");
         CHECK(util::display("bad \xff\xc3") == "bad \\xff\\xc3");
         CHECK(util::display("café ünïcode \\ back") == "café ünïcode \\ back");
         CHECK(util::has_hidden_controls("x\xe2\x80\xaey"));
@@ -251,7 +259,12 @@ TEST_SUITE("hostile: text for a terminal") {
     }
 
     TEST_CASE("reasons with a bidi override or a C1 control are refused at input") {
-        for (const std::string reason : {"refund \xe2\x80\xae" "evil", "refund \xc2\x85" "x", "a \xe2\x81\xa6" "b"}) {
+        for (const std::string reason : {"refund \xe2\x80\xae"
+                                         "evil",
+                                         "refund \xc2\x85"
+                                         "x",
+                                         "a \xe2\x81\xa6"
+                                         "b"}) {
             const auto f = failure_of([&] { credits::normalise_reason(reason); });
             CHECK(f.code == ExitCode::usage);
             CHECK(f.message.find("bidi") != std::string::npos);
@@ -327,12 +340,14 @@ TEST_SUITE("hostile: the CSV stream") {
         limits.max_skip_bytes = 500;  // a record that runs on past this ends the input
         const auto stopped = util::parse_csv("a,b\n" + std::string(600, 'x') + "\nnever,read\n", limits);
         REQUIRE(stopped.size() == 2);
-        CHECK(stopped[1].error == "a field is longer than 100 bytes, the limit for one field; the rest of the input "
-                                  "was not read (the record runs on for more than 500 bytes)");
+        CHECK(stopped[1].error ==
+              "a field is longer than 100 bytes, the limit for one field; the rest of the input "
+              "was not read (the record runs on for more than 500 bytes)");
         const auto commas = util::parse_csv("a,b\n" + std::string(600, ',') + "\nnever,read\n", limits);
         REQUIRE(commas.size() == 2);
-        CHECK(commas[1].error == "more than 5 fields, the limit for one record; the rest of the input was not read "
-                                 "(the record runs on for more than 500 bytes)");
+        CHECK(commas[1].error ==
+              "more than 5 fields, the limit for one record; the rest of the input was not read "
+              "(the record runs on for more than 500 bytes)");
     }
 
     TEST_CASE("an import lists the first 1000 bad rows and counts the rest") {
@@ -373,10 +388,12 @@ TEST_SUITE("hostile: events") {
         CHECK(r.count(stripe::Outcome::needs_attention) == 3);
         CHECK(r.count(stripe::Outcome::credited) == 1);
         REQUIRE(r.attention.size() == 3);
-        CHECK(r.attention[0].reason == "created 99999999999999 is more than a day ahead of this machine's clock: the "
-                                       "event is not applied");
-        CHECK(r.attention[1].reason == "created -5 (1969-12-31 23:59:55 UTC) is before 2010, when Stripe began: the "
-                                       "event is not applied");
+        CHECK(r.attention[0].reason ==
+              "created 99999999999999 is more than a day ahead of this machine's clock: the "
+              "event is not applied");
+        CHECK(r.attention[1].reason ==
+              "created -5 (1969-12-31 23:59:55 UTC) is before 2010, when Stripe began: the "
+              "event is not applied");
         CHECK(text_of(database, "SELECT last_purchase_date FROM users WHERE id = 1") == "2026-01-01 00:00:00.000000");
         CHECK(failure_of([] { util::timestamp_from_unix(99999999999999); }).code == ExitCode::failed);
     }

@@ -38,7 +38,8 @@ public:
     bool next(stripe::RawEvent& event) override {
         if (m_given == m_raise_after) std::raise(SIGINT);
         if (m_given == m_events) return false;
-        m_text = R"({"id":"evt_)" + std::to_string(m_given) + R"(","type":"customer.created","created":1,)"
+        m_text = R"({"id":"evt_)" + std::to_string(m_given) +
+                 R"(","type":"customer.created","created":1,)"
                  R"("livemode":false,"data":{"object":{"id":"cus_1","object":"customer"}}})";
         event.text = m_text;
         event.offset = m_given++;
@@ -114,9 +115,12 @@ TEST_SUITE("interrupt") {
                 return interruption([&] { call(client); }) == expected && http.sent == 1 ? 0 : 1;
             });
         };
-        CHECK(cut_off([](auto& c) { c.post("/v1/checkout/sessions", {{"mode", "payment"}}, "key-123"); },
-                      "interrupted during Stripe POST /v1/checkout/sessions: Stripe may have acted on it; a repeat "
-                      "with idempotency key key-123 is safe") == 0);
+        CHECK(cut_off(
+                  [](auto& c) {
+                      c.post("/v1/checkout/sessions", {{"mode", "payment"}}, "key-123");
+                  },
+                  "interrupted during Stripe POST /v1/checkout/sessions: Stripe may have acted on it; a repeat "
+                  "with idempotency key key-123 is safe") == 0);
         CHECK(cut_off([](auto& c) { c.get("/v1/events", {}); }, "interrupted during Stripe GET /v1/events") == 0);
     }
 

@@ -34,7 +34,8 @@ std::int64_t scalar(db::Database& db, const std::string& sql) {
 
 // Every recorded and every user column a migration sets, except when it ran: a line per user.
 std::string outcome(db::Database& db) {
-    db::Statement q(db, "SELECT m.user_id, m.old_tier, m.old_status, m.old_subscription_id, m.old_monthly_credits, "
+    db::Statement q(db,
+                    "SELECT m.user_id, m.old_tier, m.old_status, m.old_subscription_id, m.old_monthly_credits, "
                     "m.old_used_this_month, m.old_balance, m.old_purchased_total, m.old_api_access, m.new_balance, "
                     "m.new_purchased_total, m.new_api_access, m.invariant_base, m.policy, u.credits_balance, "
                     "u.credits_purchased_total, u.api_access_unlocked "
@@ -52,7 +53,8 @@ bool same_rows(const std::vector<migrate::Breakdown>& a, const std::vector<migra
     auto key = [](const migrate::Breakdown& r) {
         return std::tie(r.tier, r.status, r.users, r.credits, r.api_unlocks, r.billing, r.api_access);
     };
-    return std::equal(a.begin(), a.end(), b.begin(), b.end(), [&](const auto& x, const auto& y) { return key(x) == key(y); });
+    return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                      [&](const auto& x, const auto& y) { return key(x) == key(y); });
 }
 
 int exit_code_of(const std::string& text) {
@@ -108,7 +110,7 @@ TEST_SUITE("migrate policy functions") {
         rule.credits = migrate::CreditsRule::fixed;
         rule.fixed_credits = 42;
         CHECK(migrate::policy_credits(rule, 1000, 300) == 42);
-        CHECK(*migrate::new_balance(rule, 1000, 300, 10) == 42);   // untouched since the upgrade
+        CHECK(*migrate::new_balance(rule, 1000, 300, 10) == 42);    // untouched since the upgrade
         CHECK(*migrate::new_balance(rule, 1000, 300, 510) == 542);  // bought 500 credits since
         CHECK(*migrate::new_balance(rule, 1000, 300, 0) == 32);     // used all 10 sign-up credits
         rule.fixed_credits = 0;
@@ -139,8 +141,9 @@ TEST_SUITE("migrate policy functions") {
             CHECK_FALSE(functions.met_uncovered_tier());
             CHECK_THROWS_AS(scalar(db, "SELECT quicktools_policy_credits('gold', 1, 0, 10)"), db::EngineError);
             CHECK(functions.met_uncovered_tier());
-            CHECK(scalar(db, "SELECT sum(quicktools_migrate_tally(subscription_tier, subscription_status, "
-                             "stripe_subscription_id IS NOT NULL, monthly_credits, 1, id % 2)) FROM users") == 4);
+            CHECK(scalar(db,
+                         "SELECT sum(quicktools_migrate_tally(subscription_tier, subscription_status, "
+                         "stripe_subscription_id IS NOT NULL, monthly_credits, 1, id % 2)) FROM users") == 4);
             REQUIRE(functions.breakdown().size() == 4);
             CHECK(functions.breakdown()[0].tier == "pro");
             CHECK(functions.breakdown()[0].status == "active");
@@ -219,8 +222,10 @@ TEST_SUITE("migrate packs") {
         const auto from_upgraded = migrate::migrate_packs(upgraded, options);
 
         CHECK(outcome(legacy) == outcome(upgraded));
-        CHECK(outcome(legacy).find("1,pro,active,sub_1,1000,0,10,0,0,1000,0,1,1000,custom,1000,0,1") != std::string::npos);
-        CHECK(outcome(legacy).find("3,business,canceled,NULL,5000,6000,10,0,0,5000,0,1,5000,custom,5000,0,1") != std::string::npos);
+        CHECK(outcome(legacy).find("1,pro,active,sub_1,1000,0,10,0,0,1000,0,1,1000,custom,1000,0,1") !=
+              std::string::npos);
+        CHECK(outcome(legacy).find("3,business,canceled,NULL,5000,6000,10,0,0,5000,0,1,5000,custom,5000,0,1") !=
+              std::string::npos);
         // What the tally counted while recording is what the records say.
         CHECK(same_rows(from_legacy.by_tier_status, migrate::recorded_breakdown(legacy)));
         CHECK(same_rows(from_upgraded.by_tier_status, migrate::recorded_breakdown(upgraded)));
@@ -235,8 +240,9 @@ TEST_SUITE("migrate packs") {
         db.execute(std::string(db::migration(db::tool_tables_version).sql));
         db::record(db, db::migration(db::legacy_schema_version), "baseline", "test");
         db::record(db, db::migration(db::tool_tables_version), "applied", "test");
-        db.execute("INSERT INTO quicktools_ledger (user_id, kind, amount, balance_delta, balance_after, reason, actor, "
-                   "source, created_at) VALUES (1, 'grant', 5, 5, 15, 'r', 'a', 'cli', 'now')");
+        db.execute(
+            "INSERT INTO quicktools_ledger (user_id, kind, amount, balance_delta, balance_after, reason, actor, "
+            "source, created_at) VALUES (1, 'grant', 5, 5, 15, 'r', 'a', 'cli', 'now')");
         REQUIRE(db::detect_state(db).state == db::SchemaState::legacy);
         const auto r = migrate::migrate_packs(db, {});
         CHECK(r.totals.users == 4);

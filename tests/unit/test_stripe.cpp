@@ -117,17 +117,20 @@ TEST_SUITE("stripe event parser") {
         // The envelope's types are checked: "false" as a string is no test mode, and no time is no 1970.
         CHECK(shape(R"({"id":"x","type":"a","livemode":false,"data":{"object":{}}})").find("\"created\"") !=
               std::string::npos);
-        CHECK(shape(R"({"id":"x","type":"a","created":"1","livemode":false,"data":{"object":{}}})")
-                  .find("\"created\"") != std::string::npos);
-        CHECK(shape(R"({"id":"x","type":"a","created":1,"livemode":"true","data":{"object":{}}})")
-                  .find("\"livemode\"") != std::string::npos);
+        CHECK(
+            shape(R"({"id":"x","type":"a","created":"1","livemode":false,"data":{"object":{}}})").find("\"created\"") !=
+            std::string::npos);
+        CHECK(
+            shape(R"({"id":"x","type":"a","created":1,"livemode":"true","data":{"object":{}}})").find("\"livemode\"") !=
+            std::string::npos);
         CHECK(shape(R"({"id":"evt_1","object":"v2.core.event","type":"v1.a","created":"2026-01-01T00:00:00Z"})")
                   .find("thin event") != std::string::npos);
         CHECK(e.id == "evt_1");
         // An EventBridge envelope is unwrapped.
-        CHECK(parser.parse(R"({"version":"0","detail-type":"x","source":"aws.partner/stripe.com","detail":)" +
-                               completed("evt_2", "7", "pro", 3000) + "}",
-                           e)
+        CHECK(parser
+                  .parse(R"({"version":"0","detail-type":"x","source":"aws.partner/stripe.com","detail":)" +
+                             completed("evt_2", "7", "pro", 3000) + "}",
+                         e)
                   .empty());
         CHECK(e.unknown_shape.empty());
         CHECK(e.id == "evt_2");
@@ -156,7 +159,8 @@ TEST_SUITE("stripe apply") {
         REQUIRE(r.attention.size() == 2);
         CHECK(r.attention[0].reason == "unknown user 8 (metadata.user_id)");
         CHECK(r.attention[1].reason == "unknown pack gold");
-        db::Statement q(database, "SELECT credits_balance, credits_purchased_total, api_access_unlocked, "
+        db::Statement q(database,
+                        "SELECT credits_balance, credits_purchased_total, api_access_unlocked, "
                         "last_purchase_date, last_purchase_amount FROM users WHERE id = 7");
         REQUIRE(q.step());
         CHECK(q.column("credits_balance").int64() == 1210);
@@ -164,7 +168,8 @@ TEST_SUITE("stripe apply") {
         CHECK(q.column("api_access_unlocked").int64() == 1);
         CHECK(q.column("last_purchase_date").text() == "2026-01-01 00:00:00.000000");
         CHECK(q.column("last_purchase_amount").int64() == 1200);
-        CHECK(test::value_text(database, "SELECT balance_delta || '/' || purchased_delta || '/' || kind "
+        CHECK(test::value_text(database,
+                               "SELECT balance_delta || '/' || purchased_delta || '/' || kind "
                                "FROM quicktools_ledger") == "1200/1200/purchase");
         CHECK(test::value_int64(database, "SELECT count(*) FROM quicktools_stripe_events WHERE payload IS NOT NULL") ==
               2);

@@ -22,8 +22,7 @@ struct Harness {
     std::vector<std::string> notes;
     StripeClient client;
 
-    explicit Harness(int max_retries = 2)
-        : client(http, ApiKey{test_key, "STRIPE_API_KEY"}, options(max_retries)) {}
+    explicit Harness(int max_retries = 2) : client(http, ApiKey{test_key, "STRIPE_API_KEY"}, options(max_retries)) {}
 
     ClientOptions options(int max_retries) {
         ClientOptions o;
@@ -36,7 +35,8 @@ struct Harness {
     }
 };
 
-const std::string session_json = R"({"id":"cs_test_1","object":"checkout.session","url":"https://checkout.stripe.com/c/pay/cs_test_1"})";
+const std::string session_json =
+    R"({"id":"cs_test_1","object":"checkout.session","url":"https://checkout.stripe.com/c/pay/cs_test_1"})";
 const std::string error_json =
     R"({"error":{"type":"invalid_request_error","code":"parameter_unknown","message":"Received unknown parameter:\n  foo","param":"foo"}})";
 
@@ -46,8 +46,11 @@ TEST_SUITE("stripe errors") {
     TEST_CASE("Stripe's error JSON becomes one line with type, code, message and param") {
         const auto line = describe_stripe_error(400, error_json);
         CHECK(line == "invalid_request_error (parameter_unknown): Received unknown parameter: foo [param: foo]");
-        CHECK(describe_stripe_error(402, R"({"error":{"type":"card_error","code":"card_declined","decline_code":"insufficient_funds","message":"Your card was declined."}})") ==
-              "card_error (card_declined) [decline: insufficient_funds]: Your card was declined.");
+        CHECK(
+            describe_stripe_error(
+                402,
+                R"({"error":{"type":"card_error","code":"card_declined","decline_code":"insufficient_funds","message":"Your card was declined."}})") ==
+            "card_error (card_declined) [decline: insufficient_funds]: Your card was declined.");
         CHECK(describe_stripe_error(502, "<html>bad gateway</html>") ==
               "HTTP 502 with a body that is not Stripe's error JSON");
     }
@@ -75,7 +78,9 @@ TEST_SUITE("stripe errors") {
 TEST_SUITE("stripe retries") {
     TEST_CASE("which answers are retried") {
         RetryPolicy p;
-        const auto with = [](long status, Headers headers = {}) { return HttpResponse{status, std::move(headers), ""}; };
+        const auto with = [](long status, Headers headers = {}) {
+            return HttpResponse{status, std::move(headers), ""};
+        };
         for (long status : {409L, 429L, 500L, 502L, 503L}) {
             const auto r = with(status);
             CHECK(should_retry(&r, 0, p));
@@ -114,7 +119,8 @@ TEST_SUITE("stripe retries") {
     }
     TEST_CASE("429 then success: one retry, Retry-After slept, the same idempotency key") {
         Harness h;
-        h.http.answer(429, R"({"error":{"type":"rate_limit_error","message":"Too many requests"}})", {{"Retry-After", "2"}});
+        h.http.answer(429, R"({"error":{"type":"rate_limit_error","message":"Too many requests"}})",
+                      {{"Retry-After", "2"}});
         h.http.answer(200, session_json);
         const auto r = h.client.post("/v1/checkout/sessions", {{"mode", "payment"}});
         CHECK(r.attempts == 2);
@@ -236,8 +242,9 @@ TEST_SUITE("stripe requests") {
 TEST_SUITE("stripe key") {
     TEST_CASE("the key never appears in error messages") {
         Harness h;
-        h.http.answer(401, std::string(R"({"error":{"type":"invalid_request_error","message":"Invalid API Key provided: )") +
-                               test_key + R"("}})");
+        h.http.answer(401,
+                      std::string(R"({"error":{"type":"invalid_request_error","message":"Invalid API Key provided: )") +
+                          test_key + R"("}})");
         try {
             h.client.get("/v1/events");
             FAIL("expected ApiError");

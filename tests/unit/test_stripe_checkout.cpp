@@ -20,8 +20,8 @@ db::Database database_with_one_user() {
 }
 
 CheckoutRequest request(std::string user, std::string pack) {
-    return {std::move(user), std::move(pack), "https://app.example/ok?s={CHECKOUT_SESSION_ID}", "https://app.example/no",
-            std::nullopt};
+    return {std::move(user), std::move(pack), "https://app.example/ok?s={CHECKOUT_SESSION_ID}",
+            "https://app.example/no", std::nullopt};
 }
 
 }  // namespace

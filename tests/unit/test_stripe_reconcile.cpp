@@ -17,8 +17,8 @@ std::string list_page(std::initializer_list<const char*> ids, bool has_more) {
 }
 
 nlohmann::json dispute_with(const char* status, int transactions) {
-    nlohmann::json d = {{"id", "dp_1"}, {"object", "dispute"}, {"status", status},
-                        {"balance_transactions", nlohmann::json::array()}};
+    nlohmann::json d = {
+        {"id", "dp_1"}, {"object", "dispute"}, {"status", status}, {"balance_transactions", nlohmann::json::array()}};
     for (int i = 0; i < transactions; ++i) d["balance_transactions"].push_back({{"id", "txn"}});
     return d;
 }
@@ -29,8 +29,9 @@ TEST_SUITE("stripe reconcile") {
     TEST_CASE("list_all with options: the page size, the pages counted, only the fields asked for") {
         FakeHttp http;
         StripeClient client(http, ApiKey{"sk_test_x", "env"}, quicktools::testing::offline_options());
-        http.answer(200, R"({"object":"list","has_more":true,"data":[{"id":"re_5","object":"refund","amount":5,)"
-                         R"("destination_details":{"card":{"type":"refund"}},"metadata":{}},{"id":"re_4","amount":4}]})");
+        http.answer(200,
+                    R"({"object":"list","has_more":true,"data":[{"id":"re_5","object":"refund","amount":5,)"
+                    R"("destination_details":{"card":{"type":"refund"}},"metadata":{}},{"id":"re_4","amount":4}]})");
         http.answer(200, list_page({"re_3"}, false));
         int pages = 1;  // added to
         ListOptions o;
@@ -70,7 +71,8 @@ TEST_SUITE("stripe reconcile") {
     TEST_CASE("a dispute is reflected when its status and funds are recorded") {
         CHECK_FALSE(dispute_reflected(std::nullopt, dispute_with("needs_response", 1)));
         CHECK(dispute_reflected(RecordedDispute{"needs_response", true, false}, dispute_with("needs_response", 1)));
-        CHECK_FALSE(dispute_reflected(RecordedDispute{"needs_response", false, false}, dispute_with("needs_response", 1)));
+        CHECK_FALSE(
+            dispute_reflected(RecordedDispute{"needs_response", false, false}, dispute_with("needs_response", 1)));
         CHECK(dispute_reflected(RecordedDispute{"won", true, true}, dispute_with("won", 2)));
         CHECK_FALSE(dispute_reflected(RecordedDispute{"under_review", true, false}, dispute_with("won", 2)));
         // An inquiry moves no money, whatever it lists.
@@ -78,8 +80,8 @@ TEST_SUITE("stripe reconcile") {
                                 dispute_with("warning_needs_response", 0)));
     }
     TEST_CASE("the events made from listed objects") {
-        const nlohmann::json s = {{"id", "cs_test_1"}, {"object", "checkout.session"}, {"created", 1700000000},
-                                  {"livemode", false}};
+        const nlohmann::json s = {
+            {"id", "cs_test_1"}, {"object", "checkout.session"}, {"created", 1700000000}, {"livemode", false}};
         const auto e = reconcile_event(s, 1800000000, true);
         CHECK(e["id"] == "reconcile:cs_test_1");
         CHECK(e["type"] == "checkout.session.completed");

@@ -21,8 +21,13 @@ nlohmann::json purchase(const std::string& id, std::int64_t created) {
             {"livemode", false},
             {"data",
              {{"object",
-               {{"object", "checkout.session"}, {"id", "cs_" + id}, {"mode", "payment"}, {"payment_status", "paid"},
-                {"amount_total", 500}, {"currency", "usd"}, {"payment_intent", "pi_" + id},
+               {{"object", "checkout.session"},
+                {"id", "cs_" + id},
+                {"mode", "payment"},
+                {"payment_status", "paid"},
+                {"amount_total", 500},
+                {"currency", "usd"},
+                {"payment_intent", "pi_" + id},
                 {"metadata", {{"user_id", "7"}, {"pack", "starter"}}}}}}}};
 }
 
@@ -79,15 +84,16 @@ TEST_SUITE("stripe sync") {
 
         // The next run lists again from an hour before the cursor: the events seen come back as
         // duplicates, and one that appeared late behind the cursor is picked up.
-        http.answer(200, page({purchase("evt_3", now - 10), purchase("evt_late", now - 15),
-                               purchase("evt_2", now - 20)}, false));
+        http.answer(
+            200,
+            page({purchase("evt_3", now - 10), purchase("evt_late", now - 15), purchase("evt_2", now - 20)}, false));
         r = run();
         CHECK(r.start == "cursor");
         CHECK(r.replay.count(Outcome::duplicate) == 2);
         CHECK(r.replay.count(Outcome::credited) == 1);
         CHECK(balance(database) == 410);
-        CHECK(http.requests.back().url.find("created%5Bgte%5D=" +
-                                            std::to_string(now - 10 - sync_overlap_seconds)) != std::string::npos);
+        CHECK(http.requests.back().url.find("created%5Bgte%5D=" + std::to_string(now - 10 - sync_overlap_seconds)) !=
+              std::string::npos);
         CHECK(http.requests.back().url.find("ending_before") == std::string::npos);
         CHECK(read_sync_cursor(database)->event_id == "evt_3");
     }
@@ -108,11 +114,19 @@ TEST_SUITE("stripe sync") {
         CHECK(read_sync_cursor(database)->event_id == "evt_2");
     }
     TEST_CASE_FIXTURE(Sync, "a refund synced before its purchase is applied once the purchase arrives") {
-        nlohmann::json refund = {{"id", "evt_r"}, {"object", "event"}, {"type", "charge.refunded"},
-                                 {"created", now - 30}, {"livemode", false},
-                                 {"data", {{"object", {{"object", "charge"}, {"id", "ch_1"}, {"amount", 500},
-                                                       {"amount_refunded", 500}, {"refunded", true},
-                                                       {"payment_intent", "pi_evt_p"}}}}}};
+        nlohmann::json refund = {{"id", "evt_r"},
+                                 {"object", "event"},
+                                 {"type", "charge.refunded"},
+                                 {"created", now - 30},
+                                 {"livemode", false},
+                                 {"data",
+                                  {{"object",
+                                    {{"object", "charge"},
+                                     {"id", "ch_1"},
+                                     {"amount", 500},
+                                     {"amount_refunded", 500},
+                                     {"refunded", true},
+                                     {"payment_intent", "pi_evt_p"}}}}}};
         http.answer(200, page({refund}, false));
         auto r = run();
         CHECK(r.replay.count(Outcome::needs_attention) == 1);
@@ -134,7 +148,8 @@ TEST_SUITE("stripe sync") {
             stripe::HttpResponse send(const stripe::HttpRequest& request) override {
                 db->execute(
                     "INSERT OR REPLACE INTO quicktools_state (name, value, updated_at) VALUES ('stripe.sync.cursor', "
-                    "'{\"event_id\":\"evt_9\",\"created\":" + std::to_string(now - 5) + "}', 'x')");
+                    "'{\"event_id\":\"evt_9\",\"created\":" +
+                    std::to_string(now - 5) + "}', 'x')");
                 return fake.send(request);
             }
         } http;

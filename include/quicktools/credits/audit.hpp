@@ -27,9 +27,9 @@ struct Violation {
     std::int64_t purchased_total = 0;
     std::int64_t lifetime_used = 0;
     std::int64_t base = 0;
-    std::int64_t ledger_delta = 0;   // the sum of the user's ledger deltas
+    std::int64_t ledger_delta = 0;  // the sum of the user's ledger deltas
     std::int64_t ledger_entries = 0;
-    bool has_null = false;           // a credit column holds NULL
+    bool has_null = false;  // a credit column holds NULL
     std::int64_t expected() const { return base + ledger_delta; }
     std::int64_t actual() const { return balance - purchased_total + lifetime_used; }
     std::int64_t difference() const { return actual() - expected(); }

@@ -48,9 +48,9 @@ struct ImportRow {
     std::string reason;
     std::optional<std::string> key;
     RowStatus status = RowStatus::apply;
-    std::int64_t same_as_line = 0;     // for duplicate
-    std::int64_t ledger_id = 0;        // the entry written (0 in a dry run), or the original one
-    std::int64_t balance_before = 0;   // for apply: the balance just before this row
+    std::int64_t same_as_line = 0;    // for duplicate
+    std::int64_t ledger_id = 0;       // the entry written (0 in a dry run), or the original one
+    std::int64_t balance_before = 0;  // for apply: the balance just before this row
     std::int64_t balance_after = 0;
 };
 

@@ -11,8 +11,8 @@ namespace quicktools::credits {
 
 struct LedgerEntry {
     std::int64_t user_id = 0;
-    std::string kind;        // grant, refund, debit, purchase, purchase_refund, migration, opening
-    std::int64_t amount = 0; // the amount as asked (positive)
+    std::string kind;         // grant, refund, debit, purchase, purchase_refund, migration, opening
+    std::int64_t amount = 0;  // the amount as asked (positive)
     // How the entry moved users.credits_balance, credits_purchased_total, credits_lifetime_used.
     std::int64_t balance_delta = 0;
     std::int64_t purchased_delta = 0;
@@ -20,7 +20,7 @@ struct LedgerEntry {
     std::int64_t balance_after = 0;
     std::string reason;
     std::string actor;
-    std::string source;      // "cli", "import:FILE:LINE", "stripe:evt_...", "migrate"
+    std::string source;  // "cli", "import:FILE:LINE", "stripe:evt_...", "migrate"
     std::optional<std::string> idempotency_key;
     std::optional<std::string> request_fingerprint;
     std::string created_at;  // filled in by append() when empty
@@ -43,7 +43,7 @@ private:
 
     db::Database& m_db;
     std::optional<db::Statement> m_insert, m_insert_returning_id;  // prepared on first use
-    int m_id_column = -1;  // of the id m_insert_returning_id returns
+    int m_id_column = -1;                                          // of the id m_insert_returning_id returns
 };
 
 // Throws Error telling the operator to run `db upgrade` if the tool's tables are missing.

@@ -43,7 +43,6 @@ struct TableRewrite {
 // without every table or column constraint that names one of them; the table is renamed to
 // `new_name`. Everything else (types, defaults, comments, layout) is kept as written.
 // Throws quicktools::Error when the text is not a CREATE TABLE with a column list.
-TableRewrite drop_columns(std::string_view create_sql, const std::set<std::string>& columns,
-                          std::string_view new_name);
+TableRewrite drop_columns(std::string_view create_sql, const std::set<std::string>& columns, std::string_view new_name);
 
 }  // namespace quicktools::db::ddl

@@ -20,26 +20,26 @@ namespace quicktools::db {
 enum class Force { no, yes };
 
 struct DropOptions {
-    Force force = Force::no;                 // drop although Stripe subscriptions are recorded as active
-    std::optional<std::string> backup_path;  // where to back up first; nullopt = no backup
-    bool vacuum = false;                     // VACUUM after the commit to give the space back (SQLite only)
-    std::string actor;                       // recorded in the schema history
+    Force force = Force::no;                          // drop although Stripe subscriptions are recorded as active
+    std::optional<std::string> backup_path;           // where to back up first; nullopt = no backup
+    bool vacuum = false;                              // VACUUM after the commit to give the space back (SQLite only)
+    std::string actor;                                // recorded in the schema history
     std::function<void(const std::string&)> on_step;  // told each step as it starts (progress)
     BackupProgress backup_progress;                   // told the pages copied by the backup
 };
 
 // An index, trigger or view that refers to users.
 struct DependentObject {
-    std::string type;    // index, trigger, view
+    std::string type;  // index, trigger, view
     std::string name;
     std::string reason;  // for dropped ones: why it cannot stay
 };
 
 struct DropPlan {
     SchemaState state = SchemaState::unknown;
-    bool nothing_to_do = false;              // already final
-    bool rewrites_table = true;              // false on PostgreSQL: the objects that stay are kept, not rebuilt
-    std::string new_table_sql;               // users as it will be defined (SQLite)
+    bool nothing_to_do = false;  // already final
+    bool rewrites_table = true;  // false on PostgreSQL: the objects that stay are kept, not rebuilt
+    std::string new_table_sql;   // users as it will be defined (SQLite)
     std::vector<std::string> removed_constraints;
     std::vector<DependentObject> recreated;  // rebuilt as they were (PostgreSQL: kept as they are)
     std::vector<DependentObject> dropped;    // gone with the columns they used

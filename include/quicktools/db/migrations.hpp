@@ -12,7 +12,6 @@
 
 namespace quicktools::db {
 
-
 struct Migration {
     int version = 0;
     std::string name;  // e.g. "credit_pack_columns"
@@ -51,8 +50,8 @@ struct SchemaStatus {
     StateDetection detected;
     bool has_history = false;
     std::vector<HistoryRow> history;
-    std::vector<int> baseline;     // versions a first upgrade would record as already in place
-    std::vector<int> pending;      // versions not applied yet, including those with their own command
+    std::vector<int> baseline;            // versions a first upgrade would record as already in place
+    std::vector<int> pending;             // versions not applied yet, including those with their own command
     std::vector<EditedMigration> edited;  // applied migrations whose file has changed since
 };
 

@@ -20,14 +20,14 @@ inline constexpr std::array<std::string_view, 6> credit_pack_columns = {
     "credits_balance",     "credits_purchased_total", "credits_lifetime_used",
     "api_access_unlocked", "last_purchase_date",      "last_purchase_amount"};
 
-inline constexpr std::array<std::string_view, 6> deprecated_columns = {
-    "subscription_tier", "subscription_status",     "stripe_subscription_id",
-    "monthly_credits",   "credits_used_this_month", "credits_reset_date"};
+inline constexpr std::array<std::string_view, 6> deprecated_columns = {"subscription_tier",       "subscription_status",
+                                                                       "stripe_subscription_id",  "monthly_credits",
+                                                                       "credits_used_this_month", "credits_reset_date"};
 
 // The tool's own tables (besides the schema history).
-inline constexpr std::array<std::string_view, 5> tool_tables = {
-    "quicktools_ledger", "quicktools_migrated_users", "quicktools_stripe_events", "quicktools_checkout_sessions",
-    "quicktools_state"};
+inline constexpr std::array<std::string_view, 5> tool_tables = {"quicktools_ledger", "quicktools_migrated_users",
+                                                                "quicktools_stripe_events",
+                                                                "quicktools_checkout_sessions", "quicktools_state"};
 
 inline constexpr std::string_view history_table = "quicktools_schema_history";
 

@@ -61,8 +61,10 @@ public:
     void bind(int index, std::nullopt_t) { m_impl->bind_null(index); }
     template <typename T>
     void bind(int index, const std::optional<T>& value) {
-        if (value) bind(index, *value);
-        else m_impl->bind_null(index);
+        if (value)
+            bind(index, *value);
+        else
+            m_impl->bind_null(index);
     }
     template <typename T>
     void bind(std::string_view name, T&& value) {

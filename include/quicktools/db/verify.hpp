@@ -16,10 +16,11 @@ struct Difference {
 struct VerifyReport {
     SchemaState state = SchemaState::unknown;
     std::string state_explanation;
-    std::vector<int> expected_versions;   // the migrations the expectation is built from
-    std::vector<Difference> drift;        // differences in what the tool owns or relies on
+    std::vector<int> expected_versions;  // the migrations the expectation is built from
+    std::vector<Difference> drift;       // differences in what the tool owns or relies on
     std::vector<std::string> not_owned;
-    bool baseline_pending = false;        // no history table yet: the state was detected, not recorded   // extra objects the tool leaves alone (listed with --verbose)
+    bool baseline_pending = false;  // no history table yet: the state was detected, not recorded   // extra objects the
+                                    // tool leaves alone (listed with --verbose)
     bool clean() const { return drift.empty(); }
 };
 

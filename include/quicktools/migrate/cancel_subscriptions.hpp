@@ -28,12 +28,12 @@ struct CancelFailure {
 
 struct CancelSubscriptionsResult {
     bool dry_run = false;
-    std::int64_t to_cancel = 0;          // not cancelled before this run
-    std::int64_t canceled = 0;           // cancelled by Stripe now
-    std::int64_t already_canceled = 0;   // Stripe said there is no such subscription (resource_missing)
-    std::int64_t done_before = 0;        // recorded as cancelled by an earlier run: skipped
+    std::int64_t to_cancel = 0;         // not cancelled before this run
+    std::int64_t canceled = 0;          // cancelled by Stripe now
+    std::int64_t already_canceled = 0;  // Stripe said there is no such subscription (resource_missing)
+    std::int64_t done_before = 0;       // recorded as cancelled by an earlier run: skipped
     std::int64_t failed = 0;
-    std::int64_t not_attempted = 0;      // left when Stripe could not be reached
+    std::int64_t not_attempted = 0;  // left when Stripe could not be reached
     std::vector<CancelFailure> failures;
 };
 

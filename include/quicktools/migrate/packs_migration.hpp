@@ -82,7 +82,7 @@ struct MigrateResult {
     Mode mode = Mode::convert;
     std::string policy;
     db::SchemaState state_before = db::SchemaState::unknown;
-    std::vector<int> schema_applied;   // migrations applied (or to apply) first
+    std::vector<int> schema_applied;  // migrations applied (or to apply) first
     std::optional<std::string> backup_path;
     std::int64_t backup_bytes = 0;
     std::optional<Completion> completion;  // the earlier run when already_done, this run otherwise

@@ -21,7 +21,7 @@ struct MigratedFrom {
 
 struct UserDetails {
     users::User user;
-    std::string support_tier;                  // credits::support_tier of the purchased total
+    std::string support_tier;                   // credits::support_tier of the purchased total
     std::optional<MigratedFrom> migrated_from;  // set when `migrate packs` recorded this user
 };
 

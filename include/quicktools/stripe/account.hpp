@@ -24,8 +24,8 @@ std::optional<AccountBinding> read_account_binding(db::Database& db);
 
 // What check_account found.
 struct AccountCheck {
-    AccountBinding key;   // the account and mode of the key
-    bool bound = false;   // the database was bound already (to this account and mode)
+    AccountBinding key;  // the account and mode of the key
+    bool bound = false;  // the database was bound already (to this account and mode)
 };
 
 // Asks Stripe which account the client's key belongs to and compares it with the binding:

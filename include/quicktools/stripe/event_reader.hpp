@@ -90,7 +90,7 @@ private:
     bool m_more_pages = false;
     std::size_t m_chunk;
     std::size_t m_max_event;
-    std::string m_buf;      // m_buf[0, m_len) holds bytes [m_base, m_base + m_len) of the input
+    std::string m_buf;  // m_buf[0, m_len) holds bytes [m_base, m_base + m_len) of the input
     std::size_t m_len = 0;
     std::int64_t m_base = 0;
     std::int64_t m_keep = 0;  // bytes before this may be dropped from the buffer

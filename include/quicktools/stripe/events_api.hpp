@@ -16,15 +16,20 @@ namespace quicktools::stripe {
 
 // The event types `stripe replay` applies or reports; sync asks Stripe for these only (the
 // Events API takes at most 20).
-inline constexpr std::array<std::string_view, 14> listed_event_types = {
-    "checkout.session.completed",       "checkout.session.async_payment_succeeded",
-    "checkout.session.async_payment_failed",
-    "charge.refunded",                  "charge.refund.updated",
-    "refund.created",                   "refund.updated",
-    "refund.failed",                    "charge.dispute.created",
-    "charge.dispute.updated",           "charge.dispute.closed",
-    "charge.dispute.funds_withdrawn",   "charge.dispute.funds_reinstated",
-    "radar.early_fraud_warning.created"};
+inline constexpr std::array<std::string_view, 14> listed_event_types = {"checkout.session.completed",
+                                                                        "checkout.session.async_payment_succeeded",
+                                                                        "checkout.session.async_payment_failed",
+                                                                        "charge.refunded",
+                                                                        "charge.refund.updated",
+                                                                        "refund.created",
+                                                                        "refund.updated",
+                                                                        "refund.failed",
+                                                                        "charge.dispute.created",
+                                                                        "charge.dispute.updated",
+                                                                        "charge.dispute.closed",
+                                                                        "charge.dispute.funds_withdrawn",
+                                                                        "charge.dispute.funds_reinstated",
+                                                                        "radar.early_fraud_warning.created"};
 
 // Stripe's Events API lists the last 30 days only.
 inline constexpr std::int64_t events_retention_seconds = 30LL * 24 * 3600;
@@ -42,7 +47,7 @@ struct ListEventsResult {
     std::string newest_id;               // the newest event listed (empty: none)
     std::int64_t newest_created = 0;
     int pages = 0;
-    std::vector<std::string> warnings;   // for example the 30-day limit
+    std::vector<std::string> warnings;  // for example the 30-day limit
 };
 
 // A --since duration ("90m", "36h", "7d", "2w"; plain digits are seconds) in seconds. Throws a

@@ -68,8 +68,8 @@ struct ReconcileResult {
     std::int64_t since = 0;  // created[gte] sent, Unix seconds
     int pages = 0;
     std::int64_t sessions_listed = 0, refunds_listed = 0, disputes_listed = 0;
-    std::int64_t in_sync = 0;  // listed objects the database already reflects
-    std::int64_t unpaid = 0;   // complete sessions still waiting for an asynchronous payment
+    std::int64_t in_sync = 0;        // listed objects the database already reflects
+    std::int64_t unpaid = 0;         // complete sessions still waiting for an asynchronous payment
     std::int64_t local_checked = 0;  // sessions credited in the window but not listed, asked for one by one
     std::vector<Unconfirmed> unconfirmed;
     ReplayResult applied;  // what the events made from listed objects did

@@ -22,7 +22,7 @@ struct Purchase {
     std::int64_t user_id = 0;
     std::string pack;
     std::int64_t credits = 0;
-    std::int64_t paid = 0;      // cents charged (amount_total)
+    std::int64_t paid = 0;  // cents charged (amount_total)
     std::string currency;
     std::int64_t refunded = 0;  // cents refunded so far, as recorded
     std::int64_t owed = 0;      // credits refunds and disputes take back now
@@ -42,19 +42,19 @@ Purchase find_purchase(db::Database& db, const std::string& session_or_payment_i
 std::string refund_idempotency_key(const std::string& session_id, std::int64_t amount, const std::string& reason);
 
 struct RefundPurchaseRequest {
-    std::string target;                 // cs_... or pi_...
+    std::string target;                  // cs_... or pi_...
     std::optional<std::int64_t> amount;  // cents; all that is left when not given
-    std::string reason;                 // why (metadata and the ledger)
+    std::string reason;                  // why (metadata and the ledger)
     bool allow_shortfall = false;
-    DryRun dry_run = DryRun::no;        // only work out what would happen; send nothing
-    ReplayOptions replay;               // livemode of the key, actor
+    DryRun dry_run = DryRun::no;  // only work out what would happen; send nothing
+    ReplayOptions replay;         // livemode of the key, actor
     std::optional<AccountBinding> bind;
 };
 
 struct RefundPurchaseResult {
     Purchase purchase;
     bool dry_run = false;
-    std::int64_t amount = 0;          // cents refunded (or to refund)
+    std::int64_t amount = 0;           // cents refunded (or to refund)
     std::int64_t credits_to_take = 0;  // what the refund takes back by the rules (before it was sent)
     std::int64_t shortfall = 0;        // of that, what the user had already spent
     std::string idempotency_key;

@@ -69,11 +69,11 @@ struct ReplayResult {
     std::int64_t retried = 0;  // events stored as needs_attention and handled again
     std::int64_t credits_added = 0;
     std::int64_t credits_clawed_back = 0;
-    std::int64_t credits_restored = 0;  // given back by failed refunds and reinstated disputes
+    std::int64_t credits_restored = 0;   // given back by failed refunds and reinstated disputes
     std::int64_t credits_shortfall = 0;  // owed back by refunds and disputes but already spent
-    std::vector<Attention> attention;  // the first max_attention_listed of them
-    std::int64_t attention_total = 0;   // all of them
-    std::vector<std::string> warnings;  // about an input as a whole (one page of a longer list)
+    std::vector<Attention> attention;    // the first max_attention_listed of them
+    std::int64_t attention_total = 0;    // all of them
+    std::vector<std::string> warnings;   // about an input as a whole (one page of a longer list)
 
     std::int64_t count(Outcome o) const { return counts[static_cast<std::size_t>(o)]; }
     void add(const ReplayResult& other);

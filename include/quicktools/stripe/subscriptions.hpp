@@ -19,7 +19,7 @@ struct CancelResult {
     std::string status;           // Stripe's status after the call ("canceled"), or "" when already gone
     std::string idempotency_key;  // the key sent
     int attempts = 0;
-    std::string detail;           // why, for every outcome but canceled
+    std::string detail;  // why, for every outcome but canceled
     bool done() const { return outcome == CancelOutcome::canceled || outcome == CancelOutcome::already_gone; }
 };
 

@@ -14,8 +14,8 @@
 namespace quicktools::stripe {
 
 struct UserStripeView {
-    std::string customer_id;   // users.stripe_customer_id (empty: none)
-    nlohmann::json customer;   // id, email, name, deleted, found (null: no customer id)
+    std::string customer_id;  // users.stripe_customer_id (empty: none)
+    nlohmann::json customer;  // id, email, name, deleted, found (null: no customer id)
     // Per Checkout Session (newest first): id, found_at_stripe, status, payment_status, mode,
     // created, pack, currency, amount_subtotal, amount_discount, amount_tax, amount_total,
     // payment_intent, local (what this database credited, or null), refunds and disputes (each

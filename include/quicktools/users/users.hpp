@@ -29,8 +29,8 @@ struct User {
 struct Match {
     enum class Kind { none, one, several };
     Kind kind = Kind::none;
-    std::int64_t id = 0;             // for one
-    std::vector<std::int64_t> ids;   // for several: the first few, by id
+    std::int64_t id = 0;            // for one
+    std::vector<std::int64_t> ids;  // for several: the first few, by id
 };
 
 // The one way users are named on the command line, in import rows and in Stripe metadata: a

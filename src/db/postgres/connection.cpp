@@ -48,10 +48,11 @@ std::unique_ptr<Connection> open_postgres_scratch(Connection& live) {
         scratch->execute(fmt::format("BEGIN; CREATE SCHEMA {0}; SET LOCAL search_path = {0}", schema));
     } catch (const postgres::PgError& e) {
         if (e.sqlstate() == "42501")
-            throw Error(fmt::format("{}: db verify builds the expected schema in a scratch schema that is never "
-                                    "committed, and this role may not create one ({}): run it as a role with "
-                                    "CREATE on the database (the web app's owner)",
-                                    live.name(), e.what()));
+            throw Error(
+                fmt::format("{}: db verify builds the expected schema in a scratch schema that is never "
+                            "committed, and this role may not create one ({}): run it as a role with "
+                            "CREATE on the database (the web app's owner)",
+                            live.name(), e.what()));
         throw translate_postgres(e, live.name(), live.busy_timeout_ms());
     }
     return scratch;
@@ -74,40 +75,45 @@ Error translate_postgres(const std::exception& e, const std::string& target, int
             return Error(fmt::format("no database at {} (the server has no database named \"{}\")", name,
                                      pg_name_in(message, "database")));
         if (state == "28P01" || state == "28000")
-            return Error(fmt::format("cannot connect to {}: the server refused the login ({}); check the user and "
-                                     "the password (in the URI, PGPASSWORD or ~/.pgpass)",
-                                     name, message));
+            return Error(
+                fmt::format("cannot connect to {}: the server refused the login ({}); check the user and "
+                            "the password (in the URI, PGPASSWORD or ~/.pgpass)",
+                            name, message));
         return Error(fmt::format("cannot connect to {}: {}", name, message));
     }
     if (pg_lost_connection(*pg)) {
         if (pg->during_commit)
-            return Error(fmt::format("lost the connection to {} while committing ({}): the server may or may not "
-                                     "have committed the change; check before running the command again",
-                                     name, message));
+            return Error(
+                fmt::format("lost the connection to {} while committing ({}): the server may or may not "
+                            "have committed the change; check before running the command again",
+                            name, message));
         return Error(fmt::format("lost the connection to {} ({}); nothing was committed", name, message));
     }
     if (state == "55P03")
-        return Error(fmt::format("{} is locked by another writer: a row or table this command needs stayed locked "
-                                 "for {} ms; nothing was changed. Try again, or wait longer with --busy-timeout MS",
-                                 name, busy_timeout_ms));
+        return Error(
+            fmt::format("{} is locked by another writer: a row or table this command needs stayed locked "
+                        "for {} ms; nothing was changed. Try again, or wait longer with --busy-timeout MS",
+                        name, busy_timeout_ms));
     if (state == "57014")
         return Error(fmt::format("{}: the server cancelled a statement ({}); nothing was changed", name, message));
     if (state == "40001" || state == "40P01")
-        return Error(fmt::format("{}: another session changed the same rows at the same time ({}); nothing was "
-                                 "changed. Try again",
-                                 name, message));
+        return Error(
+            fmt::format("{}: another session changed the same rows at the same time ({}); nothing was "
+                        "changed. Try again",
+                        name, message));
     if (state.rfind("23", 0) == 0) return Error(fmt::format("{} refused the change: {}{}", name, message, detail));
     if (state == "53100") return Error(fmt::format("the disk holding {} is full; nothing was changed", name));
     if (state.rfind("53", 0) == 0)
         return Error(fmt::format("{}: the server is out of resources ({}); nothing was changed", name, message));
-    if (state == "25006" && (message.find("standby") != std::string::npos ||
-                             message.find("recovery") != std::string::npos))
-        return Error(fmt::format("{} is read-only ({}): this command writes, so it needs the primary server", name,
-                                 message));
+    if (state == "25006" &&
+        (message.find("standby") != std::string::npos || message.find("recovery") != std::string::npos))
+        return Error(
+            fmt::format("{} is read-only ({}): this command writes, so it needs the primary server", name, message));
     if (state == "42501")
-        return Error(fmt::format("{}: permission denied ({}): this command needs a role that may read and write "
-                                 "the web app's tables",
-                                 name, message));
+        return Error(
+            fmt::format("{}: permission denied ({}): this command needs a role that may read and write "
+                        "the web app's tables",
+                        name, message));
     return Error(fmt::format("{}: {}{}", name, message, detail));
 }
 

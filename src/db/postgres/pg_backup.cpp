@@ -41,7 +41,7 @@ std::string pgbackup_find(const std::string& program) {
         if (end == std::string::npos) end = all.size();
         std::string dir = all.substr(i, end - i);
         if (dir.empty()) dir = ".";
-        const std::string candidate = dir + "/" + program;
+        std::string candidate = dir + "/" + program;
         struct stat st {};
         if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(candidate.c_str(), X_OK) == 0)
             return candidate;
@@ -160,16 +160,15 @@ BackupResult pg_dump_backup(Database& source, const std::string& dest, const Bac
     const std::string pg_dump = pgbackup_find("pg_dump");
     const std::string pg_restore = pgbackup_find("pg_restore");
     if (pg_dump.empty() || pg_restore.empty())
-        throw Error(fmt::format("backing up {} needs pg_dump and pg_restore, and {} is not on PATH; install "
-                                "postgresql-client (the version of the server or newer), or pass --no-backup to "
-                                "go on without a backup",
-                                source.path(), pg_dump.empty() ? "pg_dump" : "pg_restore"));
+        throw Error(
+            fmt::format("backing up {} needs pg_dump and pg_restore, and {} is not on PATH; install "
+                        "postgresql-client (the version of the server or newer), or pass --no-backup to "
+                        "go on without a backup",
+                        source.path(), pg_dump.empty() ? "pg_dump" : "pg_restore"));
     pgbackup_refuse_existing(dest);
     PgPartialCopy partial(dest);
 
-    std::vector<std::string> argv = {pg_dump,
-                                     "--format=custom",
-                                     "--no-password",
+    std::vector<std::string> argv = {pg_dump, "--format=custom", "--no-password",
                                      fmt::format("--lock-wait-timeout={}", std::max(1, source.busy_timeout_ms())),
                                      "--file=" + partial.path()};
     // Inside the caller's transaction: pg_dump sees exactly what it sees.
@@ -186,8 +185,8 @@ BackupResult pg_dump_backup(Database& source, const std::string& dest, const Bac
     const PgChildResult dumped = pgbackup_run(argv, env);
     util::throw_if_interrupted();
     if (!pgbackup_ok(dumped))
-        throw Error(fmt::format("pg_dump could not back up {} ({}); no backup was written",
-                                source.path(), pg_scrub(pgbackup_one_line(dumped.err), pg->uri())));
+        throw Error(fmt::format("pg_dump could not back up {} ({}); no backup was written", source.path(),
+                                pg_scrub(pgbackup_one_line(dumped.err), pg->uri())));
     const PgChildResult listed = pgbackup_run({pg_restore, "--list", partial.path()}, {});
     if (!pgbackup_ok(listed))
         throw Error(fmt::format("the dump of {} cannot be read back by pg_restore ({}); no backup was written",

@@ -91,8 +91,10 @@ std::string pg_one_line(std::string_view message) {
             continue;
         }
         if (!out.empty()) {
-            if (newline) out += "; ";
-            else if (space) out.push_back(' ');
+            if (newline)
+                out += "; ";
+            else if (space)
+                out.push_back(' ');
         }
         newline = space = false;
         out.push_back(c);
@@ -124,7 +126,8 @@ std::int64_t pg_parse_int64(const char* text) {
     errno = 0;
     char* end = nullptr;
     const long long v = std::strtoll(text, &end, 10);
-    if (end != nullptr && (*end == '.' || *end == 'e' || *end == 'E')) return static_cast<std::int64_t>(std::strtod(text, nullptr));
+    if (end != nullptr && (*end == '.' || *end == 'e' || *end == 'E'))
+        return static_cast<std::int64_t>(std::strtod(text, nullptr));
     return v;
 }
 
@@ -231,7 +234,6 @@ PgConnection::PgConnection(const OpenOptions& options)
 }
 
 void PgConnection::setup(Access access) {
-
     // lock_timeout for the whole session, so no statement (in a write transaction or outside
     // one) waits behind another session's lock for longer than --busy-timeout; 0 would mean
     // "for ever" to PostgreSQL, so the least is 1 ms. Values as the tool reads them: UTF-8, ISO
@@ -263,7 +265,8 @@ void PgConnection::interrupt() noexcept {
 PgError PgConnection::error_from(const PGresult* result) const {
     const bool broken = PQstatus(m_conn) == CONNECTION_BAD;
     const PgError::Kind kind = broken ? PgError::Kind::connection : PgError::Kind::statement;
-    if (result == nullptr) return PgError(kind, broken ? "08006" : "", pg_scrub(pg_one_line(PQerrorMessage(m_conn)), m_uri));
+    if (result == nullptr)
+        return PgError(kind, broken ? "08006" : "", pg_scrub(pg_one_line(PQerrorMessage(m_conn)), m_uri));
     const char* sqlstate = PQresultErrorField(result, PG_DIAG_SQLSTATE);
     const char* primary = PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY);
     const char* detail = PQresultErrorField(result, PG_DIAG_MESSAGE_DETAIL);
@@ -398,7 +401,8 @@ PgStatement::~PgStatement() {
 
 void PgStatement::check_index(int index) const {
     if (index < 1 || index > m_parameter_count)
-        throw std::logic_error(fmt::format("parameter {} out of range (the statement has {})", index, m_parameter_count));
+        throw std::logic_error(
+            fmt::format("parameter {} out of range (the statement has {})", index, m_parameter_count));
 }
 
 void PgStatement::bind_int64(int index, std::int64_t value) {
@@ -444,11 +448,10 @@ void PgStatement::start() {
     }
     std::vector<const char*> values(static_cast<std::size_t>(m_parameter_count));
     for (std::size_t i = 0; i < values.size(); ++i) values[i] = m_null[i] != 0 ? nullptr : m_values[i].c_str();
-    const int sent = m_prepared.empty()
-                         ? PQsendQueryParams(conn, m_sql.c_str(), m_parameter_count, nullptr, values.data(), nullptr,
-                                             nullptr, 0)
-                         : PQsendQueryPrepared(conn, m_prepared.c_str(), m_parameter_count, values.data(), nullptr,
-                                               nullptr, 0);
+    const int sent =
+        m_prepared.empty()
+            ? PQsendQueryParams(conn, m_sql.c_str(), m_parameter_count, nullptr, values.data(), nullptr, nullptr, 0)
+            : PQsendQueryPrepared(conn, m_prepared.c_str(), m_parameter_count, values.data(), nullptr, nullptr, 0);
     if (sent == 0) throw m_connection.error_from(nullptr);
     PQsetSingleRowMode(conn);
     m_reading = true;
@@ -506,9 +509,7 @@ bool PgStatement::step() {
             return false;
         }
         switch (PQresultStatus(r.get())) {
-            case PGRES_SINGLE_TUPLE:
-                m_row = std::move(r);
-                return true;
+            case PGRES_SINGLE_TUPLE: m_row = std::move(r); return true;
             case PGRES_TUPLES_OK:
             case PGRES_COMMAND_OK:
             case PGRES_EMPTY_QUERY: {

@@ -36,7 +36,9 @@ public:
         connection,  // the connection broke after it was made
     };
     PgError(Kind kind, std::string sqlstate, const std::string& message, std::string detail = {})
-        : EngineError(Engine::postgres, 0, message), m_kind(kind), m_sqlstate(std::move(sqlstate)),
+        : EngineError(Engine::postgres, 0, message),
+          m_kind(kind),
+          m_sqlstate(std::move(sqlstate)),
           m_detail(std::move(detail)) {}
     Kind kind() const noexcept { return m_kind; }
     const std::string& sqlstate() const noexcept { return m_sqlstate; }

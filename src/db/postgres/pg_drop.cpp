@@ -26,9 +26,10 @@ std::string pgdrop_literal(const std::string& text) {
 
 void pgdrop_require(Database& db) {
     if (db.engine() != Engine::postgres)
-        throw Error(fmt::format("{}: dropping the deprecated columns with ALTER TABLE is PostgreSQL's way; this "
-                                "database is not on PostgreSQL",
-                                db.path()));
+        throw Error(
+            fmt::format("{}: dropping the deprecated columns with ALTER TABLE is PostgreSQL's way; this "
+                        "database is not on PostgreSQL",
+                        db.path()));
 }
 
 }  // namespace
@@ -85,8 +86,8 @@ void plan_users_drop(Database& db, const DropOptions& options, DropPlan& plan) {
                 reason = fmt::format("uses the dropped column {}", uses);
             else if (const std::string used = ddl::first_name_used(q.column("function_body").text(), watched);
                      !used.empty())
-                reason = fmt::format("its function {} uses the dropped column {}", q.column("function_name").text(),
-                                     used);
+                reason =
+                    fmt::format("its function {} uses the dropped column {}", q.column("function_name").text(), used);
             if (reason.empty()) {
                 plan.recreated.push_back({"trigger", name, {}});
             } else {
@@ -126,11 +127,11 @@ void plan_users_drop(Database& db, const DropOptions& options, DropPlan& plan) {
     const Migration& m = migration(drop_deprecated_version, Engine::postgres);
     plan.statements = {"BEGIN", "LOCK TABLE users IN EXCLUSIVE MODE"};
     plan.statements.insert(plan.statements.end(), rewrite.begin(), rewrite.end());
-    plan.statements.push_back(fmt::format(
-        "INSERT INTO quicktools_schema_history (version, name, checksum, kind, applied_at, applied_by) "
-        "VALUES ({}, {}, {}, 'applied', {}, {})",
-        m.version, pgdrop_literal(m.name), pgdrop_literal(m.checksum), pgdrop_literal(util::now_timestamp()),
-        pgdrop_literal(options.actor)));
+    plan.statements.push_back(
+        fmt::format("INSERT INTO quicktools_schema_history (version, name, checksum, kind, applied_at, applied_by) "
+                    "VALUES ({}, {}, {}, 'applied', {}, {})",
+                    m.version, pgdrop_literal(m.name), pgdrop_literal(m.checksum),
+                    pgdrop_literal(util::now_timestamp()), pgdrop_literal(options.actor)));
     plan.statements.push_back("COMMIT");
     // No VACUUM even with --vacuum: DROP COLUMN frees nothing to give back (see drop_deprecated.hpp).
 }

@@ -58,8 +58,8 @@ PgParameterSql pg_translate_parameters(std::string_view sql) {
         std::size_t end = i;
         if (c == '\'') {
             // E'...' takes backslash escapes; the E was copied already.
-            const bool escape_string = i > 0 && (sql[i - 1] == 'E' || sql[i - 1] == 'e') &&
-                                       (i < 2 || !pg_ident_char(sql[i - 2]));
+            const bool escape_string =
+                i > 0 && (sql[i - 1] == 'E' || sql[i - 1] == 'e') && (i < 2 || !pg_ident_char(sql[i - 2]));
             end = pg_skip_quoted(sql, i, '\'', escape_string);
         } else if (c == '"') {
             end = pg_skip_quoted(sql, i, '"', false);

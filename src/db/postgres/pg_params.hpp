@@ -9,8 +9,8 @@
 namespace quicktools::db::postgres {
 
 struct PgParameterSql {
-    std::string text;             // the statement with $1, $2, ... in place of our parameters
-    int parameter_count = 0;      // the highest parameter number
+    std::string text;         // the statement with $1, $2, ... in place of our parameters
+    int parameter_count = 0;  // the highest parameter number
     // Each `:name` (with its colon) and its number.
     std::vector<std::pair<std::string, int>> names;
 };

@@ -72,9 +72,10 @@ void check_copy(Database& copy, const std::string& source) {
     std::string verdict = q.step() ? q.column(0).text() : "no answer";
     std::replace(verdict.begin(), verdict.end(), '\n', ' ');
     if (verdict != "ok")
-        throw Error(fmt::format("{} is damaged: SQLite's integrity check of the copy says \"{}\"; no backup was "
-                                "written. Keep the last good backup; `sqlite3 {} .recover` may save the data",
-                                source, verdict, source));
+        throw Error(
+            fmt::format("{} is damaged: SQLite's integrity check of the copy says \"{}\"; no backup was "
+                        "written. Keep the last good backup; `sqlite3 {} .recover` may save the data",
+                        source, verdict, source));
 }
 
 // SQLite's backup object, finished when it goes.
@@ -138,9 +139,10 @@ BackupResult online_backup(Database& source, const std::string& dest, const Back
             util::throw_if_interrupted();
             if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
                 if (std::chrono::steady_clock::now() - started > std::chrono::milliseconds(source.busy_timeout_ms()))
-                    throw Error(fmt::format("{} stayed locked for {} ms during the backup; nothing was changed. "
-                                            "Try again, or wait longer with --busy-timeout MS",
-                                            source.path(), source.busy_timeout_ms()));
+                    throw Error(
+                        fmt::format("{} stayed locked for {} ms during the backup; nothing was changed. "
+                                    "Try again, or wait longer with --busy-timeout MS",
+                                    source.path(), source.busy_timeout_ms()));
                 std::this_thread::sleep_for(std::chrono::milliseconds(10));
             }
             rc = backup.step(4096);
@@ -161,12 +163,14 @@ BackupResult online_backup(Database& source, const std::string& dest, const Back
     } catch (const SqliteError& e) {
         if (!caller_transaction) connection.rollback();
         if (e.code() == SQLITE_CORRUPT || e.code() == SQLITE_NOTADB)
-            throw Error(fmt::format("{} is damaged ({}); no backup was written. Keep the last good backup; `sqlite3 {} "
-                                    ".recover` may save the data",
-                                    source.path(), e.what(), source.path()));
-        throw Error(fmt::format("backup to {} failed: {}; check the free space and that its folder is writable "
-                                "(no partial copy was left)",
-                                dest, e.what()));
+            throw Error(
+                fmt::format("{} is damaged ({}); no backup was written. Keep the last good backup; `sqlite3 {} "
+                            ".recover` may save the data",
+                            source.path(), e.what(), source.path()));
+        throw Error(
+            fmt::format("backup to {} failed: {}; check the free space and that its folder is writable "
+                        "(no partial copy was left)",
+                        dest, e.what()));
     }
 }
 

@@ -41,9 +41,7 @@ std::string lower(std::string_view text) {
 
 bool significant(const Token& t) { return t.kind != TokenKind::space && t.kind != TokenKind::comment; }
 
-bool is_punct(std::string_view sql, const Token& t, char c) {
-    return t.kind == TokenKind::punct && sql[t.begin] == c;
-}
+bool is_punct(std::string_view sql, const Token& t, char c) { return t.kind == TokenKind::punct && sql[t.begin] == c; }
 
 std::string_view text_of(std::string_view sql, const Token& t) { return sql.substr(t.begin, t.end - t.begin); }
 
@@ -136,9 +134,8 @@ std::string first_name_used(std::string_view sql, const std::set<std::string>& n
 
 std::string quote_identifier(std::string_view name) {
     const bool plain = !name.empty() && std::isdigit(static_cast<unsigned char>(name.front())) == 0 &&
-                       std::all_of(name.begin(), name.end(), [](char c) {
-                           return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_';
-                       });
+                       std::all_of(name.begin(), name.end(),
+                                   [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_'; });
     if (plain && sqlite3_keyword_check(name.data(), static_cast<int>(name.size())) == 0) return std::string(name);
     std::string out = "\"";
     for (char c : name) {
@@ -201,8 +198,8 @@ std::string without_column_checks(std::string_view sql, const std::vector<Token>
 }
 
 bool is_table_constraint(const std::string& first_word) {
-    return first_word == "constraint" || first_word == "primary" || first_word == "unique" ||
-           first_word == "check" || first_word == "foreign";
+    return first_word == "constraint" || first_word == "primary" || first_word == "unique" || first_word == "check" ||
+           first_word == "foreign";
 }
 
 }  // namespace
@@ -223,7 +220,8 @@ TableRewrite drop_columns(std::string_view sql, const std::set<std::string>& col
     std::vector<std::pair<std::size_t, std::size_t>> segments;
     std::size_t start = open + 1;
     for (std::size_t i = open + 1; i < close; ++i) {
-        if (is_punct(sql, tokens[i], '(')) i = matching_paren(sql, tokens, i);
+        if (is_punct(sql, tokens[i], '('))
+            i = matching_paren(sql, tokens, i);
         else if (is_punct(sql, tokens[i], ',')) {
             segments.emplace_back(start, i);
             start = i + 1;
@@ -267,8 +265,10 @@ TableRewrite drop_columns(std::string_view sql, const std::set<std::string>& col
             element.core = constraint ? std::string(sql.substr(tokens[f].begin, tokens[l - 1].end - tokens[f].begin))
                                       : without_column_checks(sql, tokens, f, l, columns, out);
         }
-        if (n + 1 == segments.size()) closing = after;
-        else element.trail = after;
+        if (n + 1 == segments.size())
+            closing = after;
+        else
+            element.trail = after;
         elements.push_back(std::move(element));
     }
 

@@ -54,8 +54,8 @@ void register_function(Database& db, const FunctionSpec& spec, void* self) {
     // SQLite frees `registered` through the destructor callback, also when the call fails.
     if (sqlite3_create_function_v2(connection.handle(), spec.name, spec.arguments, flags, registered,
                                    &sqlite_function_trampoline, nullptr, nullptr, &sqlite_function_free) != SQLITE_OK)
-        throw Error(fmt::format("could not register the SQL function {}: {}", spec.name,
-                                sqlite3_errmsg(connection.handle())));
+        throw Error(
+            fmt::format("could not register the SQL function {}: {}", spec.name, sqlite3_errmsg(connection.handle())));
 }
 
 void unregister_function(Database& db, const FunctionSpec& spec) noexcept {

@@ -37,10 +37,11 @@ bool sqlite_folder_writable(const std::string& path) {
 // the -wal and -shm files beside it even to read, so "read-only file" would name the wrong cause.
 std::optional<Error> sqlite_wal_in_read_only_folder(const std::string& path) {
     if (!sqlite_wal_mode(path) || sqlite_folder_writable(path)) return std::nullopt;
-    return Error(fmt::format("{} is in WAL mode and its folder is not writable by this user: SQLite must create "
-                             "{}-wal and {}-shm beside it, even to read. Run as the user the web app runs as, or "
-                             "give this user write access to the folder",
-                             path, path, path));
+    return Error(
+        fmt::format("{} is in WAL mode and its folder is not writable by this user: SQLite must create "
+                    "{}-wal and {}-shm beside it, even to read. Run as the user the web app runs as, or "
+                    "give this user write access to the folder",
+                    path, path, path));
 }
 
 }  // namespace
@@ -66,14 +67,15 @@ std::unique_ptr<Connection> open_sqlite(const OpenOptions& options) {
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0) {
         if (errno == ENOENT)
-            throw Error(fmt::format("no database at {}: pass --db PATH (or set QUICKTOOLS_DB), "
-                                    "or create one with `quicktools db init`", path));
+            throw Error(
+                fmt::format("no database at {}: pass --db PATH (or set QUICKTOOLS_DB), "
+                            "or create one with `quicktools db init`",
+                            path));
         throw Error(fmt::format("cannot open {}: {}", path, std::strerror(errno)));
     }
     if (S_ISDIR(st.st_mode))
         throw Error(fmt::format("{} is a directory, not a database file: pass --db with the file's path", path));
-    if (::access(path.c_str(), R_OK) != 0)
-        throw Error(fmt::format("cannot read {}: permission denied", path));
+    if (::access(path.c_str(), R_OK) != 0) throw Error(fmt::format("cannot read {}: permission denied", path));
 
     // NOMUTEX: each connection is used by one thread only, so SQLite's per-call locking is waste
     // (about 3% of a replay); interrupting from the signal handler stays safe.
@@ -85,9 +87,10 @@ std::unique_ptr<Connection> open_sqlite(const OpenOptions& options) {
         connection->execute("SELECT count(*) FROM sqlite_master");
         if (options.access == Access::read_write && sqlite3_db_readonly(connection->handle(), "main") == 1) {
             if (auto wal = sqlite_wal_in_read_only_folder(path)) throw *wal;
-            throw Error(fmt::format("{} is read-only: this command writes, so it needs write access to the "
-                                    "file and its folder",
-                                    path));
+            throw Error(
+                fmt::format("{} is read-only: this command writes, so it needs write access to the "
+                            "file and its folder",
+                            path));
         }
         connection->execute("PRAGMA foreign_keys = ON");
         util::set_interruptible(connection.get());
@@ -124,35 +127,34 @@ Error translate_sqlite(const std::exception& e, const std::string& path, int bus
         case SQLITE_BUSY:
         case SQLITE_LOCKED:
             if (sqlite::take_last_wait() == sqlite::Waited::readers)
-                return Error(fmt::format("{} could not be committed: other connections kept reading it for {} ms, and "
-                                         "in rollback-journal mode a commit waits until no one reads; nothing was "
-                                         "changed. Try again, wait longer with --busy-timeout MS, or look for a "
-                                         "long-running reader (WAL mode lets readers and a commit run together)",
-                                         path, busy_timeout_ms));
-            return Error(fmt::format("{} is locked by another writer and stayed locked for {} ms; nothing was "
-                                     "changed. Try again, or wait longer with --busy-timeout MS",
-                                     path, busy_timeout_ms));
+                return Error(
+                    fmt::format("{} could not be committed: other connections kept reading it for {} ms, and "
+                                "in rollback-journal mode a commit waits until no one reads; nothing was "
+                                "changed. Try again, wait longer with --busy-timeout MS, or look for a "
+                                "long-running reader (WAL mode lets readers and a commit run together)",
+                                path, busy_timeout_ms));
+            return Error(
+                fmt::format("{} is locked by another writer and stayed locked for {} ms; nothing was "
+                            "changed. Try again, or wait longer with --busy-timeout MS",
+                            path, busy_timeout_ms));
         case SQLITE_READONLY:
             if (auto wal = sqlite_wal_in_read_only_folder(path)) return *wal;
-            return Error(fmt::format("{} is read-only: this command writes, so it needs write access to the file "
-                                     "and its folder",
-                                     path));
-        case SQLITE_NOTADB:
-            return Error(fmt::format("{} is not a SQLite database", path));
+            return Error(
+                fmt::format("{} is read-only: this command writes, so it needs write access to the file "
+                            "and its folder",
+                            path));
+        case SQLITE_NOTADB: return Error(fmt::format("{} is not a SQLite database", path));
         case SQLITE_CORRUPT:
             return Error(fmt::format("{} is damaged (SQLite reports corruption); restore it from a backup", path));
         case SQLITE_CANTOPEN:
             if (auto wal = sqlite_wal_in_read_only_folder(path)) return *wal;
-            return Error(fmt::format("cannot open {}: check that the file and its folder exist and are accessible",
-                                     path));
-        case SQLITE_FULL:
-            return Error(fmt::format("the disk holding {} is full; nothing was changed", path));
+            return Error(
+                fmt::format("cannot open {}: check that the file and its folder exist and are accessible", path));
+        case SQLITE_FULL: return Error(fmt::format("the disk holding {} is full; nothing was changed", path));
         case SQLITE_IOERR:
             return Error(fmt::format("input/output error on {}: {}", path, sqlite3_errstr(sqlite_error->code())));
-        case SQLITE_CONSTRAINT:
-            return Error(fmt::format("{} refused the change: {}", path, e.what()));
-        default:
-            return Error(fmt::format("{}: {}", path, e.what()));
+        case SQLITE_CONSTRAINT: return Error(fmt::format("{} refused the change: {}", path, e.what()));
+        default: return Error(fmt::format("{}: {}", path, e.what()));
     }
 }
 

@@ -30,7 +30,7 @@ int sqlite_busy_handler(void* self, int attempt) {
     const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(now - wait->started).count();
     if (waited >= wait->timeout_ms) {
         note_wait_ran_out(sqlite3_txn_state(wait->connection, "main") == SQLITE_TXN_WRITE ? Waited::readers
-                                                                                            : Waited::writer);
+                                                                                          : Waited::writer);
         return 0;
     }
     const auto step = std::min<long long>(attempt < 5 ? 2 : 20, wait->timeout_ms - waited);
@@ -70,8 +70,7 @@ void SqliteStatement::bind_null(int index) {
 
 int SqliteStatement::parameter_index(std::string_view name) {
     const int index = sqlite3_bind_parameter_index(m_statement, std::string(name).c_str());
-    if (index == 0)
-        throw std::logic_error(fmt::format("no parameter {} in: {}", name, sqlite3_sql(m_statement)));
+    if (index == 0) throw std::logic_error(fmt::format("no parameter {} in: {}", name, sqlite3_sql(m_statement)));
     return index;
 }
 

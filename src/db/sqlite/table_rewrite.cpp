@@ -84,9 +84,10 @@ void rehearse_rewrite(Database& db, const std::vector<std::string>& before, std:
         try {
             model.execute(statement);
         } catch (const std::exception& e) {
-            throw Error(fmt::format("cannot rewrite the users table of {}: SQLite rejects `{}` ({}); nothing was "
-                                    "changed",
-                                    db.path(), statement.substr(0, statement.find('(')), e.what()));
+            throw Error(
+                fmt::format("cannot rewrite the users table of {}: SQLite rejects `{}` ({}); nothing was "
+                            "changed",
+                            db.path(), statement.substr(0, statement.find('(')), e.what()));
         }
     }
     for (auto& object : objects) {
@@ -110,9 +111,10 @@ void rehearse_rewrite(Database& db, const std::vector<std::string>& before, std:
 void plan_users_rewrite(Database& db, const DropOptions& options, DropPlan& plan) {
     connection_of(db, "dropping the deprecated columns by a table rewrite");
     if (db.has_table(rewrite_new_table))
-        throw refusal(fmt::format("refusing to drop columns from {}: a table named {} is in the way; it is not the "
-                                  "tool's, so look at it and remove it",
-                                  db.path(), rewrite_new_table));
+        throw refusal(
+            fmt::format("refusing to drop columns from {}: a table named {} is in the way; it is not the "
+                        "tool's, so look at it and remove it",
+                        db.path(), rewrite_new_table));
 
     const std::set<std::string> dropped_columns(deprecated_columns.begin(), deprecated_columns.end());
     Statement users_sql(db, rewrite_query("users_sql"));
@@ -138,8 +140,8 @@ void plan_users_rewrite(Database& db, const DropOptions& options, DropPlan& plan
     std::vector<std::string>& rewrite = plan.rewrite;
     for (auto it = objects.rbegin(); it != objects.rend(); ++it)
         if (it->type != "index")
-            rewrite.push_back(fmt::format("DROP {} {}", it->type == "view" ? "VIEW" : "TRIGGER",
-                                          ddl::quote_identifier(it->name)));
+            rewrite.push_back(
+                fmt::format("DROP {} {}", it->type == "view" ? "VIEW" : "TRIGGER", ddl::quote_identifier(it->name)));
     rewrite.push_back(table.sql);
     rewrite.push_back(fmt::format("INSERT INTO {} ({}) SELECT {} FROM users", rewrite_new_table, fmt::join(kept, ", "),
                                   fmt::join(kept, ", ")));
@@ -148,8 +150,8 @@ void plan_users_rewrite(Database& db, const DropOptions& options, DropPlan& plan
     if (db.has_table("sqlite_sequence")) {
         Statement seq(db, rewrite_query("users_sequence"));
         if (seq.step())
-            rewrite.push_back(fmt::format("UPDATE sqlite_sequence SET seq = {} WHERE name = 'users'",
-                                          seq.column("seq").int64()));
+            rewrite.push_back(
+                fmt::format("UPDATE sqlite_sequence SET seq = {} WHERE name = 'users'", seq.column("seq").int64()));
     }
     rehearse_rewrite(db, rewrite, objects);
     for (const auto& object : objects) {
@@ -164,11 +166,11 @@ void plan_users_rewrite(Database& db, const DropOptions& options, DropPlan& plan
     const Migration& m = migration(drop_deprecated_version, Engine::sqlite);
     plan.statements = {"PRAGMA foreign_keys = OFF", "PRAGMA secure_delete = FAST", "BEGIN IMMEDIATE"};
     plan.statements.insert(plan.statements.end(), rewrite.begin(), rewrite.end());
-    plan.statements.push_back(fmt::format(
-        "INSERT INTO quicktools_schema_history (version, name, checksum, kind, applied_at, applied_by) "
-        "VALUES ({}, {}, {}, 'applied', {}, {})",
-        m.version, rewrite_literal(m.name), rewrite_literal(m.checksum), rewrite_literal(util::now_timestamp()),
-        rewrite_literal(options.actor)));
+    plan.statements.push_back(
+        fmt::format("INSERT INTO quicktools_schema_history (version, name, checksum, kind, applied_at, applied_by) "
+                    "VALUES ({}, {}, {}, 'applied', {}, {})",
+                    m.version, rewrite_literal(m.name), rewrite_literal(m.checksum),
+                    rewrite_literal(util::now_timestamp()), rewrite_literal(options.actor)));
     plan.statements.insert(plan.statements.end(), {"PRAGMA foreign_key_check", "PRAGMA quick_check(users)", "COMMIT",
                                                    "PRAGMA foreign_keys = ON"});
     if (options.vacuum) plan.statements.push_back("VACUUM");
@@ -212,9 +214,10 @@ void check_users_rewrite(Database& db) {
                                       q.column("parent").text());
         }
         if (rows > 0)
-            throw Error(fmt::format("{}: the foreign key check found {} row(s) pointing nowhere (for example, {}); "
-                                    "nothing was changed. Repair them first (`PRAGMA foreign_key_check` lists them)",
-                                    db.path(), rows, example));
+            throw Error(
+                fmt::format("{}: the foreign key check found {} row(s) pointing nowhere (for example, {}); "
+                            "nothing was changed. Repair them first (`PRAGMA foreign_key_check` lists them)",
+                            db.path(), rows, example));
     }
     Statement q(db, rewrite_query("users_quick_check"));
     const bool has_row = q.step();
