@@ -15,6 +15,7 @@
 #include <cstring>
 #include <vector>
 
+#include "../backup_file.hpp"
 #include "pg_connection.hpp"
 #include "quicktools/db/sql_files.hpp"
 #include "quicktools/util/interrupt.hpp"
@@ -23,12 +24,6 @@ extern char** environ;
 
 namespace quicktools::db::postgres {
 namespace {
-
-void pgbackup_refuse_existing(const std::string& dest) {
-    struct stat st {};
-    if (::lstat(dest.c_str(), &st) == 0)
-        throw refusal(fmt::format("{} already exists; choose another backup path", dest));
-}
 
 // The program's full path if it is on PATH, else empty.
 std::string pgbackup_find(const std::string& program) {
@@ -49,38 +44,6 @@ std::string pgbackup_find(const std::string& program) {
     }
     return {};
 }
-
-// The temporary file beside the destination (mkstemp: mode 0600 from the start), removed unless
-// published.
-class PgPartialCopy {
-public:
-    explicit PgPartialCopy(const std::string& dest) : m_path(dest + ".partial-XXXXXX") {
-        const int fd = ::mkstemp(m_path.data());
-        if (fd < 0) throw Error(fmt::format("cannot create backup {}: {}", dest, std::strerror(errno)));
-        ::close(fd);
-    }
-    ~PgPartialCopy() {
-        if (!m_path.empty()) ::unlink(m_path.c_str());
-    }
-    PgPartialCopy(const PgPartialCopy&) = delete;
-    PgPartialCopy& operator=(const PgPartialCopy&) = delete;
-    const std::string& path() const { return m_path; }
-
-    void publish(const std::string& dest) {
-        if (::link(m_path.c_str(), dest.c_str()) != 0) {
-            if (errno == EEXIST) throw refusal(fmt::format("{} already exists; choose another backup path", dest));
-            pgbackup_refuse_existing(dest);
-            if (::rename(m_path.c_str(), dest.c_str()) != 0)
-                throw Error(fmt::format("cannot move the finished backup to {}: {}", dest, std::strerror(errno)));
-        } else {
-            ::unlink(m_path.c_str());
-        }
-        m_path.clear();
-    }
-
-private:
-    std::string m_path;
-};
 
 struct PgChildResult {
     int status = 0;
@@ -165,8 +128,8 @@ BackupResult pg_dump_backup(Database& source, const std::string& dest, const Bac
                         "postgresql-client (the version of the server or newer), or pass --no-backup to "
                         "go on without a backup",
                         source.path(), pg_dump.empty() ? "pg_dump" : "pg_restore"));
-    pgbackup_refuse_existing(dest);
-    PgPartialCopy partial(dest);
+    refuse_existing_backup(dest);
+    PartialBackupFile partial(dest);
 
     std::vector<std::string> argv = {pg_dump, "--format=custom", "--no-password",
                                      fmt::format("--lock-wait-timeout={}", std::max(1, source.busy_timeout_ms())),

@@ -14,56 +14,12 @@
 #include <memory>
 #include <thread>
 
+#include "../backup_file.hpp"
 #include "quicktools/util/interrupt.hpp"
 #include "sqlite_connection.hpp"
 
 namespace quicktools::db::sqlite {
 namespace {
-
-void refuse_existing(const std::string& dest) {
-    struct stat st {};
-    if (::lstat(dest.c_str(), &st) == 0)
-        throw refusal(fmt::format("{} already exists; choose another backup path", dest));
-}
-
-// The copy is written to a private temporary file beside the destination, and renamed to it
-// only once complete and checked: a copy killed half-way never sits at the destination, where a
-// hot journal would make it open as an empty database and a re-run would refuse it as existing.
-class PartialCopy {
-public:
-    explicit PartialCopy(const std::string& dest) : m_path(dest + ".partial-XXXXXX") {
-        // mkstemp creates the file with mode 0600: never readable by others, not even for a moment.
-        const int fd = ::mkstemp(m_path.data());
-        if (fd < 0) throw Error(fmt::format("cannot create backup {}: {}", dest, std::strerror(errno)));
-        ::close(fd);
-    }
-    ~PartialCopy() {
-        if (m_path.empty()) return;
-        ::unlink(m_path.c_str());
-        ::unlink((m_path + "-journal").c_str());
-    }
-    PartialCopy(const PartialCopy&) = delete;
-    PartialCopy& operator=(const PartialCopy&) = delete;
-
-    const std::string& path() const { return m_path; }
-
-    // Puts the finished copy at `dest`, never over an existing file (link, then unlink).
-    void publish(const std::string& dest) {
-        if (::link(m_path.c_str(), dest.c_str()) != 0) {
-            if (errno == EEXIST) throw refusal(fmt::format("{} already exists; choose another backup path", dest));
-            // A file system without hard links: rename, after checking again that nothing is there.
-            refuse_existing(dest);
-            if (::rename(m_path.c_str(), dest.c_str()) != 0)
-                throw Error(fmt::format("cannot move the finished backup to {}: {}", dest, std::strerror(errno)));
-        } else {
-            ::unlink(m_path.c_str());
-        }
-        m_path.clear();
-    }
-
-private:
-    std::string m_path;
-};
 
 // The copy is page for page what the source holds, so a damaged source gives a damaged copy:
 // SQLite's quick_check of the copy says whether it can be trusted.
@@ -117,8 +73,8 @@ BackupResult online_backup(Database& source, const std::string& dest, const Back
         Database reader = Database::open_existing({source.path(), source.busy_timeout_ms(), Access::read_only});
         return online_backup(reader, dest, progress);
     }
-    refuse_existing(dest);
-    PartialCopy partial(dest);
+    refuse_existing_backup(dest);
+    PartialBackupFile partial(dest);
     const bool caller_transaction = connection.in_transaction();
     try {
         auto target_connection = open_connection(partial.path(), SQLITE_OPEN_READWRITE, 0);
