@@ -21,7 +21,16 @@ Database Database::open_existing(const OpenOptions& options) {
 }
 
 Database Database::create_new(const std::string& path, int busy_timeout_ms) {
-    if (is_postgres_uri(path)) return Database(open_postgres({path, busy_timeout_ms, Access::read_write}));
+    if (is_postgres_uri(path)) {
+        // A server database exists before `db init`; it must not hold the web app's tables yet.
+        Database db(open_postgres({path, busy_timeout_ms, Access::read_write}));
+        if (db.has_table("users") || db.has_table("quicktools_schema_history"))
+            throw refusal(
+                fmt::format("{} already has the web app's tables; `db init` only initialises an empty "
+                            "database",
+                            db.path()));
+        return db;
+    }
     return Database(create_sqlite(path, busy_timeout_ms));
 }
 

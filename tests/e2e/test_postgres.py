@@ -211,6 +211,20 @@ def test_upgrade_on_postgres_is_one_transaction(qt, make_db, pg_server):
     assert query(url, "SELECT to_regclass('quicktools_schema_history') IS NULL") == [(True,)]
 
 
+def test_init_makes_an_empty_database_final_and_refuses_one_with_tables(qt, pg_url, make_db):
+    r = qt("db", "init", db=pg_url)
+    assert r.rc == 0, r.err
+    assert "final schema, migration 005" in r.out
+    assert qt("db", "verify", db=pg_url).rc == 0
+    # Again on the same database, and on one with the web app's tables: refused, nothing changed.
+    for url in (pg_url, make_db("postgres", users=3)):
+        before = query(url, "SELECT count(*) FROM information_schema.columns WHERE table_schema = 'public'")
+        r = qt("db", "init", db=url)
+        assert r.rc == 4, r.err
+        assert "already has the web app's tables; `db init` only initialises an empty database" in one_line(r.err)
+        assert query(url, "SELECT count(*) FROM information_schema.columns WHERE table_schema = 'public'") == before
+
+
 def test_two_upgrades_at_once_apply_once(make_db, pg_server, qt):
     url = make_db("postgres", users=5)
     # Both start while the app reads users, so both wait: one for the table, the other for the
