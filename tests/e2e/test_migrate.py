@@ -6,27 +6,31 @@ import stat
 
 import pytest
 
-from conftest import dump, query
+from conftest import dump, execute, query
 
 ALLOWANCE = {"free": 10, "basic": 200, "pro": 1000, "business": 5000}
 STATUSES = ["active", "trialing", "past_due", "canceled"]
 
 
 def set_users(path, rows):
-    """Replaces every user with rows of (id, tier, status, monthly, used, subscription_id)."""
-    con = sqlite3.connect(str(path))
-    con.execute("DELETE FROM api_keys")
-    con.execute("DELETE FROM users")
-    for uid, tier, status, monthly, used, sub in rows:
-        con.execute("INSERT INTO users (id, email, hashed_password, is_active, created_at, subscription_tier, "
-                    "subscription_status, stripe_subscription_id, monthly_credits, credits_used_this_month) "
-                    "VALUES (?, ?, 'x', 1, '2026-01-01 00:00:00.000000', ?, ?, ?, ?, ?)",
-                    (uid, f"u{uid}@example.com", tier, status, sub, monthly, used))
-    con.commit()
-    con.close()
+    """Replaces every user with rows of (id, tier, status, monthly, used, subscription_id), on a
+    SQLite file or a PostgreSQL URL."""
+    values = ", ".join(
+        "({}, 'u{}@example.com', 'x', TRUE, '2026-01-01 00:00:00.000000', {}, {}, {}, {}, {})".format(
+            uid, uid, *(("NULL" if v is None else f"'{v}'") for v in (tier, status, sub)), monthly, used)
+        for uid, tier, status, monthly, used, sub in rows)
+    execute(path, "DELETE FROM api_keys")
+    execute(path, "DELETE FROM users")
+    execute(path, "INSERT INTO users (id, email, hashed_password, is_active, created_at, subscription_tier, "
+                  "subscription_status, stripe_subscription_id, monthly_credits, credits_used_this_month) "
+                  f"VALUES {values}")
 
 
 def migrated(path, uid):
+    """The migration's record of one user, as a dict (None if there is none)."""
+    if str(path).startswith("postgresql://"):
+        rows = query(path, f"SELECT row_to_json(m)::text FROM quicktools_migrated_users m WHERE user_id = {int(uid)}")
+        return json.loads(rows[0][0]) if rows else None
     con = sqlite3.connect(str(path))
     con.row_factory = sqlite3.Row
     row = con.execute("SELECT * FROM quicktools_migrated_users WHERE user_id = ?", (uid,)).fetchone()

@@ -11,9 +11,10 @@ ROWS = [(1, "pro", "active", 1000, 100, "sub_A"), (2, "basic", "trialing", 200, 
         (5, "free", "active", 10, 0, None)]
 
 
-@pytest.fixture
-def shop(make_db, stripe_api):
-    path = make_db(users=5, state="legacy")
+@pytest.fixture(params=["sqlite", "postgres"])
+def shop(request, make_db, stripe_api):
+    """The users above on each engine (the cancelling is the same code; the records differ)."""
+    path = make_db(request.param, users=5, state="legacy")
     set_users(path, ROWS)
     # sub_C was cancelled in the dashboard long ago: DELETE answers resource_missing, GET canceled.
     stripe_api.subscriptions.update({"sub_A": "active", "sub_B": "trialing", "sub_C": "canceled",
