@@ -1,4 +1,7 @@
-"""db init / status / upgrade / verify / backup, and the global rules, on real files."""
+"""db init / status / upgrade / verify / backup, and the global rules, on both engines (a real
+file, a PostgreSQL database); what is about files (modes, a file that is not a database,
+SQLite's write lock) on SQLite only. PostgreSQL's own: test_postgres.py, test_pg_migrations.py,
+test_backup_postgres.py."""
 import os
 import sqlite3
 import stat
@@ -8,7 +11,9 @@ import time
 
 import pytest
 
-from conftest import dump, query
+import pg_cluster
+from conftest import dump, execute, is_url, query
+from webapp_writer import PsqlSession
 
 CREDIT = ["credits_balance", "credits_purchased_total", "credits_lifetime_used", "api_access_unlocked",
           "last_purchase_date", "last_purchase_amount"]
@@ -17,18 +22,35 @@ DEPRECATED = ["subscription_tier", "subscription_status", "stripe_subscription_i
 
 
 def columns(path, table="users"):
+    if is_url(path):
+        return [r[0] for r in query(path, "SELECT column_name FROM information_schema.columns WHERE table_schema = "
+                                          "'public' AND table_name = ? ORDER BY ordinal_position", (table,))]
     return [r[1] for r in query(path, f"PRAGMA table_info({table})")]
+
+
+def tables(path):
+    if is_url(path):
+        return {r[0] for r in query(path, "SELECT table_name FROM information_schema.tables WHERE table_schema = "
+                                          "'public' AND table_type = 'BASE TABLE'")}
+    return {r[0] for r in query(path, "SELECT name FROM sqlite_master WHERE type='table'")}
+
+
+@pytest.fixture
+def empty(engine, tmp_path, request):
+    """Where `db init` makes a new database: a file not there yet, or an empty PostgreSQL database."""
+    return tmp_path / "new.db" if engine == "sqlite" else request.getfixturevalue("pg_url")
 
 
 # --- global behaviour -------------------------------------------------------------------
 
-def test_env_names_the_database(qt, make_db):
-    path = make_db()
+def test_env_names_the_database(qt, make_db, engine):
+    path = make_db(engine)
     r = qt("db", "status", json=True, env={"QUICKTOOLS_DB": str(path)})
     assert r.rc == 0 and r.json["state"] == "legacy"
 
 
 def test_not_a_database(qt, tmp_path):
+    """SQLite only: a file that is not a database."""
     path = tmp_path / "junk.db"
     path.write_text("this is not sqlite at all, just text " * 100)
     before = path.read_bytes()
@@ -39,29 +61,27 @@ def test_not_a_database(qt, tmp_path):
 
 # --- db init ------------------------------------------------------------------------------
 
-def test_init_creates_final_schema(qt, tmp_path):
-    path = tmp_path / "new.db"
+def test_init_creates_final_schema(qt, empty):
+    path = empty
     r = qt("db", "init", db=path, json=True)
     assert r.rc == 0 and r.json["state"] == "final"
     cols = columns(path)
     assert all(c in cols for c in CREDIT) and not any(c in cols for c in DEPRECATED)
-    tables = {r[0] for r in query(path, "SELECT name FROM sqlite_master WHERE type='table'")}
-    assert {"users", "api_keys", "tasks", "quicktools_ledger", "quicktools_schema_history"} <= tables
-    assert [r[0] for r in query(path, "SELECT version FROM quicktools_schema_history")] == [1, 2, 3, 4, 5]
+    assert {"users", "api_keys", "tasks", "quicktools_ledger", "quicktools_schema_history"} <= tables(path)
+    assert [r[0] for r in query(path, "SELECT version FROM quicktools_schema_history ORDER BY version")] \
+        == [1, 2, 3, 4, 5]
     # the web app's default for new users
-    query_con = sqlite3.connect(str(path))
-    query_con.execute("INSERT INTO users (email, hashed_password, is_active, created_at) VALUES ('a@b', 'x', 1, 'now')")
-    query_con.commit()
-    assert query_con.execute("SELECT credits_balance, api_access_unlocked FROM users").fetchone() == (10, 0)
-    query_con.close()
+    execute(path, "INSERT INTO users (email, hashed_password, is_active, created_at) VALUES ('a@b', 'x', TRUE, "
+                  "'2026-11-20 10:00:00')")
+    assert query(path, "SELECT credits_balance, api_access_unlocked FROM users") == [(10, 0)]
     assert qt("db", "verify", db=path).rc == 0
 
 
 # --- db status ----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("state,baseline", [("legacy", [1]), ("credit-packs", [1, 2]), ("final", [1, 2, 4])])
-def test_status_detects_state(qt, make_db, state, baseline):
-    path = make_db(state=state)
+def test_status_detects_state(qt, make_db, engine, state, baseline):
+    path = make_db(engine, state=state)
     r = qt("db", "status", db=path, json=True)
     assert r.rc == 0
     doc = r.json
@@ -72,8 +92,8 @@ def test_status_detects_state(qt, make_db, state, baseline):
 
 # --- db upgrade ---------------------------------------------------------------------------
 
-def test_upgrade_dry_run_changes_nothing(qt, make_db):
-    path = make_db()
+def test_upgrade_dry_run_changes_nothing(qt, make_db, engine):
+    path = make_db(engine)
     before = dump(path)
     r = qt("db", "upgrade", "--dry-run", db=path, json=True)
     assert r.rc == 0 and r.json["applied"] == [2, 3, 5] and r.json["baseline"] == [1]
@@ -81,8 +101,8 @@ def test_upgrade_dry_run_changes_nothing(qt, make_db):
     assert dump(path) == before
 
 
-def test_upgrade_legacy(qt, make_db):
-    path = make_db(users=20, drift=True)
+def test_upgrade_legacy(qt, make_db, engine):
+    path = make_db(engine, users=20, drift=True)
     users_before = query(path, "SELECT id, email, subscription_tier, monthly_credits FROM users ORDER BY id")
     r = qt("db", "upgrade", db=path, json=True)
     assert r.rc == 0 and r.json["state_after"] == "credit-packs"
@@ -105,8 +125,8 @@ def test_upgrade_legacy(qt, make_db):
 
 
 @pytest.mark.parametrize("state", ["credit-packs", "final"])
-def test_upgrade_converted_databases_keeps_values(qt, make_db, state):
-    path = make_db(users=30, state=state)
+def test_upgrade_converted_databases_keeps_values(qt, make_db, engine, state):
+    path = make_db(engine, users=30, state=state)
     balances = query(path, "SELECT id, credits_balance, api_access_unlocked FROM users ORDER BY id")
     r = qt("db", "upgrade", db=path, json=True)
     assert r.rc == 0 and r.json["applied"] == [3, 5] and r.json["state_after"] == state
@@ -114,24 +134,19 @@ def test_upgrade_converted_databases_keeps_values(qt, make_db, state):
     assert qt("db", "verify", db=path).rc == 0
 
 
-def test_upgrade_refuses_unknown_schema(qt, tmp_path):
-    path = tmp_path / "half.db"
-    con = sqlite3.connect(str(path))
-    con.execute("CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT, subscription_tier TEXT, credits_balance INT)")
-    con.close()
+def test_upgrade_refuses_unknown_schema(qt, empty):
+    path = empty
+    execute(path, "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT, subscription_tier TEXT, credits_balance INT)")
     before = dump(path)
     r = qt("db", "upgrade", db=path)
     assert r.rc == 4 and "refusing" in r.err and len(r.err.strip().splitlines()) == 1
     assert dump(path) == before
 
 
-def test_upgrade_detects_edited_migration(qt, make_db):
-    path = make_db()
+def test_upgrade_detects_edited_migration(qt, make_db, engine):
+    path = make_db(engine)
     assert qt("db", "upgrade", db=path).rc == 0
-    con = sqlite3.connect(str(path))
-    con.execute("UPDATE quicktools_schema_history SET checksum = 'deadbeef' WHERE version = 2")
-    con.commit()
-    con.close()
+    execute(path, "UPDATE quicktools_schema_history SET checksum = 'deadbeef' WHERE version = 2")
     r = qt("db", "verify", db=path, json=True)
     assert r.rc == 3
     assert any("edited" in d["problem"] for d in r.json["drift"])
@@ -140,6 +155,7 @@ def test_upgrade_detects_edited_migration(qt, make_db):
 
 
 def test_upgrade_waits_for_and_then_reports_a_locked_database(qt, make_db):
+    """SQLite's database write lock (PostgreSQL: test_upgrade_waits_for_a_table_lock_then_fails_in_one_line)."""
     path = make_db()
     con = sqlite3.connect(str(path), isolation_level=None)
     con.execute("BEGIN IMMEDIATE")
@@ -154,6 +170,7 @@ def test_upgrade_waits_for_and_then_reports_a_locked_database(qt, make_db):
 
 
 def test_upgrade_proceeds_when_the_lock_is_released_in_time(qt, make_db):
+    """SQLite's database write lock (PostgreSQL: test_postgres.py::test_two_upgrades_at_once_apply_once)."""
     path = make_db()
     con = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
     con.execute("BEGIN IMMEDIATE")
@@ -173,6 +190,7 @@ def run_as_nobody_prefix():
 
 
 def test_read_only_file_is_refused_for_writes():
+    """SQLite only: a file's mode."""
     import shutil
     import tempfile
     from conftest import BIN, make_database
@@ -194,8 +212,8 @@ def test_read_only_file_is_refused_for_writes():
 # --- db verify ----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("state", ["legacy", "credit-packs", "final"])
-def test_verify_clean_states(qt, make_db, state):
-    path = make_db(state=state, drift=True)
+def test_verify_clean_states(qt, make_db, engine, state):
+    path = make_db(engine, state=state, drift=True)
     r = qt("db", "verify", db=path, json=True)
     assert r.rc == 0, r.out
     assert r.json["clean"] is True and r.json["baseline_pending"] is True
@@ -205,18 +223,21 @@ def test_verify_clean_states(qt, make_db, state):
     assert "view active_users" in r.out and "column users.marketing_opt_in" in r.out
 
 
-def test_verify_reports_wrong_default_and_missing_column(qt, tmp_path):
-    path = tmp_path / "odd.db"
+def test_verify_reports_wrong_default_and_missing_column(qt, empty):
+    path = empty
     assert qt("db", "init", db=path).rc == 0
-    con = sqlite3.connect(str(path))
-    con.executescript("""
-        PRAGMA writable_schema = ON;
-        UPDATE sqlite_master SET sql = replace(sql, 'credits_balance INTEGER NOT NULL DEFAULT 10',
-                                               'credits_balance INTEGER NOT NULL DEFAULT 0')
-        WHERE name = 'users';
-        PRAGMA writable_schema = OFF;
-    """)
-    con.close()
+    if is_url(path):
+        execute(path, "ALTER TABLE users ALTER COLUMN credits_balance SET DEFAULT 0")
+    else:
+        con = sqlite3.connect(str(path))
+        con.executescript("""
+            PRAGMA writable_schema = ON;
+            UPDATE sqlite_master SET sql = replace(sql, 'credits_balance INTEGER NOT NULL DEFAULT 10',
+                                                   'credits_balance INTEGER NOT NULL DEFAULT 0')
+            WHERE name = 'users';
+            PRAGMA writable_schema = OFF;
+        """)
+        con.close()
     r = qt("db", "verify", db=path, json=True)
     assert r.rc == 3
     problems = {d["object"]: d["problem"] for d in r.json["drift"]}
@@ -226,6 +247,7 @@ def test_verify_reports_wrong_default_and_missing_column(qt, tmp_path):
 # --- db backup ----------------------------------------------------------------------------
 
 def test_backup_is_private_consistent_and_never_overwrites(qt, make_db, tmp_path):
+    """SQLite's copy is a database file (PostgreSQL's pg_dump file: test_backup_postgres.py)."""
     path = make_db(users=200, drift=True)
     dest = tmp_path / "copy.db"
     r = qt("db", "backup", dest, db=path, json=True)
@@ -238,25 +260,34 @@ def test_backup_is_private_consistent_and_never_overwrites(qt, make_db, tmp_path
     assert dest.read_bytes() == b"precious"
 
 
-def test_backup_while_the_app_writes(qt, make_db, tmp_path):
-    path = make_db(users=3000, tasks_per_user=3)
+def test_backup_while_the_app_writes(qt, make_db, tmp_path, engine, request):
+    path = make_db(engine, users=3000, tasks_per_user=3)
+    base_used = query(path, "SELECT sum(credits_used_this_month) FROM users")[0][0]
     stop = threading.Event()
     writes = []
 
+    def one_write(run, i):
+        """A usage update and its task insert, in one transaction."""
+        run("BEGIN IMMEDIATE" if engine == "sqlite" else "BEGIN")
+        run(f"UPDATE users SET credits_used_this_month = credits_used_this_month + 1 WHERE id = {i % 3000 + 1}")
+        run("INSERT INTO tasks (user_id, tool, status, credits_charged, created_at) "
+            f"VALUES ({i % 3000 + 1}, 'x', 'done', 1, '2026-11-20 10:00:00')")
+        run("COMMIT")
+
     def writer():
-        con = sqlite3.connect(str(path), timeout=10, isolation_level=None)
+        if engine == "sqlite":
+            con = sqlite3.connect(str(path), timeout=10, isolation_level=None)
+            run, close = con.execute, con.close
+        else:
+            session = PsqlSession(path)
+            run, close = session.run, session.close
         i = 0
         while not stop.is_set():
-            con.execute("BEGIN IMMEDIATE")
-            con.execute("UPDATE users SET credits_used_this_month = credits_used_this_month + 1 WHERE id = ?",
-                        (i % 3000 + 1,))
-            con.execute("INSERT INTO tasks (user_id, tool, status, credits_charged, created_at) "
-                        "VALUES (?, 'x', 'done', 1, 'now')", (i % 3000 + 1,))
-            con.execute("COMMIT")
+            one_write(run, i)
             writes.append(i)
             i += 1
             time.sleep(0.001)  # a real app pauses between requests; SQLite's locks are not fair
-        con.close()
+        close()
 
     t = threading.Thread(target=writer)
     t.start()
@@ -267,29 +298,30 @@ def test_backup_while_the_app_writes(qt, make_db, tmp_path):
     t.join()
     assert r.rc == 0, r.err
     assert writes, "the writer never ran"
-    copy = sqlite3.connect(str(dest))
-    assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    if engine == "sqlite":
+        copy = dest
+        con = sqlite3.connect(str(dest))
+        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        con.close()
+    else:  # the dump restores without an error into a new database
+        copy = request.getfixturevalue("pg_url")
+        subprocess.run([os.path.join(pg_cluster.bindir(), "pg_restore"), "--no-owner", "--exit-on-error", "-d",
+                        copy, str(dest)], check=True, capture_output=True, env=pg_cluster.clean_env())
     # consistent: every task insert came with its usage update, in the same transaction
-    used = copy.execute("SELECT sum(credits_used_this_month) FROM users").fetchone()[0]
-    extra_tasks = copy.execute("SELECT count(*) FROM tasks WHERE tool = 'x'").fetchone()[0]
-    copy.close()
-    base = sqlite3.connect(str(make_database_copy_baseline(tmp_path)))
-    base_used = base.execute("SELECT sum(credits_used_this_month) FROM users").fetchone()[0]
-    base.close()
+    used = query(copy, "SELECT sum(credits_used_this_month) FROM users")[0][0]
+    extra_tasks = query(copy, "SELECT count(*) FROM tasks WHERE tool = 'x'")[0][0]
+    assert query(copy, "SELECT count(*) FROM users") == [(3000,)]
     assert used - base_used == extra_tasks
 
 
-def make_database_copy_baseline(tmp_path):
-    from conftest import make_database
-    return make_database(tmp_path / "baseline.db", users=3000)
-
-
-def test_backup_of_missing_database(qt, tmp_path):
-    r = qt("db", "backup", tmp_path / "b.db", db=tmp_path / "none.db")
+def test_backup_of_missing_database(qt, tmp_path, engine, request):
+    missing = tmp_path / "none.db" if engine == "sqlite" else request.getfixturevalue("pg_server").url("qt_none")
+    r = qt("db", "backup", tmp_path / "b.db", db=missing)
     assert r.rc == 1 and not (tmp_path / "b.db").exists()
 
 
 def test_ctrl_c_while_waiting_for_the_lock_exits_130_and_changes_nothing(make_db):
+    """SQLite's database write lock (PostgreSQL: test_postgres.py::test_ctrl_c_ends_a_wait_for_a_lock_at_once)."""
     import signal
     from conftest import BIN
     path = make_db()

@@ -18,17 +18,49 @@ hold_lock(path, seconds) holds the write lock as a long app transaction would (l
 run_through_brief_lock(path, *args) shows the tool waits for one and then does its work.
 """
 import itertools
+import os
 import random
 import sqlite3
+import subprocess
 import threading
 import time
 from collections import defaultdict
 from datetime import datetime, timezone
 
-from conftest import Result, start_qt
+from conftest import Result, is_url, start_qt
+import pg_cluster  # noqa: E402  (tests/tools, on sys.path through conftest)
 from stripe_events import CREDITS, PRICES
 # Columns a legacy-era users row needs (NOT NULL without a default), for sign-ups before the drop.
 LEGACY_SIGNUP = {"subscription_tier": "free", "monthly_credits": 10, "credits_used_this_month": 0}
+
+
+class PsqlSession:
+    """The web app's own connection to PostgreSQL, as a psql process on pipes (the suite has no
+    Python driver): run(sql) sends statements (several at once, a transaction left open across
+    calls if need be) and returns the rows they printed, each a list of text fields."""
+    END = "__psql_session_end__"
+
+    def __init__(self, url):
+        self.p = subprocess.Popen([os.path.join(pg_cluster.bindir(), "psql"), "-X", "-q", "-A", "-t", "-F", "|",
+                                   "-v", "ON_ERROR_STOP=1", "-d", str(url)], stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                  env=pg_cluster.clean_env())
+
+    def run(self, sql):
+        self.p.stdin.write(f"{sql}\n\\echo {self.END}\n")
+        self.p.stdin.flush()
+        rows = []
+        while True:
+            line = self.p.stdout.readline()
+            if not line:  # psql stopped at an error (ON_ERROR_STOP): what it printed says which
+                raise RuntimeError(f"psql: {' '.join(' | '.join(r) for r in rows)}")
+            if line.rstrip("\n") == self.END:
+                return rows
+            rows.append(line.rstrip("\n").split("|"))
+
+    def close(self):
+        self.p.stdin.close()
+        self.p.wait(timeout=30)
 
 
 def now_stamp():
