@@ -1,6 +1,7 @@
-"""A stand-in for the web app, for the live-writer tests: a thread with its own sqlite3
-connection (busy timeout) that keeps writing `users` exactly as the app does, one short
-transaction per write, and counts exactly what it committed.
+"""A stand-in for the web app, for the live-writer tests: a thread with its own connection (a
+sqlite3 one with a busy timeout, or on a postgresql:// URL a psql session, PsqlSession) that
+keeps writing `users` exactly as the app does, one short transaction per write, and counts
+exactly what it committed.
 
     with WebApp(path, user_ids=range(1, 401)) as app:   # waits until it has committed some writes
         r = run_qt(...)                                  # the tool's long write, meanwhile
@@ -14,8 +15,13 @@ quicktools_checkout_sessions (credited_by 'webapp', README "Stripe events") -- c
 when that insert happened, so a session the tool credited first is not credited again;
 sign-ups = a new user with the column default of 10 credits.
 
-hold_lock(path, seconds) holds the write lock as a long app transaction would (lock tests);
-run_through_brief_lock(path, *args) shows the tool waits for one and then does its work.
+On PostgreSQL the same writes, the session recorded with INSERT ... ON CONFLICT DO NOTHING (the
+UPDATE crediting only when it inserted, in one statement); a transaction waits for the rows
+the tool's transaction holds (no lock_timeout) as the SQLite one waits for the file's lock.
+
+hold_lock(path, seconds) holds the write lock (PostgreSQL: a user's row) as a long app
+transaction would (lock tests); run_through_brief_lock(path, *args) shows the tool waits for
+one and then does its work.
 """
 import itertools
 import os
@@ -27,7 +33,7 @@ import time
 from collections import defaultdict
 from datetime import datetime, timezone
 
-from conftest import Result, is_url, start_qt
+from conftest import Result, is_url, pg_bind, pg_literal, start_qt
 import pg_cluster  # noqa: E402  (tests/tools, on sys.path through conftest)
 from stripe_events import CREDITS, PRICES
 # Columns a legacy-era users row needs (NOT NULL without a default), for sign-ups before the drop.
@@ -118,10 +124,13 @@ class WebApp(threading.Thread):
             time.sleep(0.005)
 
     def run(self):
-        con = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None)
-        # The same transactions and locks, without an fsync per commit: hundreds of writes a
-        # second instead of about 60 on the test machine's disk.
-        con.execute("PRAGMA synchronous = OFF")
+        if is_url(self.path):
+            con = PsqlSession(self.path)  # the test server runs without fsync (pg_cluster fast=True)
+        else:
+            con = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None)
+            # The same transactions and locks, without an fsync per commit: hundreds of writes a
+            # second instead of about 60 on the test machine's disk.
+            con.execute("PRAGMA synchronous = OFF")
         try:
             while not self._halt.is_set():
                 self.one_write(con)
@@ -144,15 +153,22 @@ class WebApp(threading.Thread):
             self.signup(con)
 
     def transaction(self, con, work):
-        """BEGIN IMMEDIATE (waiting for the lock), the work, COMMIT; returns what work returned."""
+        """BEGIN IMMEDIATE (waiting for the lock), the work, COMMIT; returns what work returned.
+        On PostgreSQL: BEGIN, the work (waiting for the rows it writes), COMMIT; an error ends
+        the psql session (ON_ERROR_STOP), and so the app (self.errors)."""
         started = time.monotonic()
-        con.execute("BEGIN IMMEDIATE")
-        try:
+        if isinstance(con, PsqlSession):
+            con.run("BEGIN;")
             out = work()
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
+            con.run("COMMIT;")
+        else:
+            con.execute("BEGIN IMMEDIATE")
+            try:
+                out = work()
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
         done = time.monotonic()
         self.longest_wait = max(self.longest_wait, done - started)
         self.spans.append((started, done))
@@ -161,10 +177,13 @@ class WebApp(threading.Thread):
 
     # -- the app's writes --------------------------------------------------------------------
     def use(self, con, uid, n):
-        cur = self.transaction(con, lambda: con.execute(
-            "UPDATE users SET credits_balance = credits_balance - ?, credits_lifetime_used = credits_lifetime_used + ? "
-            "WHERE id = ? AND credits_balance >= ?", (n, n, uid, n)))
-        if cur.rowcount == 1:
+        sql = ("UPDATE users SET credits_balance = credits_balance - ?, credits_lifetime_used = credits_lifetime_used + ? "
+               "WHERE id = ? AND credits_balance >= ?")
+        if isinstance(con, PsqlSession):
+            used = len(self.transaction(con, lambda: con.run(pg_bind(sql + " RETURNING id;", (n, n, uid, n)))))
+        else:
+            used = self.transaction(con, lambda: con.execute(sql, (n, n, uid, n))).rowcount
+        if used == 1:
             self.counts["use"] += 1
             self.delta[uid][0] -= n
             self.delta[uid][2] += n
@@ -174,6 +193,18 @@ class WebApp(threading.Thread):
 
     def buy(self, con, session_id, uid, pack):
         credits = CREDITS[pack]
+
+        def webhook_pg():
+            """The session's insert and the credit in one statement: the UPDATE runs only for a row inserted."""
+            return len(con.run(pg_bind(
+                "WITH recorded AS (INSERT INTO quicktools_checkout_sessions (session_id, user_id, pack, credits, "
+                "amount_total, payment_intent, credited_by, credited_at) VALUES (?, ?, ?, ?, ?, ?, 'webapp', ?) "
+                "ON CONFLICT (session_id) DO NOTHING RETURNING user_id) "
+                "UPDATE users SET credits_balance = credits_balance + ?, credits_purchased_total = "
+                "credits_purchased_total + ?, last_purchase_date = ?, last_purchase_amount = ?, "
+                "api_access_unlocked = api_access_unlocked OR ? WHERE id = (SELECT user_id FROM recorded) RETURNING id;",
+                (session_id, uid, pack, credits, PRICES[pack], f"pi_{session_id}", now_stamp(), credits, credits,
+                 now_stamp(), credits, pack in ("pro", "business"))))) == 1
 
         def webhook():
             recorded = con.execute(
@@ -188,7 +219,7 @@ class WebApp(threading.Thread):
                     (credits, credits, now_stamp(), credits, pack in ("pro", "business"), uid))
             return recorded
 
-        if self.transaction(con, webhook):
+        if self.transaction(con, webhook_pg if isinstance(con, PsqlSession) else webhook):
             self.counts["buy"] += 1
             self.credited.add(session_id)
             self.delta[uid][0] += credits
@@ -211,7 +242,19 @@ class WebApp(threading.Thread):
             marks = ", ".join("?" * len(values))
             return con.execute(f"INSERT INTO users ({names}) VALUES ({marks})", list(values.values())).lastrowid
 
-        uid = self.transaction(con, insert)
+        def insert_pg():
+            # The table's lock that the INSERT takes, first: a drop of columns has committed or waits.
+            cols = {r[0] for r in con.run("LOCK TABLE users IN ROW EXCLUSIVE MODE; SELECT column_name FROM "
+                                          "information_schema.columns WHERE table_schema = 'public' AND "
+                                          "table_name = 'users';")}
+            values = {"email": f"signup-{id(self):x}-{n}@example.com", "hashed_password": "x", "is_active": True,
+                      "created_at": now_stamp()}
+            values.update({c: v for c, v in LEGACY_SIGNUP.items() if c in cols})
+            [[uid]] = con.run(f"INSERT INTO users ({', '.join(values)}) VALUES "
+                              f"({', '.join(map(pg_literal, values.values()))}) RETURNING id;")
+            return int(uid)
+
+        uid = self.transaction(con, insert_pg if isinstance(con, PsqlSession) else insert)
         self.counts["signup"] += 1
         self.new_users.append(uid)
 
@@ -229,19 +272,30 @@ class WebApp(threading.Thread):
         return len(self.commit_times)
 
 
-def hold_lock(path, seconds, commit=True):
-    """A thread that takes the write lock with the app's usage write of one credit (of the first
-    user who has one) and keeps it `seconds` or until its `release` event is set, then commits
-    (or rolls back); holding the lock when this returns. Afterwards the sum of
-    credits_lifetime_used is 1 more when it committed."""
+def hold_lock(path, seconds, commit=True, uid=None):
+    """A thread that takes the write lock with the app's usage write of one credit (of user `uid`,
+    or of the first user who has one) and keeps it `seconds` or until its `release` event is set,
+    then commits (or rolls back); holding the lock when this returns. Afterwards the sum of
+    credits_lifetime_used is 1 more when it committed. On PostgreSQL the lock is that user's row:
+    the tool waits for it when it writes that user."""
     started = threading.Event()
+    sql = ("UPDATE users SET credits_balance = credits_balance - 1, credits_lifetime_used = credits_lifetime_used + 1 "
+           "WHERE id = (SELECT min(id) FROM users WHERE credits_balance >= 1"
+           + ("" if uid is None else f" AND id = {int(uid)}") + ")")
 
     def hold():
+        if is_url(path):
+            con = PsqlSession(path)
+            [[updated]] = con.run(f"BEGIN; WITH u AS ({sql} RETURNING id) SELECT count(*) FROM u;")
+            assert updated == "1", f"no user {uid} with a credit to use"
+            started.set()
+            t.release.wait(seconds)
+            con.run("COMMIT;" if commit else "ROLLBACK;")
+            con.close()
+            return
         con = sqlite3.connect(str(path), isolation_level=None)
         con.execute("BEGIN IMMEDIATE")
-        con.execute("UPDATE users SET credits_balance = credits_balance - 1, "
-                    "credits_lifetime_used = credits_lifetime_used + 1 "
-                    "WHERE id = (SELECT min(id) FROM users WHERE credits_balance >= 1)")
+        con.execute(sql)
         started.set()
         t.release.wait(seconds)
         con.execute("COMMIT" if commit else "ROLLBACK")
@@ -250,15 +304,16 @@ def hold_lock(path, seconds, commit=True):
     t = threading.Thread(target=hold)
     t.release = threading.Event()
     t.start()
-    started.wait()
+    assert started.wait(60), "the app's write lock was not taken"
     return t
 
 
-def run_through_brief_lock(path, *args, env=None, busy_timeout_ms=60_000):
-    """Takes the write lock with the app's usage write, starts the tool, and only once the tool
-    has been running a second (so it met the lock, however slowly the machine starts it) commits
-    the write. Returns (whether the tool was still waiting then, its Result)."""
-    holder = hold_lock(path, 120)
+def run_through_brief_lock(path, *args, env=None, busy_timeout_ms=60_000, uid=None):
+    """Takes the write lock with the app's usage write (of user uid, as hold_lock), starts the
+    tool, and only once the tool has been running a second (so it met the lock, however slowly
+    the machine starts it) commits the write. Returns (whether the tool was still waiting then,
+    its Result)."""
+    holder = hold_lock(path, 120, uid=uid)
     p = start_qt("--busy-timeout", busy_timeout_ms, *args, db=path, env=env)
     try:
         time.sleep(1.0)
