@@ -6,6 +6,13 @@ The databases are generated once per session and copied for each kill point. Con
 through a digest of the schema and every row; the moments a run records (columns ending in `_at`
 in the tool tables, `quicktools_state` values named `*_at`) are left out, since two clean runs
 differ only there (checked below).
+
+On PostgreSQL the same, with a database per kill point made from the base one (CREATE DATABASE
+... TEMPLATE), the write phase from the moment the tool's session has a transaction id (its first
+write; pg_stat_activity.backend_xid) and the digest computed by the server (md5 of each table's
+rows in order, of the catalog's description of the schema). There the ids a sequence gave a
+killed transaction are not given back, so the tool's own BIGSERIAL ids are left out of the
+digest as well. Smaller runs there (the suite's time): still several kills mid-write each.
 """
 import os
 import random
@@ -17,8 +24,10 @@ import time
 
 import pytest
 
-from conftest import BIN, make_database, run_qt
+from conftest import (BIN, drop_pg_database, execute, make_database, make_target, new_name, pg_server_instance, query,
+                      run_qt)
 from stripe_events import purchases_file
+from webapp_writer import PsqlSession
 
 # kill -9 at many points of each bulk write: a minute or more (`./scripts/dev.sh test --quick` skips it).
 pytestmark = pytest.mark.slow
@@ -26,6 +35,8 @@ pytestmark = pytest.mark.slow
 USERS = int(os.environ.get("QUICKTOOLS_CRASH_USERS", "100000"))
 EVENTS = 3000
 IMPORT_ROWS = 20000
+PG = {"users": 10000, "events": 1500, "import_rows": 2000}
+PG_FRACTIONS = (-1, 0.0, 0.3, 0.7)
 # Kill points: once early (before any write), then at fractions of the clean run's write phase,
 # counted from the moment its rollback journal appears (a kill after the end is no kill).
 FRACTIONS = (-1, 0.0, 0.2, 0.4, 0.6, 0.85)  # -1: before the write starts
@@ -66,11 +77,11 @@ def audit_clean(path):
     assert r.rc == 0 and r.json["violations"] == 0, r.out + r.err
 
 
-def import_file(path, users):
+def import_file(path, users, rows=IMPORT_ROWS):
     rnd = random.Random(11)
     with open(path, "w") as f:
         f.write("user,action,amount,reason,idempotency_key\n")
-        for i in range(IMPORT_ROWS):
+        for i in range(rows):
             f.write(f"{rnd.randint(1, users)},grant,{rnd.randint(1, 50)},crash test row {i},crash-{i}\n")
     return path
 
@@ -153,4 +164,157 @@ def test_sigkill_leaves_before_or_after_and_a_rerun_completes_once(world, name):
     assert r.rc in (0, 4) and digest(path) == after, (name, r.rc, r.err)
     print(f"{name}: {kills} kills ({mid_write} with a hot journal) over a write of {writing:.2f} s, {seen}")
     assert kills >= len(FRACTIONS) // 2, f"{name}: only {kills} kills landed while the process ran"
+    assert mid_write >= 2, f"{name}: only {mid_write} kills landed mid-write"
+
+
+# --- PostgreSQL ------------------------------------------------------------------------------
+
+def pg_volatile(table, column, default):
+    return volatile(table, column) or (table.startswith("quicktools_") and "nextval(" in (default or ""))
+
+
+def pg_digest(url):
+    """Per table, md5 of its rows in order (the run's own moments and the tool's serial ids left
+    out), and of the schema (columns, constraints, indexes, views); computed by the server."""
+    cols = {}
+    for table, column, default in query(url, "SELECT table_name, column_name, column_default FROM "
+                                             "information_schema.columns c JOIN information_schema.tables t "
+                                             "USING (table_schema, table_name) WHERE table_schema = 'public' "
+                                             "AND table_type = 'BASE TABLE' ORDER BY table_name, ordinal_position"):
+        cols.setdefault(table, []).append("NULL" if pg_volatile(table, column, default) else f'"{column}"')
+    if "quicktools_state" in cols:
+        cols["quicktools_state"] = ["name", "CASE WHEN name LIKE '%\\_at' THEN NULL ELSE value END"]
+    parts = ["""SELECT 'schema', md5(string_agg(x, E'\\n' ORDER BY x)) FROM (
+        SELECT table_name || '.' || column_name || ' ' || data_type || ' ' || is_nullable || ' '
+               || coalesce(column_default, '') AS x FROM information_schema.columns WHERE table_schema = 'public'
+        UNION ALL SELECT indexdef FROM pg_indexes WHERE schemaname = 'public'
+        UNION ALL SELECT viewname || ' ' || definition FROM pg_views WHERE schemaname = 'public'
+        UNION ALL SELECT conrelid::regclass || ' ' || conname || ' ' || pg_get_constraintdef(oid) FROM pg_constraint
+                  WHERE connamespace = 'public'::regnamespace) s"""]
+    for table, exprs in sorted(cols.items()):
+        parts.append(f"SELECT '{table}', md5(coalesce(string_agg(r::text, E'\\n' ORDER BY r::text), '')) "
+                     f'FROM (SELECT {", ".join(exprs)} FROM "{table}") r')
+    return dict(query(url, "SELECT * FROM (" + " UNION ALL ".join(f"({p})" for p in parts) + ") d"))
+
+
+def pg_copy(template):
+    """A new database with the content of `template` (no session may be on it)."""
+    name = new_name()
+    pg_server_instance().psql("postgres", f'CREATE DATABASE "{name}" TEMPLATE "{template.rsplit("/", 1)[1]}"')
+    return pg_server_instance().url(name)
+
+
+class ToolSessions:
+    """The server's view of the tool's sessions on one database, through a psql session of its
+    own (a query in about a millisecond)."""
+
+    def __init__(self, url):
+        self.db = url.rsplit("/", 1)[1]
+        self.psql = PsqlSession(pg_server_instance().url("postgres"))
+
+    def count(self, writing=False):
+        [[n]] = self.psql.run(f"SELECT count(*) FROM pg_stat_activity WHERE datname = '{self.db}' AND "
+                              "application_name = 'quicktools'" + (" AND backend_xid IS NOT NULL;" if writing else ";"))
+        return int(n)
+
+    def wait_for_writing(self, p):
+        """Seconds until the tool's transaction wrote its first row, or None if it ended first."""
+        t0 = time.monotonic()
+        while not self.count(writing=True):
+            if p.poll() is not None:
+                return None
+        return time.monotonic() - t0
+
+    def wait_until_gone(self):
+        """Until the server has ended the killed tool's session (its transaction rolled back)."""
+        deadline = time.monotonic() + 30
+        while self.count():
+            assert time.monotonic() < deadline, "the killed tool's session stayed on the server"
+            time.sleep(0.01)
+
+    def close(self):
+        self.psql.close()
+
+
+@pytest.fixture(scope="session")
+def pg_world(tmp_path_factory):
+    """world() on PostgreSQL (PG's sizes), made as each case is first asked for (an xdist worker
+    makes only what its tests need): pg_world(name) -> (args, base, before, after, writing); the
+    base databases are templates."""
+    d = tmp_path_factory.mktemp("crash_pg")
+    bases, out = {}, {}
+
+    def base(kind):
+        if kind not in bases:
+            if kind == "legacy":
+                bases[kind] = make_target("postgres", d, users=PG["users"], state="legacy", seed=5)
+            else:
+                bases[kind] = pg_copy(base("legacy"))
+                assert run_qt("migrate", "packs", "--no-backup", db=bases[kind]).rc == 0
+                execute(bases[kind], "UPDATE users SET subscription_status = 'canceled', stripe_subscription_id = NULL")
+        return bases[kind]
+
+    def case(name):
+        if name not in out:
+            args = {"migrate packs": ["migrate", "packs", "--no-backup"],
+                    "stripe replay": ["stripe", "replay",
+                                      purchases_file(d / "events.ndjson", PG["users"], PG["events"])],
+                    "credits import": ["credits", "import",
+                                       import_file(d / "grants.csv", PG["users"], PG["import_rows"])],
+                    "db drop-deprecated": ["db", "drop-deprecated", "--yes", "--no-backup"]}[name]
+            start_from = base("legacy" if name == "migrate packs" else "migrated")
+            url = pg_copy(start_from)
+            sessions = ToolSessions(url)
+            p = start(args, url)
+            waited = sessions.wait_for_writing(p)
+            t0 = time.monotonic()
+            assert p.wait() == 0 and waited is not None, name
+            writing = time.monotonic() - t0
+            sessions.close()
+            out[name] = (args, start_from, pg_digest(start_from), pg_digest(url), writing)
+            assert out[name][2] != out[name][3]
+            drop_pg_database(url)
+        return out[name]
+    yield case
+    for url in bases.values():
+        drop_pg_database(url)
+
+
+@pytest.mark.parametrize("name", ["migrate packs", "stripe replay", "credits import", "db drop-deprecated"])
+def test_sigkill_on_postgres_leaves_before_or_after_and_a_rerun_completes_once(pg_world, name):
+    args, base, before, after, writing = pg_world(name)
+    seen = {"before": 0, "after": 0}
+    kills = mid_write = 0
+    for fraction in PG_FRACTIONS:
+        url = pg_copy(base)
+        sessions = ToolSessions(url)
+        try:
+            p = start(args, url)
+            if fraction < 0:  # before it writes: while it starts, reads and checks
+                time.sleep(0.02)
+            elif sessions.wait_for_writing(p) is not None:
+                time.sleep(writing * fraction)
+            if p.poll() is None:
+                in_write = sessions.count(writing=True) > 0
+                p.send_signal(signal.SIGKILL)
+                kills += 1
+                mid_write += in_write
+            p.wait()
+            sessions.wait_until_gone()
+        finally:
+            sessions.close()
+        now = pg_digest(url)
+        assert now in (before, after), f"{name}: killed at {fraction:.0%} of the write left a third state"
+        seen["before" if now == before else "after"] += 1
+        r = run_qt(*args, db=url)
+        assert r.rc == 0, (name, r.err)
+        assert pg_digest(url) == after, f"{name}: the re-run after a kill at {fraction:.0%} did not end as a clean run"
+        audit_clean(url)
+        if fraction != PG_FRACTIONS[-1]:
+            drop_pg_database(url)
+    r = run_qt(*args, db=url)
+    assert r.rc in (0, 4) and pg_digest(url) == after, (name, r.rc, r.err)
+    drop_pg_database(url)
+    print(f"{name} (PostgreSQL): {kills} kills ({mid_write} mid-transaction) over a write of {writing:.2f} s, {seen}")
+    assert kills >= len(PG_FRACTIONS) // 2, f"{name}: only {kills} kills landed while the process ran"
     assert mid_write >= 2, f"{name}: only {mid_write} kills landed mid-write"

@@ -93,7 +93,8 @@ def test_import_is_all_or_nothing_when_the_last_row_is_bad(qt, app_db, tmp_path)
 
 
 def test_import_dry_run_shows_effects_and_changes_nothing(qt, app_db, tmp_path):
-    csv = write_csv(tmp_path, "user,action,amount,reason,idempotency_key\n1,grant,5,a,k\n1,debit,15,b,\n1,grant,5,a,k\n")
+    csv = write_csv(tmp_path, "user,action,amount,reason,idempotency_key\n"
+                              "1,grant,5,a,k\n1,debit,15,b,\n1,grant,5,a,k\n")
     before = content(app_db)
     r = qt("credits", "import", csv, "--dry-run", db=app_db)
     assert r.rc == 0
@@ -107,7 +108,8 @@ def test_import_dry_run_shows_effects_and_changes_nothing(qt, app_db, tmp_path):
 
 
 def test_import_from_stdin_and_keys_shared_with_the_command_line(qt, app_db):
-    r = qt("credits", "import", "-", db=app_db, input="user,action,amount,reason,idempotency_key\n2,grant,7,promo,p-2\n")
+    r = qt("credits", "import", "-", db=app_db,
+           input="user,action,amount,reason,idempotency_key\n2,grant,7,promo,p-2\n")
     assert r.rc == 0 and "Applied 1 of 1 rows from stdin" in r.out
     assert query(app_db, "SELECT source FROM quicktools_ledger") == [("import:stdin:2",)]
     r = qt("credits", "grant", "2", "7", "--reason", "promo", "--idempotency-key", "p-2", db=app_db, json=True)
@@ -135,7 +137,8 @@ def test_import_of_no_rows(qt, app_db, tmp_path):
     assert r.rc == 0 and "no rows" in r.out
     r = qt("credits", "import", write_csv(tmp_path, "", name="empty.csv"), db=app_db)
     assert r.rc == 2 and "is empty" in r.err and one_line(r.err)
-    r = qt("credits", "import", write_csv(tmp_path, "user,action,credits,reason\n1,grant,5,x\n", name="h.csv"), db=app_db)
+    r = qt("credits", "import", write_csv(tmp_path, "user,action,credits,reason\n1,grant,5,x\n", name="h.csv"),
+           db=app_db)
     assert r.rc == 2 and 'unknown column "credits"' in r.err and one_line(r.err)
     r = qt("credits", "import", write_csv(tmp_path, "user,action,reason\n1,grant,x\n", name="m.csv"), db=app_db)
     assert r.rc == 2 and "lacks amount" in r.err

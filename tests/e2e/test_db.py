@@ -136,7 +136,8 @@ def test_upgrade_converted_databases_keeps_values(qt, make_db, engine, state):
 
 def test_upgrade_refuses_unknown_schema(qt, empty):
     path = empty
-    execute(path, "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT, subscription_tier TEXT, credits_balance INT)")
+    execute(path, "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT, subscription_tier TEXT, "
+                  "credits_balance INT)")
     before = dump(path)
     r = qt("db", "upgrade", db=path)
     assert r.rc == 4 and "refusing" in r.err and len(r.err.strip().splitlines()) == 1

@@ -35,8 +35,8 @@ def templates(tmp_path_factory):
 
     def template(engine):
         if engine not in made:
-            path = make_target(engine, tmp_path_factory.mktemp("live"), users=SIZE[engine]["users"], state="legacy", seed=3,
-                               tasks_per_user=2)
+            path = make_target(engine, tmp_path_factory.mktemp("live"), users=SIZE[engine]["users"],
+                               state="legacy", seed=3, tasks_per_user=2)
             assert run_qt("migrate", "packs", "--no-backup", db=path).rc == 0
             execute(path, "UPDATE users SET subscription_status = 'canceled', stripe_subscription_id = NULL")
             made[engine] = path

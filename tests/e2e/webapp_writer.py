@@ -59,7 +59,7 @@ class PsqlSession:
         while True:
             line = self.p.stdout.readline()
             if not line:  # psql stopped at an error (ON_ERROR_STOP): what it printed says which
-                raise RuntimeError(f"psql: {' '.join(' | '.join(r) for r in rows)}")
+                raise RuntimeError(f"psql: {' '.join('|'.join(r) for r in rows)}")
             if line.rstrip("\n") == self.END:
                 return rows
             rows.append(line.rstrip("\n").split("|"))
@@ -177,8 +177,8 @@ class WebApp(threading.Thread):
 
     # -- the app's writes --------------------------------------------------------------------
     def use(self, con, uid, n):
-        sql = ("UPDATE users SET credits_balance = credits_balance - ?, credits_lifetime_used = credits_lifetime_used + ? "
-               "WHERE id = ? AND credits_balance >= ?")
+        sql = ("UPDATE users SET credits_balance = credits_balance - ?, "
+               "credits_lifetime_used = credits_lifetime_used + ? WHERE id = ? AND credits_balance >= ?")
         if isinstance(con, PsqlSession):
             used = len(self.transaction(con, lambda: con.run(pg_bind(sql + " RETURNING id;", (n, n, uid, n)))))
         else:
@@ -202,7 +202,8 @@ class WebApp(threading.Thread):
                 "ON CONFLICT (session_id) DO NOTHING RETURNING user_id) "
                 "UPDATE users SET credits_balance = credits_balance + ?, credits_purchased_total = "
                 "credits_purchased_total + ?, last_purchase_date = ?, last_purchase_amount = ?, "
-                "api_access_unlocked = api_access_unlocked OR ? WHERE id = (SELECT user_id FROM recorded) RETURNING id;",
+                "api_access_unlocked = api_access_unlocked OR ? "
+                "WHERE id = (SELECT user_id FROM recorded) RETURNING id;",
                 (session_id, uid, pack, credits, PRICES[pack], f"pi_{session_id}", now_stamp(), credits, credits,
                  now_stamp(), credits, pack in ("pro", "business"))))) == 1
 
