@@ -99,16 +99,21 @@ SELECT max(id) AS max_id FROM users;
 SELECT credits_balance, credits_purchased_total, api_access_unlocked, typeof(credits_balance) AS balance_type,
        typeof(credits_purchased_total) AS purchased_total_type
 FROM users WHERE id = ?;
--- A purchase, as the web app's own webhook writes it. Only on whole numbers that stay in the
--- 64-bit range (SQLite would turn the sum into a REAL): else no row, and user_purchase_refused
--- says why.
--- name: user_purchase
-UPDATE users SET credits_balance = credits_balance + ?1, credits_purchased_total = credits_purchased_total + ?1,
-                 last_purchase_date = ?2, last_purchase_amount = ?1,
-                 api_access_unlocked = CASE WHEN ?3 THEN 1 ELSE api_access_unlocked END
-WHERE id = ?4 AND typeof(credits_balance) = 'integer' AND typeof(credits_purchased_total) = 'integer'
-  AND credits_balance <= 9223372036854775807 - ?1 AND credits_purchased_total <= 9223372036854775807 - ?1
-RETURNING credits_balance;
+-- Purchases, as the web app's own webhook writes them, for many users in one statement: ?1 is a
+-- JSON array of [user id, credits its purchases add, the last one's date, the last one's
+-- credits, 1 if one unlocks the API]. Only on whole numbers that stay in the 64-bit range
+-- (SQLite would turn the sum into a REAL): else no row for that user, and user_purchase_refused
+-- says why. Hands back each user's balance after.
+-- name: users_purchase
+UPDATE users SET credits_balance = credits_balance + p.credits, credits_purchased_total = credits_purchased_total + p.credits,
+                 last_purchase_date = p.last_date, last_purchase_amount = p.last_amount,
+                 api_access_unlocked = CASE WHEN p.api THEN 1 ELSE api_access_unlocked END
+FROM (SELECT value ->> 0 AS id, value ->> 1 AS credits, value ->> 2 AS last_date, value ->> 3 AS last_amount,
+             value ->> 4 AS api
+      FROM json_each(?1)) AS p
+WHERE users.id = p.id AND typeof(credits_balance) = 'integer' AND typeof(credits_purchased_total) = 'integer'
+  AND credits_balance <= 9223372036854775807 - p.credits AND credits_purchased_total <= 9223372036854775807 - p.credits
+RETURNING id, credits_balance;
 -- name: user_purchase_refused
 SELECT credits_balance, typeof(credits_balance) AS balance_type, credits_purchased_total,
        typeof(credits_purchased_total) AS purchased_total_type

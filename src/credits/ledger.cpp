@@ -46,7 +46,7 @@ std::int64_t LedgerWriter::append(LedgerEntry e) {
 void LedgerWriter::append_without_id(LedgerEntry e) {
     if (!m_insert) m_insert.emplace(m_db, sql::query(m_db.engine(), "ledger", "insert"));
     bind(*m_insert, e);
-    m_insert->exec();
+    m_insert->exec_pipelined();
 }
 
 void require_tool_tables(db::Database& db) {

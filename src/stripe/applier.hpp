@@ -3,6 +3,8 @@
 // decide what an event does (apply.cpp), used by the replay loop (replay.cpp).
 #include <optional>
 #include <string>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "quicktools/credits/ledger.hpp"
@@ -11,6 +13,7 @@
 #include "quicktools/stripe/event.hpp"
 #include "quicktools/stripe/replay.hpp"
 #include "quicktools/users/users.hpp"
+#include "read_ahead.hpp"
 
 namespace quicktools::stripe::detail {
 
@@ -58,12 +61,17 @@ public:
     Applier(db::Database& db, const ReplayOptions& options, std::string now);
     // Decides and applies one event (not yet recorded in quicktools_stripe_events).
     Decision apply(const Event& e);
+    // PostgreSQL: reads what is stored of a batch's events and checkout sessions in one statement,
+    // which the lookups below answer from (each lookup would be a round trip to the server). An
+    // id written since is looked up again. SQLite: nothing (a lookup is no round trip).
+    void prefetch(const std::vector<ParsedEvent>& batch);
     // The stored outcome of an event id, if it was seen before.
     std::optional<std::string> stored_outcome(const std::string& event_id);
     // Records what became of an event (payload kept only when it needs attention).
     void record(const Event& e, const Decision& d, std::string_view payload, bool seen_before);
-    // Writes the purchases decided so far to users and the ledger, in user-id order: random
-    // updates all over a large users table cost several times more than sorted ones.
+    // Writes the purchases decided so far to users (one statement for all of them, in user-id
+    // order: random updates all over a large users table cost several times more than sorted
+    // ones) and to the ledger.
     void flush();
 
 private:
@@ -90,7 +98,8 @@ private:
     std::optional<std::int64_t> find_buyer(const Event& e, std::string& why);
     users::Match find_user(const std::string& ref);
     std::optional<std::string> session_credited_by(const std::string& session_id);
-    [[noreturn]] void refuse_purchase(const Purchase& purchase);
+    // Why crediting `credits` to the purchase's user changed no row (the whole input is refused).
+    [[noreturn]] void refuse_purchase(const Purchase& purchase, std::int64_t credits);
 
     db::Database& m_db;
     const ReplayOptions& m_options;
@@ -101,11 +110,22 @@ private:
         m_session_set_charge_refunded, m_refund_upsert, m_session_refunds, m_dispute_upsert, m_disputes_holding,
         m_dispute_get, m_user_other_sessions, m_migrated_api;
     users::UserResolver m_users;
-    db::Statement m_user_credits, m_user_purchase, m_user_adjust, m_user_set_api;
+    db::Statement m_user_credits, m_users_purchase, m_user_adjust, m_user_set_api;
     credits::LedgerWriter m_ledger;
     // The result columns of the statements run for every event, looked up once.
-    int m_event_outcome, m_credited_by, m_purchase_balance;
+    int m_event_outcome, m_credited_by, m_purchase_user, m_purchase_balance;
     std::vector<Purchase> m_purchases;  // decided, not yet written (flush)
+    // What prefetch() read: the ids it asked for, what it found, and the ids written since.
+    struct Prefetched {
+        std::unordered_set<std::string> asked;
+        std::unordered_map<std::string, std::string> found;
+        std::unordered_set<std::string> written;
+        // The stored value if prefetch() knows it: nullopt when it must be looked up.
+        std::optional<std::optional<std::string>> known(const std::string& id) const;
+        void clear();
+    };
+    Prefetched m_prefetched_events, m_prefetched_sessions;
+    std::optional<db::Statement> m_prefetch;
     // After many lookups, the set of user ids as a bitmap: one scan instead of a random page
     // read per event (the pages are read again, sorted, by flush()).
     std::vector<bool> m_user_ids;

@@ -86,6 +86,7 @@ const ParsedEvent* ParsedEvents::next() {
         if (m_current.error) std::rethrow_exception(std::exchange(m_current.error, nullptr));
         if (m_current.last) return nullptr;
         m_next = 0;
+        ++m_batch_number;
         if (!m_thread.joinable()) {
             fill(m_current, 1);
             continue;

@@ -3,6 +3,7 @@
 // regular file a second thread reads and parses batches ahead, so simdjson's work overlaps the
 // database's; from stdin or the stored events it all happens on the caller's thread.
 #include <condition_variable>
+#include <cstdint>
 #include <deque>
 #include <exception>
 #include <mutex>
@@ -31,6 +32,10 @@ public:
     // The next event, or nullptr after the last; throws what reading or parsing threw (a
     // malformed event names the input and where), after the events before it.
     const ParsedEvent* next();
+    // The batch the last event of next() belongs to (the events it was read with), and its
+    // number: it changes when next() moves to another batch.
+    const std::vector<ParsedEvent>& batch() const { return m_current.events; }
+    std::uint64_t batch_number() const { return m_batch_number; }
 
 private:
     struct Batch {
@@ -46,6 +51,7 @@ private:
     RawEvent m_raw;
     Batch m_current;
     std::size_t m_next = 0;
+    std::uint64_t m_batch_number = 0;
 
     std::thread m_thread;
     std::mutex m_mutex;

@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <nlohmann/json.hpp>
+
 #include <functional>
 #include <limits>
 #include <unordered_set>
@@ -49,7 +51,53 @@ void ReplayResult::add(const ReplayResult& other) {
 
 namespace detail {
 
+std::optional<std::optional<std::string>> Applier::Prefetched::known(const std::string& id) const {
+    if (asked.count(id) == 0 || written.count(id) > 0) return std::nullopt;
+    const auto it = found.find(id);
+    if (it == found.end()) return std::optional<std::string>();
+    return std::optional<std::string>(it->second);
+}
+
+void Applier::Prefetched::clear() {
+    asked.clear();
+    found.clear();
+    written.clear();
+}
+
+void Applier::prefetch(const std::vector<ParsedEvent>& batch) {
+    if (m_db.engine() != db::Engine::postgres) return;  // SQLite: a lookup is no round trip
+    m_prefetched_events.clear();
+    m_prefetched_sessions.clear();
+    // The ids as JSON arrays of strings (one parameter each, whatever the batch's size). An id
+    // with a NUL character, which no text parameter can carry, is left to the one-by-one lookup.
+    auto events = nlohmann::json::array();
+    auto sessions = nlohmann::json::array();
+    const auto ask = [](Prefetched& p, nlohmann::json& ids, const std::string& id) {
+        if (id.empty() || id.find('\0') != std::string::npos || !p.asked.insert(id).second) return;
+        ids.push_back(id);
+    };
+    for (const auto& parsed : batch) {
+        ask(m_prefetched_events, events, parsed.event.id);
+        if (parsed.event.object_type == "checkout.session")
+            ask(m_prefetched_sessions, sessions, parsed.event.object_id);
+    }
+    if (!m_prefetch) m_prefetch.emplace(m_db, sql::query(m_db.engine(), "stripe", "events_and_sessions_stored"));
+    auto& q = *m_prefetch;
+    q.reset();
+    q.bind(1, events.dump());
+    q.bind(2, sessions.dump());
+    const int kind = q.column_index("kind");
+    const int id = q.column_index("id");
+    const int value = q.column_index("value");
+    while (q.step()) {
+        auto& into = q.column(kind).text() == "event" ? m_prefetched_events : m_prefetched_sessions;
+        into.found.emplace(q.column(id).text(), q.column(value).text());
+    }
+    q.reset();
+}
+
 std::optional<std::string> Applier::stored_outcome(const std::string& event_id) {
+    if (auto known = m_prefetched_events.known(event_id)) return *known;
     m_event_get.reset();
     m_event_get.bind(1, event_id);
     if (!m_event_get.step()) return std::nullopt;
@@ -71,6 +119,7 @@ void bind_text(db::Statement& q, int index, std::string_view text) {
 }  // namespace
 
 void Applier::record(const Event& e, const Decision& d, std::string_view payload, bool seen_before) {
+    m_prefetched_events.written.insert(e.id);
     auto& q = seen_before ? m_event_update : m_event_insert;
     q.reset();
     const std::string outcome(to_string(d.outcome));
@@ -93,7 +142,7 @@ void Applier::record(const Event& e, const Decision& d, std::string_view payload
         q.bind(9, m_now);
         bind_text(q, 10, e.api_version);
     }
-    q.exec();
+    q.exec_pipelined();
 }
 
 }  // namespace detail
@@ -106,8 +155,13 @@ ReplayResult apply_events(db::Database& db, EventSource& source, const ReplayOpt
     EventParser fetched_parser;
     Event fetched;
     std::string fetched_text;
+    std::uint64_t batch = 0;
     while (const auto* parsed = events.next()) {
         util::throw_if_interrupted();
+        if (events.batch_number() != batch) {
+            batch = events.batch_number();
+            applier.prefetch(events.batch());
+        }
         const Event* current = &parsed->event;
         std::string_view text = parsed->text;
         std::string fetch_failure;
@@ -147,6 +201,7 @@ ReplayResult apply_events(db::Database& db, EventSource& source, const ReplayOpt
             result.attention.push_back({event.id, event.type, d.outcome, d.detail});
     }
     applier.flush();
+    db.sync();  // the outcomes of the writes still on their way (PostgreSQL's pipeline): failures here
     if (options.progress) options.progress(result.events);
     return result;
 }
@@ -212,8 +267,25 @@ std::unique_ptr<EventSource> stored_needing_attention(db::Database& db) {
 
 namespace {
 
-ReplayResult apply_input(db::Database& db, const std::string& input, const ReplayOptions& options) {
+constexpr const char* stored_events_name = "the stored events needing attention";
+
+// Applies one input (a file, stdin, the stored events) in the caller's transaction. A failure
+// says that nothing of it was applied: the caller rolls its transaction back.
+ReplayResult apply_one(db::Database& db, const std::string& name, const std::function<ReplayResult()>& apply) {
     try {
+        return apply();
+    } catch (const Error& e) {
+        if (e.code() == ExitCode::interrupted) throw;  // its message already says nothing changed
+        throw Error(e.code(), fmt::format("{}; nothing from {} was applied", e.what(), name));
+    } catch (const db::EngineError& e) {
+        const Error error = db::translate(e, db.path(), db.busy_timeout_ms());
+        if (error.code() == ExitCode::interrupted) throw error;
+        throw Error(error.code(), fmt::format("{}; nothing from {} was applied", error.what(), name));
+    }
+}
+
+ReplayResult apply_input(db::Database& db, const std::string& input, const ReplayOptions& options) {
+    return apply_one(db, input == "-" ? "stdin" : input, [&] {
         StreamEventReader reader(input);
         auto result = apply_events(db, reader, options);
         if (reader.more_pages())
@@ -222,10 +294,14 @@ ReplayResult apply_input(db::Database& db, const std::string& input, const Repla
                 "`quicktools stripe sync` fetches them",
                 reader.name()));
         return result;
-    } catch (const Error& e) {
-        if (e.code() == ExitCode::interrupted) throw;  // its message already says nothing changed
-        throw Error(e.code(), fmt::format("{}; nothing from {} was applied", e.what(), input == "-" ? "stdin" : input));
-    }
+    });
+}
+
+ReplayResult apply_stored(db::Database& db, const ReplayOptions& options) {
+    return apply_one(db, stored_events_name, [&] {
+        auto stored = stored_needing_attention(db);
+        return apply_events(db, *stored, options);
+    });
 }
 
 }  // namespace
@@ -236,10 +312,7 @@ ReplayResult replay_inputs(db::Database& db, const std::vector<std::string>& inp
     ReplayResult total;
     if (dry_run == DryRun::yes) {
         db::WriteTransaction tx(db);  // never committed: the destructor rolls everything back
-        if (retry_stored == RetryStored::yes) {
-            auto stored = stored_needing_attention(db);
-            total.add(apply_events(db, *stored, options));
-        }
+        if (retry_stored == RetryStored::yes) total.add(apply_stored(db, options));
         for (const auto& input : inputs) total.add(apply_input(db, input, options));
         return total;
     }
@@ -265,11 +338,7 @@ ReplayResult replay_inputs(db::Database& db, const std::vector<std::string>& inp
             throw Error(error.code(), fmt::format("{}; {}", error.what(), before));
         }
     };
-    if (retry_stored == RetryStored::yes)
-        run("the stored events needing attention", [&] {
-            auto stored = stored_needing_attention(db);
-            return apply_events(db, *stored, options);
-        });
+    if (retry_stored == RetryStored::yes) run(stored_events_name, [&] { return apply_stored(db, options); });
     for (const auto& input : inputs)
         run(input == "-" ? "stdin" : input, [&] { return apply_input(db, input, options); });
     return total;

@@ -5,15 +5,15 @@ import sys
 
 import pytest
 
-from conftest import ROOT, dump, query, start_qt
+from conftest import ROOT, dump, execute, query, start_qt
 
 from stripe_events import (CREDITS, add_users, completed, event, invariant_holds, invariant_terms, new_database,
                            purchases_file, replay, session, use, user, write)
 
 
 @pytest.fixture
-def db(tmp_path):
-    return new_database(tmp_path / "quicktools.db", 1, 2, 3)
+def db(engine, new_db):
+    return new_db(engine, 1, 2, 3)
 
 
 def test_the_design_documents_journey(qt, db):
@@ -171,18 +171,15 @@ def test_other_types_are_ignored(qt, db):
     assert r.rc == 0 and r.json["counts"]["ignored"] == 2
 
 
-def test_a_session_the_web_app_credited_is_not_credited_again(qt, db, sqlite):
+def test_a_session_the_web_app_credited_is_not_credited_again(qt, db):
     e = completed(1, "pro")
     sid = e["data"]["object"]["id"]
-    import sqlite3
-    con = sqlite3.connect(str(db))
-    with con:   # what the web app's webhook does, in the transaction of its own credit
-        con.execute("UPDATE users SET credits_balance = credits_balance + 1200, credits_purchased_total = "
-                    "credits_purchased_total + 1200, api_access_unlocked = 1 WHERE id = 1")
-        con.execute("INSERT INTO quicktools_checkout_sessions (session_id, user_id, pack, credits, amount_total, "
-                    "payment_intent, credited_by, credited_at) VALUES (?, 1, 'pro', 1200, 3000, ?, 'webapp', "
-                    "'2026-01-01 00:00:00.000000')", (sid, e["data"]["object"]["payment_intent"]))
-    con.close()
+    # What the web app's webhook did: its own credit, and the session it recorded.
+    execute(db, "UPDATE users SET credits_balance = credits_balance + 1200, credits_purchased_total = "
+                "credits_purchased_total + 1200, api_access_unlocked = TRUE WHERE id = 1")
+    execute(db, "INSERT INTO quicktools_checkout_sessions (session_id, user_id, pack, credits, amount_total, "
+                "payment_intent, credited_by, credited_at) VALUES (?, 1, 'pro', 1200, 3000, ?, 'webapp', "
+                "'2026-01-01 00:00:00.000000')", (sid, e["data"]["object"]["payment_intent"]))
     r = replay(qt, db, e)
     assert r.rc == 0 and r.json["counts"]["duplicate"] == 1
     assert user(db, 1)[0] == 1210 and invariant_holds(db)
@@ -269,3 +266,44 @@ def test_two_replays_of_the_same_file_at_once_apply_each_event_once(qt, engine, 
     assert query(db, "SELECT sum(credits_balance) FROM users") == [(10 * users + credits,)]
     assert qt("credits", "audit", db=db).rc == 0 and invariant_holds(db)
 
+
+
+def test_a_write_that_fails_late_fails_the_input_and_changes_nothing(qt, engine, db):
+    """On PostgreSQL the replay's writes are queued in a pipeline and their outcomes read later: a
+    write refused there (here by a trigger, on the 300th event, after its session and many other
+    writes were queued) must still fail the input with one line and leave nothing of it."""
+    add_users(db, *range(4, 51))
+    if engine == "postgres":
+        execute(db, "CREATE FUNCTION refuse_event() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                    "IF NEW.event_id = 'evt_refused' THEN RAISE EXCEPTION 'refused by a trigger'; END IF; "
+                    "RETURN NEW; END $$")
+        execute(db, "CREATE TRIGGER refuse_event BEFORE INSERT ON quicktools_stripe_events FOR EACH ROW "
+                    "EXECUTE FUNCTION refuse_event()")
+    else:
+        execute(db, "CREATE TRIGGER refuse_event BEFORE INSERT ON quicktools_stripe_events "
+                    "WHEN NEW.event_id = 'evt_refused' BEGIN SELECT RAISE(ABORT, 'refused by a trigger'); END")
+    events = [completed(1 + i % 50, "starter", created=1767225600 + i) for i in range(400)]
+    events[299] = dict(events[299], id="evt_refused")
+    before = dump(db)
+    r = replay(qt, db, *events)
+    assert r.rc == 1, r.err
+    lines = r.err.strip().splitlines()
+    assert len(lines) == 1 and "refused by a trigger" in lines[0] and "nothing from" in lines[0], r.err
+    assert dump(db) == before
+
+
+def test_lookups_stay_index_lookups_as_the_runs_own_tables_grow(qt, new_db, tmp_path):
+    """PostgreSQL plans each run of a prepared statement for the tables as they are then: the
+    events and sessions tables start empty and grow within the run's own transaction, and a plan
+    made while they were small (a sequential scan) would be kept for every later lookup, making a
+    replay quadratic. The server's own counters show how the lookups read the tables."""
+    db = new_db("postgres", *range(1, 201))
+    path = tmp_path / "purchases.ndjson"
+    purchases_file(path, 200, 4000)
+    assert qt("stripe", "replay", path, db=db, json=True).rc == 0
+    rows = dict(((t, (s, i)) for t, s, i in query(
+        db, "SELECT relname, seq_scan, coalesce(idx_scan, 0) FROM pg_stat_user_tables "
+            "WHERE relname IN ('quicktools_stripe_events', 'quicktools_checkout_sessions')")))
+    # While a table has a page or two a scan is the better plan; after that, lookups by index.
+    for table, (seq_scans, index_scans) in rows.items():
+        assert seq_scans * 10 < index_scans, (table, seq_scans, index_scans)

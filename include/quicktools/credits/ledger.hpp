@@ -35,7 +35,8 @@ public:
     explicit LedgerWriter(db::Database& db);
     // Like append(): inside the caller's transaction; returns the new entry's id.
     std::int64_t append(LedgerEntry entry);
-    // The same without reading the new id back, which costs a little per entry (the replay).
+    // The same without reading the new id back, which costs a little per entry (the replay);
+    // queued as StatementImpl::exec_pipelined, so a failure may come from the next statement.
     void append_without_id(LedgerEntry entry);
 
 private:

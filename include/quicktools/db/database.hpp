@@ -48,6 +48,9 @@ public:
 
     // Runs one or more statements that return no rows.
     void execute(std::string_view sql) { m_connection->execute(sql); }
+    // Waits for the outcome of every write sent without waiting (Statement::exec_pipelined) and
+    // throws the first failure among them.
+    void sync() { m_connection->sync(); }
     // True if a table (or view) of that name exists.
     bool has_table(std::string_view name) { return m_connection->has_table(name); }
     // The column names of a table, in order (empty if there is no such table).

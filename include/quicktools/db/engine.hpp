@@ -70,6 +70,15 @@ public:
     // true while there is a row; after the last row, false until reset(). Throws EngineError
     // (db::translate turns it into an Error).
     virtual bool step() = 0;
+    // Runs a statement whose result is not read (no rows, no changes()). An engine may send it
+    // without waiting for its outcome -- PostgreSQL queues it in a pipeline, so a run of such
+    // writes costs one round trip -- and then reports its failure from the next statement or
+    // commit on the connection, in the same transaction. Leaves the statement ready to run again.
+    virtual void exec_pipelined() {
+        while (step()) {
+        }
+        reset();
+    }
     // Ready to run again with the same bindings.
     virtual void reset() = 0;
     // Rows changed by the last completed run of an INSERT, UPDATE or DELETE.
@@ -104,6 +113,9 @@ public:
     virtual std::unique_ptr<StatementImpl> prepare(std::string_view sql) = 0;
     // Runs one or more statements that return no rows.
     virtual void execute(std::string_view sql) = 0;
+    // Waits for the outcome of every statement sent without waiting (StatementImpl::
+    // exec_pipelined) and throws the first failure; an engine that never defers has none.
+    virtual void sync() {}
 
     virtual void begin(TransactionKind kind) = 0;
     virtual void commit() = 0;

@@ -80,6 +80,9 @@ public:
         }
         return m_impl->changes();
     }
+    // Runs a write whose result is not needed; its failure may be reported by the next statement
+    // or the commit (see StatementImpl::exec_pipelined). Leaves the statement reset.
+    void exec_pipelined() { m_impl->exec_pipelined(); }
     void reset() { m_impl->reset(); }
 
     Column column(int index) { return Column(*m_impl, index); }

@@ -1,14 +1,24 @@
 -- PostgreSQL's text of the statements of sql/queries/stripe.sql whose shared text is SQLite's:
 -- IS NOT on values (IS DISTINCT FROM here), the two-argument max() (greatest()), typeof (the
 -- counters are BIGINT: always whole numbers), the API flag a BOOLEAN, and an overflow guard
--- computed in numeric so that the guard itself cannot overflow; and the lock that makes runs that
--- apply events take turns.
+-- computed in numeric so that the guard itself cannot overflow; JSON arrays read with
+-- json_array_elements (json_each there); and the lock that makes runs that apply events take
+-- turns.
 
 -- name: events_writer_lock
 -- A transaction-level advisory lock (the key is this statement's own: 'qt-event' in ASCII),
 -- waited for up to lock_timeout (--busy-timeout) and held until COMMIT or ROLLBACK: the runs
 -- that apply events take turns, as SQLite's one writer at a time. The web app never takes it.
 SELECT pg_advisory_xact_lock(8175209137385598580);
+-- What is stored of a batch's events and checkout sessions (?1, ?2: JSON arrays of ids), read
+-- once per batch instead of once per event: each statement is a round trip to the server. (Only
+-- PostgreSQL's: on SQLite a lookup costs less than reading the batch's ids this way.)
+-- name: events_and_sessions_stored
+SELECT 'event' AS kind, event_id AS id, outcome AS value FROM quicktools_stripe_events
+WHERE event_id = ANY (ARRAY(SELECT json_array_elements_text(?1::json)))
+UNION ALL
+SELECT 'session', session_id, credited_by FROM quicktools_checkout_sessions
+WHERE session_id = ANY (ARRAY(SELECT json_array_elements_text(?2::json)));
 -- name: event_update
 UPDATE quicktools_stripe_events SET outcome = ?1, detail = ?2, payload = ?3, updated_at = ?4
 WHERE event_id = ?5 AND (outcome IS DISTINCT FROM ?1 OR detail IS DISTINCT FROM ?2);
@@ -38,14 +48,18 @@ SELECT credits_balance, credits_purchased_total, api_access_unlocked, 'integer' 
 FROM users WHERE id = ?;
 -- A purchase, as the web app's own webhook writes it; no row when a counter would leave the
 -- 64-bit range, and user_purchase_refused says why.
--- name: user_purchase
-UPDATE users SET credits_balance = credits_balance + ?1::bigint, credits_purchased_total = credits_purchased_total + ?1,
-                 last_purchase_date = ?2::timestamp, last_purchase_amount = ?1,
-                 api_access_unlocked = CASE WHEN ?3::bigint <> 0 THEN true ELSE api_access_unlocked END
-WHERE id = ?4
-  AND credits_balance::numeric + ?1::numeric <= 9223372036854775807
-  AND credits_purchased_total::numeric + ?1::numeric <= 9223372036854775807
-RETURNING credits_balance;
+-- name: users_purchase
+UPDATE users AS u
+SET credits_balance = u.credits_balance + p.credits, credits_purchased_total = u.credits_purchased_total + p.credits,
+    last_purchase_date = p.last_date::timestamp, last_purchase_amount = p.last_amount,
+    api_access_unlocked = u.api_access_unlocked OR p.api
+FROM (SELECT (e ->> 0)::bigint AS id, (e ->> 1)::bigint AS credits, e ->> 2 AS last_date,
+             (e ->> 3)::bigint AS last_amount, (e ->> 4) = '1' AS api
+      FROM json_array_elements(?1::json) AS e) AS p
+WHERE u.id = p.id
+  AND u.credits_balance::numeric + p.credits <= 9223372036854775807
+  AND u.credits_purchased_total::numeric + p.credits <= 9223372036854775807
+RETURNING u.id, u.credits_balance;
 -- name: user_purchase_refused
 SELECT credits_balance, 'integer' AS balance_type, credits_purchased_total, 'integer' AS purchased_total_type
 FROM users WHERE id = ?;

@@ -8,7 +8,9 @@
 // parsed and planned once. Rows come in single-row mode: a result of a million rows never sits
 // in memory as a whole. The one connection runs one statement at a time, so when another
 // statement starts while a result is still being read, the rest of that result is read into
-// memory first (the loop over it goes on from there).
+// memory first (the loop over it goes on from there). Writes whose outcome is not read
+// (exec_pipelined) are queued in libpq's pipeline and their outcomes read, all in one round trip,
+// before the next statement that is not queued, or the commit.
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -80,6 +82,7 @@ public:
 
     std::unique_ptr<StatementImpl> prepare(std::string_view sql) override;
     void execute(std::string_view sql) override;
+    void sync() override { sync_pipeline(); }
 
     void begin(TransactionKind kind) override;
     void commit() override;
@@ -102,6 +105,9 @@ public:
     void set_streaming(PgStatement* statement) { m_streaming = statement; }
     PgStatement* streaming() const { return m_streaming; }
     void forget(PgStatement* statement);
+    // Queues a run of the prepared statement `name` in the connection's pipeline (entered on
+    // the first), without waiting for its outcome; settle() reads the outcomes.
+    void send_pipelined(const std::string& name, int count, const char* const* values);
     std::string next_statement_name();
     void deallocate_later(std::string name);
     // A PgError from a failed result (or from the connection when there is none).
@@ -112,6 +118,9 @@ private:
     void setup(Access access);
     PgResultPtr run(const char* sql);
     void deallocate_pending();
+    // Ends the pipeline: a sync, every queued outcome read, pipeline mode left; throws the first
+    // failure among them.
+    void sync_pipeline();
 
     PGconn* m_conn = nullptr;
     PGcancel* m_cancel = nullptr;
@@ -120,6 +129,7 @@ private:
     int m_busy_timeout_ms = 0;
     PgStatement* m_streaming = nullptr;
     std::uint64_t m_statements = 0;
+    int m_pipelined = 0;  // statements queued in the pipeline, their outcomes not yet read
     std::vector<std::string> m_to_deallocate;
 };
 
@@ -137,6 +147,7 @@ public:
     int parameter_index(std::string_view name) override;
 
     bool step() override;
+    void exec_pipelined() override;
     void reset() override;
     std::int64_t changes() override { return m_changes; }
 
