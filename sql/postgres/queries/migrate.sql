@@ -37,6 +37,14 @@ SELECT count(*) AS users FROM users;
 -- session's lock_timeout) until the first commits or rolls back, then finds it done. The key is
 -- the tool's own ("qtmigr" in ASCII); the lock ends with the transaction.
 SELECT pg_advisory_xact_lock(125762734909810) IS NULL AS waited;
+-- name: migration_run_lock
+-- With --batch: the same key, held by the session from before the first batch until the run
+-- ends (migration_run_unlock, or the session ending), so no other migration starts between two
+-- batches. Waits as migration_lock does (lock_timeout); a transaction-level request for the key
+-- waits for it too, and the session's own requests for it are granted at once.
+SELECT pg_advisory_lock(125762734909810) IS NULL AS waited;
+-- name: migration_run_unlock
+SELECT pg_advisory_unlock(125762734909810) AS released;
 -- name: cache_for_bulk_work
 -- The breakdown's grouping and the plan's sort in memory.
 SET LOCAL work_mem = '64MB';
