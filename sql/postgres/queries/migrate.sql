@@ -26,10 +26,10 @@ FROM users;
 -- name: user_count
 SELECT count(*) AS users FROM users;
 
--- `migrate packs` itself. The policy is a set of temporary functions generated from the loaded
--- policy (src/migrate/policy_functions.cpp), called as pg_temp.quicktools_policy_*; a function of
--- pg_temp is found only when named so. There is no tally function: the breakdown of a run is
--- breakdown_done over what it recorded. The API flag of users is a BOOLEAN; the record keeps
+-- `migrate packs` itself. The policy is a set of temporary functions (policy.sql filled in with
+-- the loaded policy by src/migrate/policy_functions.cpp), called as pg_temp.quicktools_policy_*;
+-- a function of pg_temp is found only when named so. There is no tally function: the breakdown
+-- of a run is breakdown_done over what it recorded. The API flag of users is a BOOLEAN; the record keeps
 -- 0 or 1 as on SQLite.
 
 -- name: migration_lock
