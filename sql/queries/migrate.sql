@@ -10,6 +10,12 @@
 -- One migration at a time. On SQLite the write transaction (BEGIN IMMEDIATE) already is that
 -- lock; PostgreSQL's variant takes an advisory lock.
 SELECT 0 AS waited;
+-- name: migration_run_lock
+-- With --batch: one migration at a time for the whole run, across its transactions. SQLite has
+-- no lock that outlives a transaction; PostgreSQL's variant takes a session-level advisory lock.
+SELECT 0 AS waited;
+-- name: migration_run_unlock
+SELECT 0 AS released;
 -- name: drop_temp
 DROP VIEW IF EXISTS temp.migrate_plan;
 DROP VIEW IF EXISTS temp.migrate_source;

@@ -18,8 +18,14 @@ void register_db_backup(CLI::App& db, Context& ctx) {
         auto bar = ctx.progress("db backup: pages");
         const auto result = db::backup_to(database, *dest, [&bar](int done, int total) { bar.advance(done, total); });
         bar.finish();
-        ctx.emit({{"ok", true}, {"path", result.path}, {"bytes", result.bytes}, {"pages", result.pages}},
-                 fmt::format("Backed up {} to {} ({} bytes).", database.path(), result.path, result.bytes),
+        const bool dump = result.format == db::BackupFormat::pg_dump_custom;
+        ctx.emit({{"ok", true},
+                  {"path", result.path},
+                  {"bytes", result.bytes},
+                  {"pages", result.pages ? nlohmann::json(*result.pages) : nlohmann::json(nullptr)},
+                  {"format", dump ? "pg_dump_custom" : "sqlite"}},
+                 fmt::format("Backed up {} to {} ({} bytes{}).", database.path(), result.path, result.bytes,
+                             dump ? ", pg_dump's custom format" : ""),
                  Output::confirmation);
     });
 }

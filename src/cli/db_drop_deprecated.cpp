@@ -131,12 +131,20 @@ void render_drop_deprecated(const DropRun& run, const DropOptions& opts, Context
     doc["backup"] = result.backup ? nlohmann::json(result.backup->path) : nlohmann::json(nullptr);
     doc["users"] = result.users;
     doc["vacuumed"] = opts.vacuum && result.plan.rewrites_table && !result.vacuum_error;
+    const bool table_bytes = result.bytes_of == db::BytesOf::users_table;
+    doc["bytes_of"] = table_bytes ? "users_table" : "database_file";
     doc["bytes_before"] = result.bytes_before;
     doc["bytes_after"] = result.bytes_after;
     doc["state_after"] = "final";
     std::string text;
     if (result.backup) text += fmt::format("Backed up to {}.\n", util::display(result.backup->path));
     text += plan_text(plan, false) + fmt::format("{} users kept; migration 004 recorded.", result.users);
+    if (table_bytes)
+        text += fmt::format(
+            "\nSize of users on the server (table, TOAST and indexes): {} -> {} bytes. DROP COLUMN does not rewrite "
+            "the table: its rows keep their space (reused as they are updated); only the indexes dropped "
+            "with the columns give theirs back.",
+            result.bytes_before, result.bytes_after);
     if (opts.vacuum && !result.plan.rewrites_table)
         text +=
             "\nNo VACUUM: on PostgreSQL DROP COLUMN only marks the columns dropped in the catalog, and "

@@ -20,22 +20,26 @@ std::int64_t file_size(const std::string& path) {
 
 // PostgreSQL: one transaction that locks users against writers, plans again, backs up (pg_dump
 // of this transaction's snapshot), drops the columns and records migration 004. No VACUUM:
-// DROP COLUMN frees nothing to give back.
+// DROP COLUMN frees nothing to give back. The sizes are users' on the server, read in the
+// transaction before and after the drop (no file of the database is ours to measure).
 DropResult drop_deprecated_postgres(Database& db, const DropOptions& options) {
     DropResult result;
     const auto step = [&](const std::string& what) {
         if (options.on_step) options.on_step(what);
     };
+    result.bytes_of = BytesOf::users_table;
     WriteTransaction tx(db);
     postgres::lock_users(db);
     result.plan = plan_drop(db, options);  // again, now that no one else can write to users
     if (result.plan.nothing_to_do) return result;
+    result.bytes_before = postgres::users_bytes(db);
     if (options.backup_path) {
         step("backing up to " + *options.backup_path);
         result.backup = backup_to(db, *options.backup_path, options.backup_progress);
     }
     step("dropping the columns");
     result.users = postgres::run_users_drop(db, result.plan);
+    result.bytes_after = postgres::users_bytes(db);
     record(db, migration(drop_deprecated_version, db.engine()), "applied", options.actor);
     if (detect_state(db).state != SchemaState::final)
         throw Error(

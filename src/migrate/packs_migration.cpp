@@ -192,6 +192,31 @@ void refuse_existing_backup(const std::optional<std::string>& path) {
         throw refusal(fmt::format("{} already exists; choose another --backup path (nothing was changed)", *path));
 }
 
+// With --batch: one migration at a time for the whole run, not per batch (PostgreSQL: a
+// session-level advisory lock, waited for up to the busy timeout; SQLite: nothing). Taken outside
+// any transaction and released when the run ends, after its last transaction has ended; if the
+// release fails (the connection is lost), the session ending releases it.
+class MigrationRunLock {
+public:
+    explicit MigrationRunLock(db::Database& db) : m_db(db) {
+        db::Statement lock(db, sql::query(db.engine(), "migrate", "migration_run_lock"));
+        lock.step();
+    }
+    ~MigrationRunLock() {
+        try {
+            db::Statement unlock(m_db, sql::query(m_db.engine(), "migrate", "migration_run_unlock"));
+            unlock.step();
+        } catch (...) {
+            // The session's end releases it then.
+        }
+    }
+    MigrationRunLock(const MigrationRunLock&) = delete;
+    MigrationRunLock& operator=(const MigrationRunLock&) = delete;
+
+private:
+    db::Database& m_db;
+};
+
 }  // namespace
 
 MigrateResult migrate_packs(db::Database& db, const MigrateOptions& options) {
@@ -200,14 +225,19 @@ MigrateResult migrate_packs(db::Database& db, const MigrateOptions& options) {
     // A dry run reads one snapshot; a real run holds the write lock from the first look to the
     // commit, so the web app's writes land entirely before or entirely after.
     const MigrateQueries q{db.engine()};
+    // One migration at a time: with --batch for the whole run, before its first transaction (so
+    // no other run starts between two batches); else for the one transaction. Declared before
+    // the transactions, so released after they end.
+    std::optional<MigrationRunLock> run_lock;
+    if (!result.dry_run && options.batch > 0) run_lock.emplace(db);
     std::optional<db::WriteTransaction> tx;
     std::optional<db::ReadTransaction> read;
     if (result.dry_run)
         read.emplace(db);
     else
         tx.emplace(db);
-    if (!result.dry_run) {
-        // One migration at a time (PostgreSQL: an advisory lock, waited for up to the busy timeout).
+    if (!result.dry_run && !run_lock) {
+        // PostgreSQL: a transaction-level advisory lock, waited for up to the busy timeout.
         db::Statement lock(db, q("migration_lock"));
         lock.step();
     }
@@ -280,9 +310,7 @@ MigrateResult migrate_packs(db::Database& db, const MigrateOptions& options) {
         tx->commit();
         committed = true;
         tx.reset();
-        tx.emplace(db);
-        db::Statement lock(db, q("migration_lock"));
-        lock.step();
+        tx.emplace(db);  // still under run_lock: no other migration got in between
     };
     try {
         result.by_tier_status =

@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "quicktools/credits/packs.hpp"
+#include "quicktools/db/sql_files.hpp"
 #include "quicktools/error.hpp"
 #include "quicktools/users/users.hpp"
 #include "../db/postgres/pg_connection.hpp"
@@ -101,45 +102,19 @@ constexpr db::sqlite::FunctionSpec function_specs[] = {
     {"quicktools_migrate_tally", 6, tally_fn, false},
 };
 
-// --- the same rules as PostgreSQL functions -------------------------------------------------
+// --- the same rules as PostgreSQL functions (sql/postgres/queries/policy.sql) ----------------
 
-constexpr const char* pgpol_max = "9223372036854775807";
-constexpr const char* pgpol_min = "(-9223372036854775807 - 1)";
+// A piece of sql/postgres/queries/policy.sql, without the blank lines after it.
+std::string pgpol_piece(std::string_view name) {
+    std::string text = sql::query(db::Engine::postgres, "policy", name);
+    while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+    return text;
+}
 
 std::string pgpol_literal(std::string_view text) {
     std::string out = "'";
     for (char c : text) out += c == '\'' ? std::string("''") : std::string(1, c);
     return out + "'";
-}
-
-// The refusal of an uncovered tier, as a value of the function's type.
-constexpr const char* pgpol_uncovered =
-    "pg_temp.quicktools_policy_refuse('QTP02', format('subscription tier ''%s'' is not one the policy covers', "
-    "tier))";
-
-// One tier's credits (numeric, so nothing overflows before the check) and whether the arithmetic
-// of new_balance() leaves the 64-bit range.
-std::string pgpol_credits_case(const TierRule& rule) {
-    const std::string m = "coalesce(monthly, 0)::numeric";
-    const std::string u = "coalesce(used, 0)";
-    std::string credits;
-    std::string overflow;
-    switch (rule.credits) {
-        case CreditsRule::unused_allowance:
-            credits = fmt::format("greatest({} - {}, 0)", m, u);
-            overflow = fmt::format("{} - {} NOT BETWEEN {} AND {} OR ", m, u, pgpol_min, pgpol_max);
-            break;
-        case CreditsRule::full_allowance: credits = fmt::format("greatest({}, 0)", m); break;
-        case CreditsRule::fixed: credits = std::to_string(rule.fixed_credits); break;
-    }
-    const std::string since = fmt::format("(coalesce(balance, 0)::numeric - {})", credits::free_credits_on_signup);
-    return fmt::format(
-        "WHEN {} THEN CASE WHEN {}{} < {} OR {} + {} > {} THEN pg_temp.quicktools_policy_refuse('QTP01', "
-        "format('user %s: the policy''s credits from monthly_credits %s, credits_used_this_month %s and "
-        "credits_balance %s fall outside the 64-bit range; correct the row first; nothing was changed', "
-        "uid, coalesce(monthly, 0), coalesce(used, 0), coalesce(balance, 0))) "
-        "ELSE greatest({} + {}, 0)::bigint END\n",
-        pgpol_literal(rule.tier), overflow, since, pgpol_min, credits, since, pgpol_max, credits, since);
 }
 
 }  // namespace
@@ -153,8 +128,9 @@ std::vector<TierRule> tier_rules(const Policy& policy) {
 }
 
 std::string postgres_policy_sql(const std::vector<TierRule>& rules) {
-    // LANGUAGE sql of one expression, so the planner inlines them into the statements; only the
-    // refusal is plpgsql (RAISE), and it runs only on a row that is refused.
+    // The template's pieces filled in per tier; every value is an argument, never part of a format.
+    const std::string credits_when = pgpol_piece("credits_when");
+    const std::string purchased_when = pgpol_piece("purchased_when");
     std::string tiers;
     std::string credits;
     std::string purchased;
@@ -162,37 +138,28 @@ std::string postgres_policy_sql(const std::vector<TierRule>& rules) {
     for (const auto& rule : rules) {
         const std::string tier = pgpol_literal(rule.tier);
         tiers += (tiers.empty() ? "" : ", ") + tier;
-        credits += pgpol_credits_case(rule);
-        purchased += fmt::format(
-            "WHEN {} THEN CASE WHEN coalesce(purchased, 0) > {} - {} THEN pg_temp.quicktools_policy_refuse('QTP01', "
-            "format('user %s: credits_purchased_total %s plus the policy''s {} would pass {}; correct the row "
-            "first; nothing was changed', uid, coalesce(purchased, 0))) ELSE coalesce(purchased, 0) + {} END\n",
-            tier, pgpol_max, rule.purchased_equivalent, rule.purchased_equivalent, pgpol_max,
-            rule.purchased_equivalent);
+        const bool unused = rule.credits == CreditsRule::unused_allowance;
+        const std::string tier_credits = unused ? pgpol_piece("credits_unused")
+                                         : rule.credits == CreditsRule::full_allowance
+                                             ? pgpol_piece("credits_full")
+                                             : std::to_string(rule.fixed_credits);
+        credits += fmt::format(fmt::runtime(credits_when), fmt::arg("tier", tier),
+                               fmt::arg("overflow", pgpol_piece(unused ? "overflow_unused" : "no_overflow")),
+                               fmt::arg("credits", tier_credits), fmt::arg("signup", credits::free_credits_on_signup)) +
+                   "\n";
+        purchased += fmt::format(fmt::runtime(purchased_when), fmt::arg("tier", tier),
+                                 fmt::arg("equivalent", rule.purchased_equivalent)) +
+                     "\n";
         std::string statuses;
         for (const auto& status : rule.api_statuses) statuses += (statuses.empty() ? "" : ", ") + pgpol_literal(status);
-        api += statuses.empty() ? fmt::format("WHEN {} THEN coalesce(api_access, false)\n", tier)
-                                : fmt::format(
-                                      "WHEN {} THEN coalesce(api_access, false) OR coalesce(status IN ({}), "
-                                      "false)\n",
-                                      tier, statuses);
+        api += (statuses.empty() ? fmt::format(fmt::runtime(pgpol_piece("api_when_never")), fmt::arg("tier", tier))
+                                 : fmt::format(fmt::runtime(pgpol_piece("api_when")), fmt::arg("tier", tier),
+                                               fmt::arg("statuses", statuses))) +
+               "\n";
     }
     if (tiers.empty()) tiers = "NULL";
-    return fmt::format(
-        "CREATE OR REPLACE FUNCTION pg_temp.quicktools_policy_refuse(code text, message text) RETURNS bigint\n"
-        "LANGUAGE plpgsql AS $qt$ BEGIN RAISE EXCEPTION USING ERRCODE = code, MESSAGE = message; END $qt$;\n"
-        "CREATE OR REPLACE FUNCTION pg_temp.quicktools_policy_covers(tier text) RETURNS boolean\n"
-        "LANGUAGE sql AS $qt$ SELECT coalesce(tier IN ({}), false) $qt$;\n"
-        "CREATE OR REPLACE FUNCTION pg_temp.quicktools_policy_credits(tier text, monthly bigint, used bigint, "
-        "balance bigint, uid bigint) RETURNS bigint\n"
-        "LANGUAGE sql AS $qt$ SELECT CASE tier\n{}ELSE {} END $qt$;\n"
-        "CREATE OR REPLACE FUNCTION pg_temp.quicktools_policy_purchased(tier text, purchased bigint, uid bigint) "
-        "RETURNS bigint\n"
-        "LANGUAGE sql AS $qt$ SELECT CASE tier\n{}ELSE {} END $qt$;\n"
-        "CREATE OR REPLACE FUNCTION pg_temp.quicktools_policy_api(tier text, status text, api_access boolean) "
-        "RETURNS boolean\n"
-        "LANGUAGE sql AS $qt$ SELECT CASE tier\n{}ELSE {} <> 0 END $qt$;\n",
-        tiers, credits, pgpol_uncovered, purchased, pgpol_uncovered, api, pgpol_uncovered);
+    return fmt::format(fmt::runtime(sql::query(db::Engine::postgres, "policy", "functions")), fmt::arg("tiers", tiers),
+                       fmt::arg("credits", credits), fmt::arg("purchased", purchased), fmt::arg("api", api));
 }
 
 std::optional<std::int64_t> policy_credits(const TierRule& rule, std::int64_t monthly_credits,

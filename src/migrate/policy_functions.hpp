@@ -17,9 +17,10 @@
 // credits and purchased also on a value that is not a whole number or a result past the 64-bit
 // range (naming the user `id`), kept in refusal().
 //
-// On PostgreSQL the same rules are temporary SQL functions generated from the policy
-// (pg_temp.quicktools_policy_covers, _credits, _purchased, _api; postgres_policy_sql), created on
-// the connection inside the caller's transaction; a refusal is raised with the same sentence
+// On PostgreSQL the same rules are temporary SQL functions (pg_temp.quicktools_policy_covers,
+// _credits, _purchased, _api), the template sql/postgres/queries/policy.sql filled in with the
+// policy's tiers (postgres_policy_sql), created on the connection inside the caller's
+// transaction; a refusal is raised with the same sentence
 // (SQLSTATE QTP01, QTP02 for an uncovered tier) and read back by note_failure. There is no tally
 // function there: breakdown() reads what was recorded (breakdown_done).
 #include <cstdint>
@@ -61,7 +62,8 @@ std::optional<std::int64_t> new_balance(const TierRule& rule, std::int64_t month
 // Whether a user of this rule and subscription status gets API access (or already had it).
 bool new_api_access(const TierRule& rule, std::string_view status, bool api_access);
 
-// The CREATE FUNCTION statements of the policy's rules on PostgreSQL (one script).
+// The CREATE FUNCTION statements of the policy's rules on PostgreSQL (one script): the pieces of
+// sql/postgres/queries/policy.sql filled in per tier.
 std::string postgres_policy_sql(const std::vector<TierRule>& rules);
 
 // The policy's rules as they are applied per user.

@@ -23,6 +23,8 @@ def test_backup_is_0600_and_restores_to_the_same_database(qt, make_db, pg_server
     assert r.rc == 0, r.err
     assert pg_server.password not in r.out and pg_server.password not in r.err
     assert r.json["path"] == str(dest) and r.json["bytes"] == dest.stat().st_size > 0
+    # A dump has no database pages: none reported, and the format says what the file is.
+    assert r.json["pages"] is None and r.json["format"] == "pg_dump_custom"
     assert stat.S_IMODE(dest.stat().st_mode) == 0o600
     assert [p.name for p in tmp_path.iterdir()] == ["copy.dump"]  # no partial file left
     restored = pg_server.create_database(dbname(url) + "_r")
@@ -34,6 +36,7 @@ def test_backup_is_0600_and_restores_to_the_same_database(qt, make_db, pg_server
         pg_server.drop_database(dbname(url) + "_r")
     text = qt("db", "backup", str(tmp_path / "again.dump"), db=full)
     assert text.rc == 0 and f"to {tmp_path / 'again.dump'}" in text.out and pg_server.password not in text.out
+    assert text.out.endswith(f"({(tmp_path / 'again.dump').stat().st_size} bytes, pg_dump's custom format).\n")
 
 
 def test_refuses_an_existing_destination(qt, make_db, tmp_path):

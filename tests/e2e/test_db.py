@@ -253,6 +253,8 @@ def test_backup_is_private_consistent_and_never_overwrites(qt, make_db, tmp_path
     dest = tmp_path / "copy.db"
     r = qt("db", "backup", dest, db=path, json=True)
     assert r.rc == 0 and r.json["path"] == str(dest)
+    assert r.json["format"] == "sqlite" and r.json["bytes"] == os.path.getsize(dest)
+    assert r.json["pages"] == query(dest, "PRAGMA page_count")[0][0] > 0
     assert stat.S_IMODE(os.stat(dest).st_mode) == 0o600
     assert dump(dest) == dump(path)
     dest.write_bytes(b"precious")

@@ -279,6 +279,7 @@ def test_vacuum_gives_space_back(qt, migrated):
     assert qt("db", "drop-deprecated", "--yes", "--no-backup", db=plain).rc == 0
     r = qt("db", "drop-deprecated", "--yes", "--no-backup", "--vacuum", db=path, json=True)
     assert r.rc == 0 and r.json["vacuumed"] is True
+    assert r.json["bytes_of"] == "database_file"
     assert r.json["bytes_after"] < r.json["bytes_before"]
     assert os.path.getsize(path) < os.path.getsize(plain)
     assert query(path, "PRAGMA freelist_count") == [(0,)]

@@ -148,6 +148,39 @@ def test_drop_then_verify_is_clean_and_vacuum_is_not_needed(qt, migrated):
     assert s.rc == 0 and s.json["state"] == "final"
 
 
+USERS_SIZE = "SELECT pg_total_relation_size('users')"
+
+
+@pytest.mark.parametrize("indexed", [False, True])
+def test_the_sizes_reported_are_the_users_tables_on_the_server(qt, migrated, indexed):
+    url = migrated(users=300, setup=DEPENDENTS[:1] if indexed else ())
+    query(url, "VACUUM users")  # its free space and visibility maps made now, not by autovacuum meanwhile
+    plan = qt("db", "drop-deprecated", "--dry-run", db=url, json=True)
+    dropped_indexes = [d["name"] for d in plan.json["dropped"] if d["type"] == "index"]
+    assert dropped_indexes == (["ix_users_tier"] if indexed else [])
+    before = query(url, USERS_SIZE)[0][0]
+    index_bytes = sum(query(url, "SELECT pg_relation_size(?::regclass)", (name,))[0][0] for name in dropped_indexes)
+    r = qt("db", "drop-deprecated", "--yes", "--no-backup", db=url, json=True)
+    assert r.rc == 0, r.err
+    assert r.json["bytes_of"] == "users_table"
+    assert r.json["bytes_before"] == before > 0
+    # DROP COLUMN leaves the rows as they are: only a dropped index's space goes.
+    assert r.json["bytes_after"] == query(url, USERS_SIZE)[0][0] == before - index_bytes
+    assert (r.json["bytes_after"] < before) if indexed else (r.json["bytes_after"] == before)
+
+
+def test_the_text_says_what_the_size_is(qt, migrated):
+    url = migrated()
+    query(url, "VACUUM users")
+    size = query(url, USERS_SIZE)[0][0]
+    r = qt("db", "drop-deprecated", "--yes", "--no-backup", db=url)
+    assert r.rc == 0, r.err
+    assert f"Size of users on the server (table, TOAST and indexes): {size} -> {size} bytes. DROP COLUMN does " \
+           "not rewrite the table: its rows keep their space (reused as they are updated); only the indexes " \
+           "dropped with the columns give theirs back." in r.out
+    assert "Vacuumed" not in r.out
+
+
 @pytest.mark.parametrize("lock", ["LOCK TABLE users IN ACCESS SHARE MODE",
                                   "SELECT id FROM users WHERE id = 1 FOR UPDATE"])
 def test_a_held_lock_makes_it_fail_within_the_timeout_and_change_nothing(qt, migrated, pg_server, lock):

@@ -165,6 +165,76 @@ def test_second_run_gives_up_after_the_busy_timeout_while_the_first_holds_the_lo
     assert qt("migrate", "packs", "--no-backup", db=target).rc == 0
 
 
+def waiting(target, wait_event_type, wait_event=None, needle=""):
+    """How many sessions of quicktools wait for a lock of that kind, running a statement with `needle`."""
+    rows = query(target, "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'quicktools' "
+                         "AND wait_event_type = ? AND wait_event LIKE ? AND query LIKE ?",
+                 (wait_event_type, wait_event or "%", f"%{needle}%"))
+    return rows[0][0]
+
+
+def wait_for(condition, what, seconds=30):
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.02)
+
+
+def test_a_second_run_waits_for_the_whole_batched_run_not_one_batch(qt, make_db, pg_server):
+    target = make_db("postgres", users=30, state="credit-packs", seed=5)
+    assert qt("db", "upgrade", db=target).rc == 0
+    # The web app holding user 15's row: the batched run commits its first batch (users 1-10),
+    # then waits in its second.
+    psql = subprocess.Popen([os.path.join(pg_cluster.bindir(), "psql"), "-X", "-q", "-A", "-t", "-d", target],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=pg_cluster.clean_env())
+    psql.stdin.write("BEGIN; SELECT id FROM users WHERE id = 15 FOR UPDATE; SELECT 'held';\n")
+    psql.stdin.flush()
+    assert [psql.stdout.readline(), psql.stdout.readline()] == ["15\n", "held\n"]
+    try:
+        batched = start_qt("--json", "--busy-timeout", "60000", "migrate", "packs", "--no-backup", "--batch", "10",
+                           db=target)
+        wait_for(lambda: recorded_count(target) == 10 and waiting(target, "Lock", needle="quicktools_migrated_users"),
+                 "the batched run never waited in its second batch")
+        # A second run now waits for the first; a lock per batch would let it in as soon as the
+        # first commits its second batch, and it would migrate the third batch itself.
+        second = start_qt("--json", "--busy-timeout", "60000", "migrate", "packs", "--no-backup", db=target)
+        wait_for(lambda: waiting(target, "Lock", "advisory") == 1, "the second run never waited for the first")
+    finally:
+        psql.stdin.write("ROLLBACK;\n")
+        psql.stdin.close()
+        psql.wait(timeout=30)
+    outs = [p.communicate(timeout=120) for p in (batched, second)]
+    assert [batched.returncode, second.returncode] == [0, 0], outs
+    first_doc, second_doc = (json.loads(out) for out, _ in outs)
+    assert first_doc["changed"] and first_doc["completed"]["users"] == 30
+    assert second_doc["already_done"] and not second_doc["changed"]
+    # Every user recorded by the batched run (one run, one moment).
+    assert query(target, "SELECT count(DISTINCT migrated_at), count(*) FROM quicktools_migrated_users") == [(1, 30)]
+    audit_clean(qt, target)
+
+
+def test_a_batched_run_gives_up_after_the_busy_timeout_while_another_run_holds_the_lock(qt, make_db, pg_server):
+    target = make_db("postgres", users=30, seed=5)
+    psql = subprocess.Popen([os.path.join(pg_cluster.bindir(), "psql"), "-X", "-q", "-A", "-t", "-d", target],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=pg_cluster.clean_env())
+    psql.stdin.write("BEGIN; SELECT pg_advisory_xact_lock(125762734909810) IS NULL; SELECT 'held';\n")
+    psql.stdin.flush()
+    assert [psql.stdout.readline(), psql.stdout.readline()] == ["f\n", "held\n"]
+    try:
+        before = dump(target)
+        t0 = time.monotonic()
+        r = qt("--busy-timeout", "300", "migrate", "packs", "--no-backup", "--batch", "10", db=target)
+        assert r.rc == 1 and "locked by another writer" in r.err and len(r.err.splitlines()) == 1, r.err
+        assert time.monotonic() - t0 < 10
+        assert dump(target) == before
+    finally:
+        psql.stdin.write("ROLLBACK;\n")
+        psql.stdin.close()
+        psql.wait(timeout=30)
+    r = qt("migrate", "packs", "--no-backup", "--batch", "10", db=target, json=True)
+    assert r.rc == 0 and r.json["completed"]["users"] == 30, r.err
+
+
 def active_statement(target, needle):
     rows = query(target, "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE ?",
                  (f"%{needle}%",))

@@ -2,16 +2,25 @@
 // A consistent online copy of the database, safe while the web app keeps writing.
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "quicktools/db/database.hpp"
 
 namespace quicktools::db {
 
+// What a backup file is.
+enum class BackupFormat {
+    sqlite_file,     // a SQLite database, page for page the source
+    pg_dump_custom,  // pg_dump's custom format (restore with pg_restore)
+};
+
 struct BackupResult {
     std::string path;
-    std::int64_t bytes = 0;
-    int pages = 0;
+    std::int64_t bytes = 0;  // the size of the file written
+    BackupFormat format = BackupFormat::sqlite_file;
+    // The database pages copied (SQLite); none for a dump, which is not made of pages.
+    std::optional<int> pages;
 };
 
 // Called after each chunk with (pages copied, pages in all).
@@ -28,8 +37,9 @@ BackupResult backup_to(Database& source, const std::string& dest, const BackupPr
 
 // On PostgreSQL (src/db/postgres/pg_backup.cpp) the copy is pg_dump's custom format, made the same
 // way (DEST.partial-XXXXXX, 0600, checked with `pg_restore --list`, linked into place, never over
-// an existing file); inside the caller's transaction it is that transaction's snapshot. `pages`
-// is 0 there. Without pg_dump or pg_restore on PATH it throws Error (exit 1) saying what to install.
+// an existing file); inside the caller's transaction it is that transaction's snapshot. Its
+// format is pg_dump_custom and it has no `pages`. Without pg_dump or pg_restore on PATH it
+// throws Error (exit 1) saying what to install.
 
 // "<db>.backup-YYYYMMDD-HHMMSS" beside the database: the default for commands that back up first.
 // For a PostgreSQL URI: "quicktools-<dbname>-YYYYMMDD-HHMMSS.dump" in the current folder (never

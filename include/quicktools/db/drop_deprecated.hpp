@@ -53,10 +53,20 @@ struct DropPlan {
 // or (without Force::yes) one with Stripe subscriptions still recorded as active.
 DropPlan plan_drop(Database& db, const DropOptions& options);
 
+// What bytes_before and bytes_after measure.
+enum class BytesOf {
+    database_file,  // SQLite: the file, before the drop and after it (and after the VACUUM, if any)
+    users_table,    // PostgreSQL: users with its TOAST and indexes (pg_total_relation_size), before
+                    // and after the drop, in its transaction. DROP COLUMN does not rewrite the
+                    // table, so the rows keep their size; only the indexes dropped with the
+                    // columns make it smaller.
+};
+
 struct DropResult {
     DropPlan plan;
     std::optional<BackupResult> backup;
     std::int64_t users = 0;  // rows copied
+    BytesOf bytes_of = BytesOf::database_file;
     std::int64_t bytes_before = 0;
     std::int64_t bytes_after = 0;
     // The VACUUM after the commit failed or was interrupted: what happened, in a sentence that

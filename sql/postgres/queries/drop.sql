@@ -85,3 +85,10 @@ WHERE n.nspname = current_schema() AND c.relname = 'users'
               WHERE a.attrelid = k.conrelid AND a.attnum = ANY (k.conkey)
                 AND a.attname = ANY (string_to_array(?1, ',')))
 ORDER BY k.conname
+
+-- name: users_bytes
+-- The size of users on the server: the table, its TOAST and its indexes, as the drop's
+-- transaction sees them (an index dropped in it no longer counts).
+SELECT pg_total_relation_size(c.oid) AS bytes
+FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = current_schema() AND c.relname = 'users' AND c.relkind IN ('r', 'p');

@@ -26,10 +26,10 @@ FROM users;
 -- name: user_count
 SELECT count(*) AS users FROM users;
 
--- `migrate packs` itself. The policy is a set of temporary functions generated from the loaded
--- policy (src/migrate/policy_functions.cpp), called as pg_temp.quicktools_policy_*; a function of
--- pg_temp is found only when named so. There is no tally function: the breakdown of a run is
--- breakdown_done over what it recorded. The API flag of users is a BOOLEAN; the record keeps
+-- `migrate packs` itself. The policy is a set of temporary functions (policy.sql filled in with
+-- the loaded policy by src/migrate/policy_functions.cpp), called as pg_temp.quicktools_policy_*;
+-- a function of pg_temp is found only when named so. There is no tally function: the breakdown
+-- of a run is breakdown_done over what it recorded. The API flag of users is a BOOLEAN; the record keeps
 -- 0 or 1 as on SQLite.
 
 -- name: migration_lock
@@ -37,6 +37,14 @@ SELECT count(*) AS users FROM users;
 -- session's lock_timeout) until the first commits or rolls back, then finds it done. The key is
 -- the tool's own ("qtmigr" in ASCII); the lock ends with the transaction.
 SELECT pg_advisory_xact_lock(125762734909810) IS NULL AS waited;
+-- name: migration_run_lock
+-- With --batch: the same key, held by the session from before the first batch until the run
+-- ends (migration_run_unlock, or the session ending), so no other migration starts between two
+-- batches. Waits as migration_lock does (lock_timeout); a transaction-level request for the key
+-- waits for it too, and the session's own requests for it are granted at once.
+SELECT pg_advisory_lock(125762734909810) IS NULL AS waited;
+-- name: migration_run_unlock
+SELECT pg_advisory_unlock(125762734909810) AS released;
 -- name: cache_for_bulk_work
 -- The breakdown's grouping and the plan's sort in memory.
 SET LOCAL work_mem = '64MB';

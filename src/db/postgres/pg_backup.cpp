@@ -156,6 +156,7 @@ BackupResult pg_dump_backup(Database& source, const std::string& dest, const Bac
                                 source.path(), pgbackup_one_line(listed.err)));
     BackupResult result;
     result.path = dest;
+    result.format = BackupFormat::pg_dump_custom;
     struct stat st {};
     if (::stat(partial.path().c_str(), &st) == 0) result.bytes = st.st_size;
     partial.publish(dest);

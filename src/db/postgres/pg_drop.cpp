@@ -149,4 +149,10 @@ std::int64_t run_users_drop(Database& db, const DropPlan& plan) {
     return q.column(0).int64();
 }
 
+std::int64_t users_bytes(Database& db) {
+    pgdrop_require(db);
+    Statement q(db, pgdrop_query("users_bytes"));
+    return q.step() ? q.column("bytes").int64() : 0;
+}
+
 }  // namespace quicktools::db::postgres

@@ -21,4 +21,8 @@ void lock_users(Database& db);
 // Runs plan.rewrite inside the caller's write transaction; returns the users kept.
 std::int64_t run_users_drop(Database& db, const DropPlan& plan);
 
+// The size of users on the server in bytes: the table, its TOAST and its indexes
+// (pg_total_relation_size), as the caller's transaction sees them.
+std::int64_t users_bytes(Database& db);
+
 }  // namespace quicktools::db::postgres
