@@ -14,6 +14,13 @@ SELECT id, email, credits_balance, credits_lifetime_used, typeof(credits_balance
        typeof(credits_lifetime_used) AS lifetime_used_type
 FROM users WHERE id = ?;
 
+-- The same, the row locked for the rest of the write transaction (on SQLite the transaction's
+-- lock covers it already): an import checks its rows against the counters it then changes.
+-- name: counters_locked
+SELECT id, email, credits_balance, credits_lifetime_used, typeof(credits_balance) AS balance_type,
+       typeof(credits_lifetime_used) AS lifetime_used_type
+FROM users WHERE id = ?;
+
 -- name: lock_user
 -- The user's row for the rest of the transaction. On SQLite the write transaction's lock covers
 -- it already; PostgreSQL's variant is SELECT ... FOR UPDATE.

@@ -49,7 +49,9 @@ ImportResult import_csv(db::Database& db, util::CsvReader& reader, const ImportO
 
     // Before any transaction: the checker creates its temporary table of the file's keys, which
     // a read-only snapshot may not do.
-    detail::RowChecker checker(db, columns);
+    detail::RowChecker checker(
+        db, columns,
+        options.dry_run == DryRun::no ? detail::RowChecker::RowLocks::yes : detail::RowChecker::RowLocks::no);
     // The checks and the writes see the same database: a dry run reads in one snapshot, a real
     // run checks inside the write transaction it writes and then commits.
     std::unique_ptr<db::WriteTransaction> write;

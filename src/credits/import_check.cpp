@@ -62,10 +62,10 @@ Columns read_header(const util::CsvRecord& header, const std::string& source) {
     return c;
 }
 
-RowChecker::RowChecker(db::Database& db, Columns columns)
+RowChecker::RowChecker(db::Database& db, Columns columns, RowLocks locks)
     : m_columns(columns),
       m_users(db),
-      m_counters_query(db, sql::query(db.engine(), "credits", "counters")),
+      m_counters_query(db, sql::query(db.engine(), "credits", locks == RowLocks::yes ? "counters_locked" : "counters")),
       m_ledger_keys(db),
       m_file_key_find(with_key_table(db), sql::query(db.engine(), "credits", "import_keys_find")),
       m_file_key_add(db, sql::query(db.engine(), "credits", "import_keys_add")) {}

@@ -29,7 +29,10 @@ Columns read_header(const util::CsvRecord& header, const std::string& source_nam
 
 class RowChecker {
 public:
-    RowChecker(db::Database& db, Columns columns);
+    // With RowLocks::yes (a real run, in its write transaction) each user's row is locked when
+    // it is first read, so the counters checked are the ones the writes then change.
+    enum class RowLocks { no, yes };
+    RowChecker(db::Database& db, Columns columns, RowLocks locks);
 
     // Checks one record: the row as it applies after the rows before it, or nullopt with its
     // problems as one sentence in `problem`.

@@ -147,13 +147,7 @@ def test_import_of_no_rows(qt, app_db, tmp_path):
     assert content(app_db) == before
 
 
-APP_FIRST = ("PostgreSQL: credits import checks its rows against users as read before it waits for their row "
-             "locks (reported bug)")
-
-
-def test_import_records_the_actor_and_waits_for_the_web_app(qt, app_db, engine, request):
-    if engine == "postgres":
-        request.applymarker(pytest.mark.xfail(strict=True, reason=APP_FIRST))
+def test_import_records_the_actor_and_waits_for_the_web_app(qt, app_db):
     # The app's usage of user 1 is in flight: the refund of it is allowed once it commits.
     app = AppTransaction(app_db, "UPDATE users SET credits_balance = credits_balance - 1, credits_lifetime_used = "
                              "credits_lifetime_used + 1 WHERE id = 1")
@@ -170,9 +164,7 @@ def test_import_records_the_actor_and_waits_for_the_web_app(qt, app_db, engine, 
     audit_clean(qt, app_db)
 
 
-def test_import_checks_its_rows_against_the_app_write_it_waited_for(qt, app_db, engine, request):
-    if engine == "postgres":
-        request.applymarker(pytest.mark.xfail(strict=True, reason=APP_FIRST))
+def test_import_checks_its_rows_against_the_app_write_it_waited_for(qt, app_db):
     # The app's usage of 5 of user 1's 10 credits is in flight: the debit of 10 is then short by 5.
     app = AppTransaction(app_db, "UPDATE users SET credits_balance = credits_balance - 5, credits_lifetime_used = "
                                  "credits_lifetime_used + 5 WHERE id = 1")

@@ -21,6 +21,12 @@ SELECT id, email, credits_balance, credits_lifetime_used, 'integer' AS balance_t
        'integer' AS lifetime_used_type
 FROM users WHERE id = ?;
 
+-- name: counters_locked
+-- The row locked until the transaction ends (waiting at most --busy-timeout for the web app's).
+SELECT id, email, credits_balance, credits_lifetime_used, 'integer' AS balance_type,
+       'integer' AS lifetime_used_type
+FROM users WHERE id = ? FOR UPDATE;
+
 -- name: lock_user
 -- The user's row, locked until the transaction ends: an adjustment reads the counters it checks
 -- after this, and the web app's writes to the row wait for it (at most --busy-timeout for us).
