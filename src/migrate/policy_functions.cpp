@@ -143,7 +143,17 @@ std::string postgres_policy_sql(const std::vector<TierRule>& rules) {
                                          : rule.credits == CreditsRule::full_allowance
                                              ? pgpol_piece("credits_full")
                                              : std::to_string(rule.fixed_credits);
+        // The bigint path: inputs within ±2^61 (and a fixed number too) cannot overflow it.
+        constexpr std::int64_t small = std::int64_t{1} << 61;
+        const bool fixed_small = rule.fixed_credits >= -small && rule.fixed_credits <= small;
+        const std::string small_credits = unused ? pgpol_piece("credits_unused_bigint")
+                                          : rule.credits == CreditsRule::full_allowance
+                                              ? pgpol_piece("credits_full_bigint")
+                                              : std::to_string(rule.fixed_credits);
+        const bool bigint_path = rule.credits != CreditsRule::fixed || fixed_small;
         credits += fmt::format(fmt::runtime(credits_when), fmt::arg("tier", tier),
+                               fmt::arg("small", bigint_path ? pgpol_piece("small_inputs") : "false"),
+                               fmt::arg("small_credits", small_credits),
                                fmt::arg("overflow", pgpol_piece(unused ? "overflow_unused" : "no_overflow")),
                                fmt::arg("credits", tier_credits), fmt::arg("signup", credits::free_credits_on_signup)) +
                    "\n";

@@ -128,6 +128,27 @@ def test_balance_past_the_64_bit_range_is_refused_with_the_same_sentence(qt, mak
         assert dump(target) == before
 
 
+# monthly_credits and credits_used_this_month are INTEGER in the web app's schema; the balance is
+# BIGINT: the bounds of the bigint path (2^61), past them, and past the 64-bit range (refused).
+@pytest.mark.parametrize("monthly, used, balance", [
+    (1000, 0, 2 ** 61), (1000, 0, 2 ** 61 + 1), (2147483647, -2147483648, 2 ** 62), (5, 0, -(2 ** 61) - 1),
+    (3, 1, -(2 ** 61)), (1000, 0, 9223372036854775807 - 2000), (1000, 0, 9223372036854775807 - 500)])
+def test_large_values_come_out_the_same_on_both_engines(qt, make_db, monthly, used, balance):
+    """Where every value is within 2^61 PostgreSQL computes the new balance in bigint; past it, in
+    numeric: both ways (and SQLite's) give the same balances."""
+    results = []
+    for engine in ("sqlite", "postgres"):
+        target = make_db(engine, users=10, seed=3)
+        assert qt("db", "upgrade", db=target).rc == 0
+        execute(target, "UPDATE users SET subscription_tier = 'pro', subscription_status = 'active', "
+                        f"monthly_credits = {monthly}, credits_used_this_month = {used}, "
+                        f"credits_balance = {balance} WHERE id = 4")
+        r = qt("migrate", "packs", "--no-backup", db=target, json=True)
+        results.append((r.rc, r.err.strip(), query(target, "SELECT id, credits_balance FROM users ORDER BY id")))
+    assert results[0] == results[1]
+    assert results[0][0] in (0, 4)
+
+
 def test_two_runs_at_once_apply_once(qt, make_db):
     target = make_db("postgres", users=20000, seed=5)
     runs = [start_qt("--json", "--busy-timeout", "120000", "migrate", "packs", "--no-backup", db=target)

@@ -13,12 +13,16 @@ SELECT coalesce(old_tier, '') AS tier, coalesce(old_status, '') AS status, count
 FROM quicktools_migrated_users GROUP BY old_tier, old_status
 ORDER BY old_tier COLLATE "C" NULLS FIRST, old_status COLLATE "C" NULLS FIRST;
 -- name: billing_done
-SELECT m.user_id, coalesce(u.email, '') AS email, m.old_tier AS tier, m.old_status AS status,
-       m.old_subscription_id AS subscription_id
-FROM quicktools_migrated_users m LEFT JOIN users u ON u.id = m.user_id
-WHERE m.old_subscription_id IS NOT NULL AND m.old_status IN ('active', 'trialing', 'past_due')
-  AND coalesce(m.cancel_status, '') <> 'canceled'
-ORDER BY m.user_id LIMIT ?;
+-- The first rows in user order, then their emails: a join of the whole table first cost 60 ms
+-- for 100,000 users (the record was just written and has no statistics yet).
+SELECT m.user_id, coalesce(u.email, '') AS email, m.tier, m.status, m.subscription_id
+FROM (SELECT user_id, old_tier AS tier, old_status AS status, old_subscription_id AS subscription_id
+      FROM quicktools_migrated_users
+      WHERE old_subscription_id IS NOT NULL AND old_status IN ('active', 'trialing', 'past_due')
+        AND coalesce(cancel_status, '') <> 'canceled'
+      ORDER BY user_id LIMIT ?) AS m
+LEFT JOIN users u ON u.id = m.user_id
+ORDER BY m.user_id;
 -- name: totals
 SELECT count(*) AS users, coalesce(sum(credits_balance), 0) AS credits,
        count(*) FILTER (WHERE api_access_unlocked) AS api_users
