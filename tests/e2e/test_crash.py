@@ -248,6 +248,13 @@ def pg_world(tmp_path_factory):
         if kind not in bases:
             if kind == "legacy":
                 bases[kind] = make_target("postgres", d, users=PG["users"], state="legacy", seed=5)
+            elif kind == "slow ddl":
+                # The drop's ALTER TABLE takes milliseconds, too short a write for kills to land in:
+                # an event trigger that sleeps after each DDL command keeps its transaction open.
+                bases[kind] = pg_copy(base("migrated"))
+                execute(bases[kind], "CREATE FUNCTION slow_ddl() RETURNS event_trigger LANGUAGE plpgsql AS "
+                                     "$$ BEGIN PERFORM pg_sleep(0.2); END $$")
+                execute(bases[kind], "CREATE EVENT TRIGGER slow_ddl ON ddl_command_end EXECUTE FUNCTION slow_ddl()")
             else:
                 bases[kind] = pg_copy(base("legacy"))
                 assert run_qt("migrate", "packs", "--no-backup", db=bases[kind]).rc == 0
@@ -262,7 +269,7 @@ def pg_world(tmp_path_factory):
                     "credits import": ["credits", "import",
                                        import_file(d / "grants.csv", PG["users"], PG["import_rows"])],
                     "db drop-deprecated": ["db", "drop-deprecated", "--yes", "--no-backup"]}[name]
-            start_from = base("legacy" if name == "migrate packs" else "migrated")
+            start_from = base({"migrate packs": "legacy", "db drop-deprecated": "slow ddl"}.get(name, "migrated"))
             url = pg_copy(start_from)
             sessions = ToolSessions(url)
             p = start(args, url)
