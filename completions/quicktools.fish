@@ -113,6 +113,7 @@ complete -c quicktools -n 'test (__quicktools_path) = 'stripe replay'' -l dry-ru
 complete -c quicktools -n 'test (__quicktools_path) = 'stripe replay'' -l live -r -d 'Expect live-mode events (without it, live events need attent'
 complete -c quicktools -n 'test (__quicktools_path) = 'stripe replay'' -l api-key-file -r -F -d 'Fetch thin events (GET /v1/events/{id}) with the key in FILE'
 complete -c quicktools -n 'test (__quicktools_path) = 'stripe replay'' -l retry -r -d 'Also try again the events stored as needing attention (for e'
+complete -c quicktools -n 'test (__quicktools_path) = 'stripe replay'' -l batch -r -d 'Commit every N events of an input on their own (a re-run ski'
 complete -c quicktools -n 'test (__quicktools_path) = 'stripe replay'' -l metrics-file -r -F -d 'Write the run'\''s metrics to PATH in Prometheus'\'' text format ('
 complete -c quicktools -n 'test (__quicktools_path) = 'stripe replay'' -F
 complete -c quicktools -n 'test (__quicktools_path) = 'stripe sync'' -l help -s h -r -d 'Print this help message and exit'

@@ -1,7 +1,8 @@
-// `quicktools stripe replay FILE... [--dry-run] [--live] [--retry]`: apply Stripe events from JSON.
+// `quicktools stripe replay FILE... [--dry-run] [--live] [--retry] [--batch N]`: apply Stripe events from JSON.
 #include <fmt/format.h>
 
 #include <cstdlib>
+#include <limits>
 #include <optional>
 
 #include "api_options.hpp"
@@ -22,6 +23,7 @@ void register_stripe_replay(CLI::App& stripe, Context& ctx) {
         bool retry = false;
         std::optional<std::string> api_key_file;
         std::string metrics_file;
+        std::int64_t batch = 0;
     };
     auto opts = std::make_shared<Options>();
     auto* cmd = stripe.add_subcommand(
@@ -39,6 +41,11 @@ void register_stripe_replay(CLI::App& stripe, Context& ctx) {
         ->type_name("FILE");
     cmd->add_flag("--retry", opts->retry,
                   "Also try again the events stored as needing attention (for example after adding a missing user)");
+    cmd->add_option("--batch", opts->batch,
+                    "Commit every N events of an input on their own (a re-run skips the committed ones); default: "
+                    "each input in one transaction")
+        ->type_name("N")
+        ->check(CLI::Range(std::int64_t{1}, std::numeric_limits<std::int64_t>::max()));
     add_metrics_option(*cmd, opts->metrics_file);
     cmd->footer(
         "Examples:\n  quicktools stripe replay events.json\n  stripe events list --limit 100 | quicktools stripe "
@@ -55,6 +62,7 @@ void register_stripe_replay(CLI::App& stripe, Context& ctx) {
             stripe::ReplayOptions options;
             options.livemode = opts->live ? stripe::Livemode::live : stripe::Livemode::test;
             options.actor = util::os_user();
+            options.batch = opts->dry_run ? 0 : opts->batch;
             // Thin events carry no object: with a key, each is fetched from Stripe. The client is
             // made at the first one, so a replay without thin events never needs a key.
             const char* env_key = std::getenv("STRIPE_API_KEY");

@@ -61,6 +61,16 @@ void WriteTransaction::commit(OnSignal on_signal) {
     }
 }
 
+void WriteTransaction::commit_and_continue() {
+    commit();
+    try {
+        m_db.connection().begin(TransactionKind::write);
+        m_open = true;
+    } catch (const EngineError& e) {
+        throw translate(e, m_db.path(), m_db.busy_timeout_ms());
+    }
+}
+
 ReadTransaction::ReadTransaction(Database& db) : m_db(db) {
     try {
         m_db.connection().begin(TransactionKind::read);

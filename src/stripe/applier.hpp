@@ -73,6 +73,9 @@ public:
     // order: random updates all over a large users table cost several times more than sorted
     // ones) and to the ledger.
     void flush();
+    // Waits for the turn of this run among the runs that apply events, until the transaction ends
+    // (taken again after a batch's commit).
+    void take_writer_lock();
 
 private:
     struct Purchase {

@@ -75,10 +75,14 @@ Applier::Applier(db::Database& db, const ReplayOptions& options, std::string now
       m_credited_by(m_session_credited_by.column_index("credited_by")),
       m_purchase_user(m_users_purchase.column_index("id")),
       m_purchase_balance(m_users_purchase.column_index("credits_balance")) {
-    // Runs that apply events take turns (a no-op on SQLite, whose write transaction is the lock).
-    db.execute(sql::query(db.engine(), "stripe", "events_writer_lock"));
+    take_writer_lock();
     // A larger page cache for bulk work (SQLite's own setting).
     if (db.engine() == db::Engine::sqlite) db.execute(sql::query(db::Engine::sqlite, "stripe", "bulk_cache_size"));
+}
+
+void Applier::take_writer_lock() {
+    // Runs that apply events take turns (a no-op on SQLite, whose write transaction is the lock).
+    m_db.execute(sql::query(m_db.engine(), "stripe", "events_writer_lock"));
 }
 
 namespace {

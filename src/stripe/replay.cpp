@@ -199,6 +199,12 @@ ReplayResult apply_events(db::Database& db, EventSource& source, const ReplayOpt
         result.credits_shortfall += d.shortfall;
         if (d.attention && ++result.attention_total <= static_cast<std::int64_t>(max_attention_listed))
             result.attention.push_back({event.id, event.type, d.outcome, d.detail});
+        if (options.batch > 0 && options.commit_batch && result.events % options.batch == 0) {
+            applier.flush();
+            db.sync();
+            options.commit_batch(result.events);
+            applier.take_writer_lock();  // the lock ended with the committed transaction
+        }
     }
     applier.flush();
     db.sync();  // the outcomes of the writes still on their way (PostgreSQL's pipeline): failures here
@@ -316,31 +322,56 @@ ReplayResult replay_inputs(db::Database& db, const std::vector<std::string>& inp
         for (const auto& input : inputs) total.add(apply_input(db, input, options));
         return total;
     }
-    // Each input commits on its own: a failure later must say which ones are already in.
+    // Each input commits on its own (or in batches of events): a failure later must say which
+    // ones are already in.
     std::vector<std::string> committed;
-    const auto run = [&](const std::string& name, const std::function<ReplayResult()>& apply) {
+    const auto run = [&](const std::string& name, const std::function<ReplayResult(const ReplayOptions&)>& apply) {
+        std::int64_t committed_events = 0;  // of this input, with --batch
         try {
             db::WriteTransaction tx(db);
-            auto result = apply();
+            ReplayOptions batched = options;
+            batched.commit_batch = [&](std::int64_t events) {
+                tx.commit_and_continue();
+                committed_events = events;
+            };
+            auto result = apply(batched);
             tx.commit();
             total.add(result);
             committed.push_back(name);
         } catch (const std::exception& e) {
-            if (committed.empty()) throw;
+            if (committed.empty() && committed_events == 0) throw;
             const Error error = dynamic_cast<const Error*>(&e) != nullptr
                                     ? *dynamic_cast<const Error*>(&e)
                                     : db::translate(e, db.path(), db.busy_timeout_ms());
-            const std::string before = fmt::format("{} {} already applied and committed", fmt::join(committed, ", "),
-                                                   committed.size() == 1 ? "was" : "were");
+            std::string before;
+            if (committed_events > 0)
+                before = fmt::format(
+                    "the first {} events of {} were applied and committed (--batch {}); running the "
+                    "command again applies the rest",
+                    committed_events, name, options.batch);
+            if (!committed.empty())
+                before += fmt::format("{}{} {} already applied and committed", before.empty() ? "" : "; ",
+                                      fmt::join(committed, ", "), committed.size() == 1 ? "was" : "were");
             if (error.code() == ExitCode::interrupted)
                 throw Error(ExitCode::interrupted,
-                            fmt::format("interrupted during {}: nothing from it was applied; {}", name, before));
-            throw Error(error.code(), fmt::format("{}; {}", error.what(), before));
+                            fmt::format("interrupted during {}: {}; {}", name,
+                                        committed_events > 0 ? "its batch in progress was not applied"
+                                                             : "nothing from it was applied",
+                                        before));
+            std::string what = error.what();
+            if (committed_events > 0) {
+                // "nothing from X was applied" is true of the batch in progress only.
+                const std::string nothing = fmt::format("; nothing from {} was applied", name);
+                if (const auto at = what.rfind(nothing); at != std::string::npos) what.erase(at);
+                what += "; the batch in progress was not applied";
+            }
+            throw Error(error.code(), fmt::format("{}; {}", what, before));
         }
     };
-    if (retry_stored == RetryStored::yes) run(stored_events_name, [&] { return apply_stored(db, options); });
+    if (retry_stored == RetryStored::yes)
+        run(stored_events_name, [&](const ReplayOptions& o) { return apply_stored(db, o); });
     for (const auto& input : inputs)
-        run(input == "-" ? "stdin" : input, [&] { return apply_input(db, input, options); });
+        run(input == "-" ? "stdin" : input, [&](const ReplayOptions& o) { return apply_input(db, input, o); });
     return total;
 }
 

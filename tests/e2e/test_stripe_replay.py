@@ -268,20 +268,25 @@ def test_two_replays_of_the_same_file_at_once_apply_each_event_once(qt, engine, 
 
 
 
-def test_a_write_that_fails_late_fails_the_input_and_changes_nothing(qt, engine, db):
-    """On PostgreSQL the replay's writes are queued in a pipeline and their outcomes read later: a
-    write refused there (here by a trigger, on the 300th event, after its session and many other
-    writes were queued) must still fail the input with one line and leave nothing of it."""
-    add_users(db, *range(4, 51))
+def refuse_event(db, engine, event_id):
+    """A trigger that refuses to record one event id (as a constraint or a full disk would)."""
     if engine == "postgres":
         execute(db, "CREATE FUNCTION refuse_event() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-                    "IF NEW.event_id = 'evt_refused' THEN RAISE EXCEPTION 'refused by a trigger'; END IF; "
+                    f"IF NEW.event_id = '{event_id}' THEN RAISE EXCEPTION 'refused by a trigger'; END IF; "
                     "RETURN NEW; END $$")
         execute(db, "CREATE TRIGGER refuse_event BEFORE INSERT ON quicktools_stripe_events FOR EACH ROW "
                     "EXECUTE FUNCTION refuse_event()")
     else:
         execute(db, "CREATE TRIGGER refuse_event BEFORE INSERT ON quicktools_stripe_events "
-                    "WHEN NEW.event_id = 'evt_refused' BEGIN SELECT RAISE(ABORT, 'refused by a trigger'); END")
+                    f"WHEN NEW.event_id = '{event_id}' BEGIN SELECT RAISE(ABORT, 'refused by a trigger'); END")
+
+
+def test_a_write_that_fails_late_fails_the_input_and_changes_nothing(qt, engine, db):
+    """On PostgreSQL the replay's writes are queued in a pipeline and their outcomes read later: a
+    write refused there (here by a trigger, on the 300th event, after its session and many other
+    writes were queued) must still fail the input with one line and leave nothing of it."""
+    add_users(db, *range(4, 51))
+    refuse_event(db, engine, "evt_refused")
     events = [completed(1 + i % 50, "starter", created=1767225600 + i) for i in range(400)]
     events[299] = dict(events[299], id="evt_refused")
     before = dump(db)
@@ -307,3 +312,28 @@ def test_lookups_stay_index_lookups_as_the_runs_own_tables_grow(qt, new_db, tmp_
     # While a table has a page or two a scan is the better plan; after that, lookups by index.
     for table, (seq_scans, index_scans) in rows.items():
         assert seq_scans * 10 < index_scans, (table, seq_scans, index_scans)
+
+
+def test_batches_commit_on_their_own_and_the_same_command_applies_the_rest(qt, engine, new_db, tmp_path):
+    """--batch 500: a write refused at the 1,300th event leaves the first 1,000 events committed
+    and says so; once the cause is gone, the same command applies the rest, each event once, and
+    the balances are those of one run without batches."""
+    events = [completed(1 + i % 50, "starter", created=1767225600 + i) for i in range(2000)]
+    events[1299] = dict(events[1299], id="evt_refused")
+    path = write(tmp_path / "events.json", events)
+    whole = new_db(engine, *range(1, 51))
+    assert qt("stripe", "replay", path, db=whole, json=True).rc == 0
+    db = new_db(engine, *range(1, 51))
+    refuse_event(db, engine, "evt_refused")
+    r = qt("stripe", "replay", "--batch", "500", path, db=db, json=True)
+    assert r.rc == 1 and len(r.err.strip().splitlines()) == 1, r.err
+    assert "refused by a trigger; the batch in progress was not applied; the first 1000 events of " in r.err
+    assert "were applied and committed (--batch 500); running the command again applies the rest" in r.err
+    assert query(db, "SELECT count(*) FROM quicktools_stripe_events") == [(1000,)]
+    assert query(db, "SELECT count(*) FROM quicktools_ledger") == [(1000,)]
+    execute(db, "DROP TRIGGER refuse_event" + (" ON quicktools_stripe_events" if engine == "postgres" else ""))
+    r = qt("stripe", "replay", "--batch", "500", path, db=db, json=True)
+    assert r.rc == 0 and r.json["counts"]["credited"] == 1000 and r.json["counts"]["duplicate"] == 1000
+    balances = "SELECT id, credits_balance, credits_purchased_total FROM users ORDER BY id"
+    assert query(db, balances) == query(whole, balances)
+    assert invariant_holds(db)

@@ -77,6 +77,9 @@ public:
     // subscription) is committed all the same.
     enum class OnSignal { roll_back, commit };
     void commit(OnSignal on_signal = OnSignal::roll_back);
+    // Commits what was done so far (as commit()) and goes on in a new write transaction: for
+    // bulk work committed in batches.
+    void commit_and_continue();
 
 private:
     Database& m_db;

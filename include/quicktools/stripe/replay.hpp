@@ -48,6 +48,12 @@ struct ReplayOptions {
     // When set, a thin event is fetched by id (GET /v1/events/{id}) and the full event applied
     // instead: returns its JSON, or an empty string with `why` set when it cannot be had.
     std::function<std::string(const std::string& event_id, std::string& why)> fetch_event;
+    // Commit every this many events of an input (0: each input is one transaction), so the web
+    // app's writes to the users a replay credits wait for one batch at most. A re-run after a
+    // failure finds the committed events recorded and applies the rest (replay_inputs).
+    std::int64_t batch = 0;
+    // Set by replay_inputs: commits the events so far and begins the next batch's transaction.
+    std::function<void(std::int64_t events_so_far)> commit_batch;
 };
 
 // An event a person should look at: needs attention, disputed, failed payment, or a refund
