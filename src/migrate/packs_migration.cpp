@@ -17,8 +17,11 @@
 namespace quicktools::migrate {
 namespace {
 
-// Users per statement: small enough for smooth progress, large enough to cost nothing.
-constexpr std::int64_t chunk_ids = 100'000;
+// Users per statement: small enough for smooth progress, large enough to cost nothing. On
+// PostgreSQL a statement over an id range reads it through the primary key, and one over the
+// whole table reads it in order: at 1M users the policy's UPDATE took 9.1-9.6 s in ten ranges
+// and 7.2-7.4 s in one, so its ranges are ten times larger (progress every few seconds).
+std::int64_t chunk_ids(db::Engine engine) { return engine == db::Engine::postgres ? 1'000'000 : 100'000; }
 
 // The engine's text of a statement of sql/queries/migrate.sql.
 struct MigrateQueries {
@@ -143,7 +146,7 @@ std::vector<Breakdown> convert_users(db::Database& db, const MigrateOptions& opt
     }
     if (steps != Steps::record && functions.check_tiers_first()) refuse_unknown_tiers(db, options.policy);
     // Ids per statement; a batch is a number of users, taken as that many ids (ids are dense).
-    const std::int64_t step = batching.batch > 0 ? batching.batch : chunk_ids;
+    const std::int64_t step = batching.batch > 0 ? batching.batch : chunk_ids(db.engine());
     std::int64_t done = 0;
     for (std::int64_t from = first; count > 0 && from <= last; from += step) {
         util::throw_if_interrupted();
