@@ -42,6 +42,18 @@ PG_FRACTIONS = (-1, 0.0, 0.3, 0.7)
 FRACTIONS = (-1, 0.0, 0.2, 0.4, 0.6, 0.85)  # -1: before the write starts
 
 
+def check_after_kill(name, fraction, args, target, digest_of, before, after, seen):
+    """After a kill: the database exactly as before or as after a clean run; the same command
+    then completes the work once (the clean run's content, audit clean)."""
+    now = digest_of(target)
+    assert now in (before, after), f"{name}: killed at {fraction:.0%} of the write left a third state"
+    seen["before" if now == before else "after"] += 1
+    r = run_qt(*args, db=target)
+    assert r.rc == 0, (name, r.err)
+    assert digest_of(target) == after, f"{name}: the re-run after a kill at {fraction:.0%} did not end as a clean run"
+    audit_clean(target)
+
+
 def volatile(table, column):
     return table != "users" and column.endswith("_at")
 
@@ -151,13 +163,7 @@ def test_sigkill_leaves_before_or_after_and_a_rerun_completes_once(world, name):
             kills += 1
             mid_write += journal.exists() and journal.stat().st_size > 0
         p.wait()
-        now = digest(path)
-        assert now in (before, after), f"{name}: killed at {fraction:.0%} of the write left a third state"
-        seen["before" if now == before else "after"] += 1
-        r = run_qt(*args, db=path)
-        assert r.rc == 0, (name, r.err)
-        assert digest(path) == after, f"{name}: the re-run after a kill at {fraction:.0%} did not end as a clean run"
-        audit_clean(path)
+        check_after_kill(name, fraction, args, path, digest, before, after, seen)
     # And once more on the completed database: nothing applies twice (the replay's events are
     # duplicates, the import's keyed rows are skipped, the migration and the drop say they ran).
     r = run_qt(*args, db=path)
@@ -310,13 +316,7 @@ def test_sigkill_on_postgres_leaves_before_or_after_and_a_rerun_completes_once(p
             sessions.wait_until_gone()
         finally:
             sessions.close()
-        now = pg_digest(url)
-        assert now in (before, after), f"{name}: killed at {fraction:.0%} of the write left a third state"
-        seen["before" if now == before else "after"] += 1
-        r = run_qt(*args, db=url)
-        assert r.rc == 0, (name, r.err)
-        assert pg_digest(url) == after, f"{name}: the re-run after a kill at {fraction:.0%} did not end as a clean run"
-        audit_clean(url)
+        check_after_kill(name, fraction, args, url, pg_digest, before, after, seen)
         if fraction != PG_FRACTIONS[-1]:
             drop_pg_database(url)
     r = run_qt(*args, db=url)

@@ -10,7 +10,7 @@ The README's four runbooks (operator, support, cron, CI) each have a test below 
 checks of what they leave behind. Every other sh block is one test case, on a fresh sandbox: a
 temporary working directory with `quicktools.db` in it (migrated, unless an HTML comment
 `<!-- test: STATE [FILE] -->` right above the block says `legacy`, `migrated` or `no-database`
-and maybe another file name), the example files the docs name (refunds.csv, events.json,
+and maybe another file name), the example files the docs name (refunds.csv, events.json, year.ndjson,
 generous.json, ...), a Stripe stand-in with the database's billing subscriptions and a few
 events, and the docs' example paths and secrets swapped for prepared ones. In a block,
 `export NAME=VALUE ...` lines and `NAME=VALUE quicktools ...` prefixes set the environment,
@@ -319,6 +319,8 @@ def sandbox(tmp_path, stripe_api, state, name):
     stripe_events.write(tmp_path / "day1.ndjson", [stripe_events.completed(5, "standard")], fmt="ndjson")
     stripe_events.write(tmp_path / "day2.json", [stripe_events.completed(6, "starter")], fmt="array")
     stripe_events.write(tmp_path / "live-events.json", [stripe_events.completed(8, "starter", livemode=True)])
+    stripe_events.write(tmp_path / "year.ndjson", [stripe_events.completed(uid, "starter") for uid in (2, 3, 4)],
+                        fmt="ndjson")
     (tmp_path / "truncated.json").write_text((tmp_path / "events.json").read_text()[:-40])
     now = int(time.time())
     for uid, pack in ((9, "starter"), (10, "business")):
