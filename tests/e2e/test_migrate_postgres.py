@@ -164,15 +164,22 @@ def test_two_runs_at_once_apply_once(qt, make_db):
     audit_clean(qt, target)
 
 
+def holding(target, sql, answer):
+    """A psql session that ran `sql` (answering `answer`) in a transaction it keeps open: another
+    session's lock, until ROLLBACK is written to its stdin."""
+    psql = subprocess.Popen([os.path.join(pg_cluster.bindir(), "psql"), "-X", "-q", "-A", "-t", "-d", target],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=pg_cluster.clean_env())
+    psql.stdin.write(f"BEGIN; {sql}; SELECT 'held';\n")
+    psql.stdin.flush()
+    assert [psql.stdout.readline(), psql.stdout.readline()] == [f"{answer}\n", "held\n"]
+    return psql
+
+
 @pytest.mark.parametrize("batch", [[], ["--batch", "10"]], ids=["one transaction", "batched"])
 def test_a_run_gives_up_after_the_busy_timeout_while_another_holds_the_lock(qt, make_db, pg_server, batch):
     target = make_db("postgres", users=30, seed=5)
     # Another migration holding the advisory lock, as a psql session in a transaction.
-    psql = subprocess.Popen([os.path.join(pg_cluster.bindir(), "psql"), "-X", "-q", "-A", "-t", "-d", target],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=pg_cluster.clean_env())
-    psql.stdin.write("BEGIN; SELECT pg_advisory_xact_lock(125762734909810) IS NULL; SELECT 'held';\n")
-    psql.stdin.flush()
-    assert [psql.stdout.readline(), psql.stdout.readline()] == ["f\n", "held\n"]
+    psql = holding(target, "SELECT pg_advisory_xact_lock(125762734909810) IS NULL", "f")
     try:
         before = dump(target)
         t0 = time.monotonic()
@@ -208,11 +215,7 @@ def test_a_second_run_waits_for_the_whole_batched_run_not_one_batch(qt, make_db,
     assert qt("db", "upgrade", db=target).rc == 0
     # The web app holding user 15's row: the batched run commits its first batch (users 1-10),
     # then waits in its second.
-    psql = subprocess.Popen([os.path.join(pg_cluster.bindir(), "psql"), "-X", "-q", "-A", "-t", "-d", target],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=pg_cluster.clean_env())
-    psql.stdin.write("BEGIN; SELECT id FROM users WHERE id = 15 FOR UPDATE; SELECT 'held';\n")
-    psql.stdin.flush()
-    assert [psql.stdout.readline(), psql.stdout.readline()] == ["15\n", "held\n"]
+    psql = holding(target, "SELECT id FROM users WHERE id = 15 FOR UPDATE", "15")
     try:
         batched = start_qt("--json", "--busy-timeout", "60000", "migrate", "packs", "--no-backup", "--batch", "10",
                            db=target)
