@@ -207,7 +207,7 @@ ReplayResult apply_events(db::Database& db, EventSource& source, const ReplayOpt
         }
     }
     applier.flush();
-    db.sync();  // the outcomes of the writes still on their way (PostgreSQL's pipeline): failures here
+    db.sync();  // the writes still on their way (PostgreSQL's pipeline): a failure among them is this input's
     if (options.progress) options.progress(result.events);
     return result;
 }
