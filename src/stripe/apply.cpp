@@ -23,6 +23,15 @@ db::Statement prepare(db::Database& db, std::string_view name) {
 // Purchases kept in memory before they are written sorted, in one statement (about 300 bytes
 // each with the statement's JSON and its result: 2.5 MB).
 constexpr std::size_t purchases_per_flush = 8'192;
+// One user's purchases in a flush add up to a whole number in the 64-bit range.
+constexpr bool flush_sums_fit() {
+    for (const auto& pack : credits::packs)
+        if (pack.credits <= 0 ||
+            pack.credits > std::numeric_limits<std::int64_t>::max() / static_cast<std::int64_t>(purchases_per_flush))
+            return false;
+    return true;
+}
+static_assert(flush_sums_fit(), "a pack's credits times purchases_per_flush must fit in 64 bits");
 // Id lookups after which the ids of all users are loaded as a bitmap (8 MB at most).
 constexpr int lookups_before_bitmap = 2'000;
 constexpr std::int64_t max_bitmap_id = 64'000'000;
@@ -140,8 +149,7 @@ void Applier::flush() {
         std::int64_t credits = 0;
         bool api = false;
         for (end = i; end < m_purchases.size() && m_purchases[end].user_id == m_purchases[i].user_id; ++end) {
-            if (__builtin_add_overflow(credits, m_purchases[end].pack->credits, &credits))
-                refuse_purchase(m_purchases[end], std::numeric_limits<std::int64_t>::max());
+            credits += m_purchases[end].pack->credits;  // cannot overflow: flush_sums_fit()
             api = api || m_purchases[end].pack->unlocks_api;
         }
         const auto& last = m_purchases[end - 1];
